@@ -1,0 +1,500 @@
+"""The ``snowml`` command: every panel action of the desktop app, for automation.
+
+A thin layer over the engine protocol. Exit codes: 0 success, 1 an operation failed (one clear line on stderr;
+the traceback only with ``--debug``), 2 usage errors. With ``--json`` each command prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snowml_desktop import __version__
+from snowml_desktop.core.errors import EngineError, InvalidInput
+from snowml_desktop.core.tasks import TaskContext
+
+if TYPE_CHECKING:
+    from snowml_desktop.engines.base import Engine
+
+log = logging.getLogger("snowml_desktop.cli")
+
+
+# --- argument parsing ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snowml",
+        description="Machine learning on Snowflake or the embedded local warehouse, from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"snowml {__version__}")
+    parser.add_argument(
+        "--workspace", type=Path, help="local workspace folder (default: $SNOWML_HOME or the user data dir)"
+    )
+    parser.add_argument("--connection", help="saved connection name (default: local)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("stages", help="list stages")
+    p = sub.add_parser("files", help="list the files on a stage")
+    p.add_argument("stage", nargs="?", default="LOAD_DATA")
+    p = sub.add_parser("put", help="upload local files to a stage")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--stage", default="LOAD_DATA")
+    p = sub.add_parser("load", help="load a stage file into a table")
+    p.add_argument("source", metavar="STAGE/FILE")
+    p.add_argument("--table", required=True)
+    p.add_argument("--header", choices=("auto", "yes", "no"), default="auto")
+    p.add_argument("--columns-from", metavar="TABLE", help="take column names and types from this table")
+    p.add_argument("--mode", choices=("create", "replace", "append"), default="create")
+    p.add_argument("--format", dest="file_format", choices=("auto", "csv", "parquet"), default="auto")
+
+    sub.add_parser("tables", help="list tables")
+    p = sub.add_parser("preview", help="show the first rows of a table")
+    p.add_argument("table")
+    p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("profile", help="per-column statistics of a table")
+    p.add_argument("table")
+    p = sub.add_parser("histogram", help="histogram of one column")
+    p.add_argument("table")
+    p.add_argument("column")
+    p.add_argument("--bins", type=int, default=30)
+    p = sub.add_parser("balance", help="class balance of a label column")
+    p.add_argument("table")
+    p.add_argument("column")
+    p = sub.add_parser("correlation", help="correlation of the numeric columns")
+    p.add_argument("table")
+    p = sub.add_parser("drop-table", help="drop a table")
+    p.add_argument("table")
+
+    sub.add_parser("methods", help="list training methods and their parameters")
+    p = sub.add_parser("train", help="train a classifier on a table")
+    p.add_argument("table")
+    p.add_argument("--target", required=True)
+    p.add_argument("--features", help="comma-separated feature columns (default: all usable)")
+    p.add_argument("--method", default="random_forest")
+    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--cv", type=int, default=0, metavar="K", help="k-fold cross-validation (0: off)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--keep-clone", action="store_true", help="keep a clone of the training data")
+    p.add_argument("--optimized", action="store_true", help="train on a Snowpark-optimized warehouse")
+    p.add_argument("--optimized-mode", choices=("convert", "dedicated"), default="convert")
+    p.add_argument("--training-warehouse", help="with --optimized-mode dedicated")
+    p.add_argument("--dedupe", action="store_true", help="drop duplicate rows before splitting")
+    p.add_argument("--class-weight", choices=("balanced",))
+
+    sub.add_parser("models", help="list the models catalog")
+    p = sub.add_parser("model", help="one model's details")
+    p.add_argument("name")
+    p = sub.add_parser("delete-model", help="delete a model and its artifact")
+    p.add_argument("name")
+    p = sub.add_parser("score", help="score a table with a model")
+    p.add_argument("--model", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--output")
+    p.add_argument("--size", help="warehouse size for this run, e.g. X-Small, Small, Medium")
+    p.add_argument("--overwrite", action="store_true", help="replace the output table if it exists")
+    p = sub.add_parser("runs", help="list inference runs")
+    p.add_argument("--model")
+    p.add_argument("--table")
+    p = sub.add_parser("run", help="one inference run's details")
+    p.add_argument("run_id", type=int)
+
+    p = sub.add_parser("warehouse", help="show or change the warehouse size and type")
+    p.add_argument("--size")
+    p.add_argument("--type", dest="wh_type", metavar="TYPE", help="STANDARD or SNOWPARK-OPTIMIZED")
+
+    p = sub.add_parser("demo", help="demo data")
+    demo = p.add_subparsers(dest="demo_command", required=True, metavar="DEMO_COMMAND")
+    big = demo.add_parser("big", help="generate a big churn-like table inside the engine")
+    big.add_argument("--rows", type=int, required=True)
+    big.add_argument("--table", required=True)
+    big.add_argument("--seed", type=int, default=0)
+    big.add_argument("--replace", action="store_true")
+
+    sub.add_parser("connections", help="list saved connections")
+    return parser
+
+
+# --- output -------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of results: dataclasses, frames, datetimes, paths, numpy scalars."""
+    from snowml_desktop.core.records import json_safe
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # pandas DataFrame
+        return _plain(json.loads(value.to_json(orient="records", date_format="iso")))
+    return json_safe(value)
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def _metric(metrics: dict | None, key: str) -> float | None:
+    return (metrics or {}).get(key)
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Progress on stderr, only when stderr is a terminal (so logs and pipes stay clean)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, fraction: float, text: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.2 and fraction < 1.0):
+            return
+        self._last = now
+        sys.stderr.write(f"\r{fraction * 100:5.1f}%  {text[:70]:<70}")
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _task() -> TaskContext:
+    return TaskContext(progress=_Progress())
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(
+                f"--param {item!r} is not NAME=VALUE.", hint="For example: --param n_estimators=200"
+            )
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _split_source(source: str) -> tuple[str, str]:
+    stage, sep, name = source.lstrip("@").partition("/")
+    if not sep or not name:
+        raise InvalidInput(f"{source!r} is not STAGE/FILE.", hint="For example: LOAD_DATA/CHURN.csv")
+    return stage, name
+
+
+def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    """Run one command; return (JSON-ready result, text for people)."""
+    from snowml_desktop.engines import base
+
+    cmd = args.command
+    if cmd == "stages":
+        stages = engine.list_stages()
+        return stages, "\n".join(stages)
+    if cmd == "files":
+        files = engine.list_files(args.stage)
+        return files, _table([(f.name, f.size, f.modified) for f in files], ["name", "bytes", "modified"])
+    if cmd == "put":
+        files = engine.upload(list(args.files), args.stage, task=_task())
+        return files, "\n".join(f"uploaded {f.stage}/{f.name} ({f.size} bytes)" for f in files)
+    if cmd == "load":
+        stage, name = _split_source(args.source)
+        request = base.LoadRequest(
+            stage, name, args.table, args.header, args.columns_from, args.mode, args.file_format
+        )
+        result = engine.load(request, task=_task())
+        text = f"loaded {result.rows_loaded} rows into {result.table}; rejected {result.rows_rejected}"
+        text += "".join(f"\n  line {r.line}: {r.reason}" for r in result.rejections)
+        return result, text
+    if cmd == "tables":
+        tables = engine.list_tables()
+        rows = [(t.name, t.rows, t.columns, t.created) for t in tables]
+        return tables, _table(rows, ["name", "rows", "columns", "created"])
+    if cmd == "preview":
+        frame = engine.preview(args.table, args.limit)
+        return frame, frame.to_string(index=False, max_colwidth=30)
+    if cmd == "profile":
+        prof = engine.profile(args.table, task=_task())
+        rows = [
+            (c.name, c.sql_type, c.count, c.nulls, c.distinct, c.mean, c.std, c.min, c.median, c.max)
+            for c in prof.columns
+        ]
+        headers = ["column", "type", "count", "nulls", "distinct", "mean", "std", "min", "median", "max"]
+        return prof, f"{prof.table}: {prof.rows} rows\n" + _table(rows, headers)
+    if cmd == "histogram":
+        hist = engine.histogram(args.table, args.column, args.bins)
+        if hist.kind == "numeric":
+            rows = [
+                (f"[{lo:.4g}, {hi:.4g})", n)
+                for lo, hi, n in zip(hist.edges, hist.edges[1:], hist.counts, strict=False)
+            ]
+        else:
+            rows = list(zip(hist.categories, hist.counts, strict=True)) + (
+                [("(other)", hist.other)] if hist.other else []
+            )
+        return hist, _table(rows + ([("(null)", hist.nulls)] if hist.nulls else []), ["bin", "count"])
+    if cmd == "balance":
+        bal = engine.class_balance(args.table, args.column)
+        rows = list(zip(bal.labels, bal.counts, strict=True)) + ([("(null)", bal.nulls)] if bal.nulls else [])
+        return bal, _table(rows, ["label", "count"])
+    if cmd == "correlation":
+        corr = engine.correlation(args.table)
+        rows = [[name, *row] for name, row in zip(corr.columns, corr.matrix, strict=True)]
+        return corr, _table(rows, ["", *corr.columns])
+    if cmd == "drop-table":
+        engine.drop_table(args.table)
+        return {"dropped": args.table}, f"dropped {args.table}"
+    if cmd == "methods":
+        return _methods()
+    if cmd == "train":
+        return _train(args, engine)
+    if cmd == "models":
+        models = engine.list_models()
+        rows = [
+            (
+                m.name,
+                m.created,
+                m.method,
+                m.training_table,
+                m.target,
+                _metric(m.metrics, "accuracy"),
+                _metric(m.metrics, "balanced_accuracy"),
+                _metric(m.metrics, "roc_auc"),
+            )
+            for m in models
+        ]
+        headers = ["name", "created", "method", "training data", "target", "accuracy", "bal. acc.", "ROC AUC"]
+        return models, _table(rows, headers)
+    if cmd == "model":
+        model = engine.get_model(args.name)
+        return model, _describe_model(model)
+    if cmd == "delete-model":
+        engine.delete_model(args.name)
+        return {"deleted": args.name}, f"deleted {args.name}"
+    if cmd == "score":
+        request = base.ScoreRequest(args.model, args.table, args.output, args.size, args.overwrite)
+        run = engine.score(request, task=_task())
+        return run, _describe_run(run)
+    if cmd == "runs":
+        runs = engine.list_runs(args.model, args.table)
+        rows = [
+            (
+                r.run_id,
+                r.created,
+                r.model,
+                r.source_table,
+                r.output_table,
+                r.rows,
+                r.total_seconds,
+                r.warehouse_size,
+                r.credits,
+                _metric(r.metrics, "accuracy"),
+                r.status,
+            )
+            for r in runs
+        ]
+        headers = [
+            "id",
+            "created",
+            "model",
+            "source",
+            "output",
+            "rows",
+            "seconds",
+            "size",
+            "credits",
+            "accuracy",
+            "status",
+        ]
+        return runs, _table(rows, headers)
+    if cmd == "run":
+        run = engine.get_run(args.run_id)
+        return run, _describe_run(run)
+    if cmd == "warehouse":
+        state = (
+            engine.set_warehouse(args.size, args.wh_type)
+            if (args.size or args.wh_type)
+            else engine.warehouse()
+        )
+        workers = f", {state.workers} workers" if state.workers else ""
+        return (
+            state,
+            f"{state.name}: {state.size} {state.type} ({state.state}{workers}, {state.credits_per_hour:g} credits/hour)",
+        )
+    if cmd == "demo":
+        info = engine.create_demo_table(
+            args.table, args.rows, seed=args.seed, replace=args.replace, task=_task()
+        )
+        return info, f"created {info.name} with {info.rows} rows"
+    raise InvalidInput(f"Unknown command {cmd!r}.")  # argparse prevents this; kept for a clear message
+
+
+def _methods() -> tuple[Any, str]:
+    from snowml_desktop.core.methods import METHODS
+
+    lines = []
+    for spec in METHODS.values():
+        lines.append(f"{spec.key:<20} {spec.label}: {spec.description}")
+        lines += [f"    {p.name}={p.default!r:<10} {p.help}" for p in spec.params]
+    return list(METHODS.values()), "\n".join(lines)
+
+
+def _train(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.engines.base import TrainRequest
+
+    features = [f.strip() for f in args.features.split(",") if f.strip()] if args.features else None
+    request = TrainRequest(
+        table=args.table,
+        target=args.target,
+        features=features,
+        method=args.method,
+        params=_parse_params(args.param),
+        test_size=args.test_size,
+        seed=args.seed,
+        cv_folds=args.cv,
+        class_weight=args.class_weight,
+        dedupe=args.dedupe,
+        keep_clone=args.keep_clone,
+        optimized=args.optimized,
+        optimized_mode=args.optimized_mode,
+        training_warehouse=args.training_warehouse,
+    )
+    model = engine.train(request, task=_task())
+    return model, _describe_model(model)
+
+
+def _describe_model(m: Any) -> str:
+    lines = [
+        f"{m.name}  ({m.method}, created {_cell(m.created)})",
+        f"  data: {m.source_table} -> trained on {m.training_table}; target {m.target}; classes {m.classes}",
+        f"  rows: {m.rows_total} total, {m.rows_train} train, {m.rows_test} test; {m.train_seconds:.2f} s on "
+        f"{m.warehouse_size} {m.warehouse_type}",
+        "  metrics: " + ", ".join(f"{k}={_cell(v)}" for k, v in m.metrics.items()),
+    ]
+    if m.cv:
+        lines.append(f"  cv: {m.cv['folds']}-fold {m.cv['metric']} {m.cv['mean']:.4f} ± {m.cv['std']:.4f}")
+    lines.append("  confusion matrix (rows = true, columns = predicted):")
+    lines += ["    " + _table(m.confusion_matrix, [str(c) for c in m.classes]).replace("\n", "\n    ")]
+    if m.feature_importance:
+        top = ", ".join(f"{f['feature']} {f['importance']:.3f}" for f in m.feature_importance[:5])
+        lines.append(f"  top features: {top}")
+    lines += [f"  warning [{w.code}]: {w.message}" for w in m.warnings]
+    lines.append(f"  artifact: {m.artifact_path} sha256 {m.artifact_sha256}")
+    return "\n".join(lines)
+
+
+def _describe_run(r: Any) -> str:
+    lines = [
+        f"run {r.run_id}: {r.status}  {r.model} on {r.source_table} -> {r.output_table}",
+        f"  {r.rows} rows in {r.total_seconds:.2f} s (scoring {r.scoring_seconds:.2f} s) on {r.warehouse_size} "
+        f"{r.warehouse_type}, {r.workers or '-'} workers, ~{r.credits:.6f} credits",
+    ]
+    if r.error:
+        lines.append(f"  error: {r.error}")
+    if r.metrics:
+        lines.append(
+            "  metrics: "
+            + ", ".join(f"{k}={_cell(v)}" for k, v in r.metrics.items() if not isinstance(v, list))
+        )
+    return "\n".join(lines)
+
+
+def _connections() -> tuple[Any, str]:
+    from snowml_desktop.core.connections import list_profiles
+
+    profiles = list_profiles()
+    rows = [
+        (p.name, p.kind, p.source, p.account or p.workspace, p.user, "yes" if p.read_only else "")
+        for p in profiles
+    ]
+    return profiles, _table(rows, ["name", "kind", "source", "account / folder", "user", "read-only"])
+
+
+# --- entry point --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine] | None = None) -> int:
+    """Run ``snowml``; returns the exit code (0 ok, 1 operation error, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    engine = None
+    try:
+        if args.command == "connections":
+            result, text = _connections()
+        else:
+            if open_engine is None:
+                from snowml_desktop.engines import open_engine
+            engine = open_engine(args.connection, workspace=args.workspace)
+            result, text = run_command(args, engine)
+    except EngineError as error:
+        log.debug("%s failed", args.command, exc_info=True)
+        _fail(args, str(error), error.code)
+        return 1
+    except KeyboardInterrupt:
+        _fail(args, "Interrupted; nothing was changed.", "cancelled")
+        return 1
+    except Exception as error:  # a bug: say so in one line, keep the traceback for --debug
+        log.debug("unexpected error", exc_info=True)
+        if args.debug:
+            raise
+        _fail(
+            args,
+            f"Unexpected error: {type(error).__name__}: {error}. Run again with --debug for details.",
+            "bug",
+        )
+        return 1
+    finally:
+        if engine is not None:
+            engine.close()
+    if args.json:
+        print(json.dumps(_plain(result), indent=2, allow_nan=False))
+    elif text:
+        print(text)
+    return 0
+
+
+def _fail(args: argparse.Namespace, message: str, code: str) -> None:
+    print(f"snowml: error: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"error": message, "code": code}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Qt-free, engine-free building blocks: methods, preprocessing, metrics, artifacts, sizes, identifiers."""

@@ -1,0 +1,179 @@
+"""Snowflake identifier rules, shared by every engine: the one place that turns names into SQL.
+
+A name typed by a user is *normalized* once (``normalize``), stored in that canonical form, and quoted
+(``quote``) every time it is put into SQL. Canonical form follows Snowflake: a simple name (letter or
+underscore, then letters, digits, ``_`` or ``$``) is case-insensitive and stored upper-case; anything
+else (spaces, quotes, unicode, a name typed inside double quotes) is kept exactly. Quoting always emits a
+double-quoted identifier with embedded quotes doubled, which is valid and exact in Snowflake and DuckDB,
+so reserved words and hostile names are harmless.
+"""
+
+from __future__ import annotations
+
+import re
+
+from snowml_desktop.core.errors import InvalidInput
+
+MAX_LENGTH = 255
+_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+# Snowflake's reserved keywords (documented list). A simple name that is one of these still needs quotes
+# when shown to a user as SQL to copy; internally every name is quoted anyway.
+RESERVED = frozenset(
+    [
+        "ACCOUNT",
+        "ALL",
+        "ALTER",
+        "AND",
+        "ANY",
+        "AS",
+        "BETWEEN",
+        "BY",
+        "CASE",
+        "CAST",
+        "CHECK",
+        "COLUMN",
+        "CONNECT",
+        "CONNECTION",
+        "CONSTRAINT",
+        "CREATE",
+        "CROSS",
+        "CURRENT",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_USER",
+        "DATABASE",
+        "DELETE",
+        "DISTINCT",
+        "DROP",
+        "ELSE",
+        "EXISTS",
+        "FALSE",
+        "FOLLOWING",
+        "FOR",
+        "FROM",
+        "FULL",
+        "GRANT",
+        "GROUP",
+        "GSCLUSTER",
+        "HAVING",
+        "ILIKE",
+        "IN",
+        "INCREMENT",
+        "INNER",
+        "INSERT",
+        "INTERSECT",
+        "INTO",
+        "IS",
+        "ISSUE",
+        "JOIN",
+        "LATERAL",
+        "LEFT",
+        "LIKE",
+        "LOCALTIME",
+        "LOCALTIMESTAMP",
+        "MINUS",
+        "NATURAL",
+        "NOT",
+        "NULL",
+        "OF",
+        "ON",
+        "OR",
+        "ORDER",
+        "ORGANIZATION",
+        "QUALIFY",
+        "REGEXP",
+        "REVOKE",
+        "RIGHT",
+        "RLIKE",
+        "ROW",
+        "ROWS",
+        "SAMPLE",
+        "SCHEMA",
+        "SELECT",
+        "SET",
+        "SOME",
+        "START",
+        "TABLE",
+        "TABLESAMPLE",
+        "THEN",
+        "TO",
+        "TRIGGER",
+        "TRUE",
+        "TRY_CAST",
+        "UNION",
+        "UNIQUE",
+        "UPDATE",
+        "USING",
+        "VALUES",
+        "VIEW",
+        "WHEN",
+        "WHENEVER",
+        "WHERE",
+        "WITH",
+    ]
+)
+
+
+def normalize(text: str, *, what: str = "name") -> str:
+    """Return the canonical stored form of a user-typed identifier.
+
+    ``sales`` -> ``SALES``; ``"sales"`` -> ``sales``; ``my table`` -> ``my table``; ``"a""b"`` -> ``a"b``.
+    Raises InvalidInput for an empty name, control characters, or more than 255 characters.
+    """
+    if not isinstance(text, str):
+        raise InvalidInput(f"The {what} must be text, not {type(text).__name__}.")
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped.startswith('"') and stripped.endswith('"'):
+        inner = stripped[1:-1]
+        if re.search(r'(?<!")"(?!")', inner.replace('""', "")):
+            raise InvalidInput(
+                f"The {what} {text!r} has an unpaired double quote inside quotes.",
+                hint='Double any quote inside a quoted name, e.g. "a""b".',
+            )
+        name = inner.replace('""', '"')
+    elif _SIMPLE.match(stripped):
+        name = stripped.upper()
+    else:
+        name = stripped
+    if not name:
+        raise InvalidInput(f"The {what} is empty.", hint='Type a name such as SALES or "My Table".')
+    if len(name) > MAX_LENGTH:
+        raise InvalidInput(f"The {what} is {len(name)} characters long; the limit is {MAX_LENGTH}.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidInput(
+            f"The {what} {text!r} contains control characters.", hint="Remove them and try again."
+        )
+    return name
+
+
+def quote(name: str) -> str:
+    """Quote a canonical name for SQL: ``a"b`` -> ``"a""b"``. Use for every table, column, schema and stage."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(*parts: str) -> str:
+    """Quote and join canonical parts: ``qualified("APP", "MODELS")`` -> ``"APP"."MODELS"``."""
+    return ".".join(quote(part) for part in parts)
+
+
+def is_simple(name: str) -> bool:
+    """True when the canonical name can be written without quotes in Snowflake SQL."""
+    return bool(_SIMPLE.match(name)) and name == name.upper() and name not in RESERVED
+
+
+def display(name: str) -> str:
+    """How to show a canonical name to a user in SQL they may copy: bare when possible, quoted otherwise."""
+    return name if is_simple(name) else quote(name)
+
+
+def string_literal(value: str, *, backslash_escapes: bool) -> str:
+    """A single-quoted SQL string literal. Snowflake treats backslash as an escape; DuckDB does not.
+
+    Prefer bind parameters; this is for the few places SQL grammar allows no parameter (DDL comments).
+    """
+    if "\x00" in value:
+        raise InvalidInput("Text for SQL may not contain NUL characters.")
+    escaped = value.replace("\\", "\\\\") if backslash_escapes else value
+    return "'" + escaped.replace("'", "''") + "'"

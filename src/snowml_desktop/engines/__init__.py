@@ -1,0 +1,29 @@
+"""Engines behind one protocol (``engines.base.Engine``): the embedded local warehouse and Snowflake.
+
+Engine modules are imported lazily so that opening the local engine never imports Snowpark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snowml_desktop.engines.base import Engine
+
+LOCAL = "local"
+
+
+def open_engine(connection: str | None = None, *, workspace: Path | None = None) -> Engine:
+    """Open the engine for a saved connection name; None or "local" opens the embedded engine.
+
+    ``workspace`` overrides the local workspace folder (else ``SNOWML_HOME``, else the user data dir).
+    Raises NotFound for an unknown connection, ConnectionFailed when it cannot connect.
+    """
+    if connection is None or connection.strip().lower() == LOCAL:
+        from snowml_desktop.engines.local.engine import LocalEngine
+
+        return LocalEngine(workspace)
+    from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
+
+    return SnowflakeEngine.from_connection(connection)

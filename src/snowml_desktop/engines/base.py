@@ -1,0 +1,441 @@
+"""The engine protocol: what the GUI (through jobs) and the CLI may ask of a warehouse.
+
+Two engines implement it: ``LocalEngine`` (embedded DuckDB, the default) and ``SnowflakeEngine``
+(Snowpark; stored procedures and UDFs run in the warehouse). Both pass one contract test suite.
+
+Rules every implementation keeps:
+- Names in requests are user text; the engine normalizes them with ``core.identifiers.normalize`` and
+  quotes them with ``core.identifiers.quote``. Results carry canonical names.
+- Calls return plain data: dataclasses and pandas frames of bounded size. Never a cursor, never a whole table.
+- Long calls take a ``TaskContext`` (progress + cancellation). A cancelled or failed call leaves data,
+  catalog and warehouse as they were, and raises ``Cancelled`` or another ``EngineError``.
+- Every expected failure is an ``EngineError`` subclass with a message a user can act on.
+- An engine may be called from a worker thread; one engine object may serve several threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snowml_desktop.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    ConnectionFailed,
+    EngineError,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning
+from snowml_desktop.core.tasks import CancelToken, TaskContext
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Activity",
+    "ActivityListener",
+    "AlreadyExists",
+    "Cancelled",
+    "Capabilities",
+    "ClassBalance",
+    "ColumnInfo",
+    "ColumnProfile",
+    "ConnectionFailed",
+    "ConnectionInfo",
+    "Correlation",
+    "Engine",
+    "EngineError",
+    "Feature",
+    "Histogram",
+    "InferenceRun",
+    "IntegrityError",
+    "InvalidInput",
+    "LoadRequest",
+    "LoadResult",
+    "ModelRecord",
+    "ModelWarning",
+    "NotFound",
+    "PermissionDenied",
+    "Rejection",
+    "ScoreRequest",
+    "StageFile",
+    "TableInfo",
+    "TableProfile",
+    "CancelToken",
+    "TaskContext",
+    "TrainRequest",
+    "WarehouseState",
+]
+
+LOAD_MODES = ("create", "replace", "append")
+HEADER_MODES = ("auto", "yes", "no")
+FILE_FORMATS = ("auto", "csv", "parquet")
+OPTIMIZED_MODES = ("convert", "dedicated")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do; the UI enables controls from these flags, never from the engine's class."""
+
+    local: bool
+    supports_cancel: bool = True
+    supports_upload: bool = True
+    supports_zero_copy_clone: bool = False
+    supports_snowpark_optimized: bool = False
+    supports_query_ids: bool = False
+    #: Why Snowpark-optimized training is unavailable, for the UI to show (None when it is available).
+    snowpark_optimized_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class WarehouseState:
+    name: str
+    size: str  # label, e.g. "X-Small"
+    type: str  # "STANDARD" | "SNOWPARK-OPTIMIZED"
+    state: str  # "STARTED" | "SUSPENDED" | "RESIZING" | "LOCAL"
+    workers: int | None = None  # local engine: parallel scoring workers for this size
+    credits_per_hour: float = 1.0
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    engine: str  # "local" | "snowflake"
+    account: str  # "Local" for the embedded engine
+    user: str | None
+    role: str | None
+    database: str
+    schema: str
+    warehouse: WarehouseState
+    workspace: Path | None = None  # local engine only
+
+
+@dataclass(frozen=True)
+class StageFile:
+    stage: str
+    name: str
+    size: int
+    modified: datetime | None
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    sql_type: str  # the engine's type name, e.g. "DOUBLE", "VARCHAR", "NUMBER(38,0)"
+    kind: str  # "numeric" | "text" | "boolean" | "temporal" | "other"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    rows: int
+    columns: int
+    created: datetime | None = None
+    bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """Load ``stage``/``file`` into table ``table`` (in the user data schema).
+
+    header: "auto" detects a header row; "yes"/"no" force it. With no header, column names come from
+    ``columns_from`` (an existing table, names and types) or are COLUMN1..N.
+    mode: "create" fails if the table exists; "replace" swaps it atomically; "append" adds rows and
+    fails when column names or types are incompatible.
+    """
+
+    stage: str
+    file: str
+    table: str
+    header: str = "auto"
+    columns_from: str | None = None
+    mode: str = "create"
+    file_format: str = "auto"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int | None  # 1-based line in the file when known
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    rows_loaded: int
+    rows_rejected: int
+    rejections: list[Rejection]  # the first few, for the user
+    columns: list[ColumnInfo]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    name: str
+    sql_type: str
+    kind: str
+    count: int  # non-null values
+    nulls: int
+    distinct: int  # may be approximate on big tables
+    mean: float | None = None
+    std: float | None = None
+    min: float | str | None = None
+    q25: float | None = None
+    median: float | None = None
+    q75: float | None = None
+    max: float | str | None = None
+    top_values: list[tuple[str, int]] = field(default_factory=list)  # text/boolean columns: most common first
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    table: str
+    rows: int
+    columns: list[ColumnProfile]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Numeric: ``edges`` has len(counts)+1 bin edges. Categorical: ``categories`` (most common first) with
+    ``counts``, and ``other`` counts the rest."""
+
+    table: str
+    column: str
+    kind: str  # "numeric" | "categorical"
+    counts: list[int]
+    edges: list[float] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    other: int = 0
+    nulls: int = 0
+
+
+@dataclass(frozen=True)
+class ClassBalance:
+    table: str
+    column: str
+    labels: list[str]  # most common first, at most ``limit``
+    counts: list[int]
+    other: int = 0  # rows whose label is beyond the limit
+    nulls: int = 0
+
+
+@dataclass(frozen=True)
+class Correlation:
+    table: str
+    columns: list[str]
+    matrix: list[list[float | None]]  # Pearson, None where undefined (constant column)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Train a classifier on ``table`` predicting ``target``.
+
+    features: None means every usable column but the target. params: method parameters (see
+    ``core.methods``). optimized: train on a Snowpark-optimized warehouse (engines without the capability
+    raise InvalidInput); optimized_mode "convert" switches the current warehouse and restores it,
+    "dedicated" uses ``training_warehouse``.
+    """
+
+    table: str
+    target: str
+    features: list[str] | None = None
+    method: str = "random_forest"
+    params: dict[str, Any] = field(default_factory=dict)
+    test_size: float = 0.2
+    seed: int = 42
+    cv_folds: int = 0
+    class_weight: str | None = None  # None | "balanced"
+    dedupe: bool = False
+    keep_clone: bool = False
+    optimized: bool = False
+    optimized_mode: str = "convert"
+    training_warehouse: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Score ``table`` with ``model`` into ``output`` (default ``<TABLE>_<MODEL>_INF``) at warehouse ``size``
+    (None: the current size). An existing output table is replaced only with ``overwrite``."""
+
+    model: str
+    table: str
+    output: str | None = None
+    size: str | None = None
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One finished engine operation, for the Activity log: what, how long, and the query id on Snowflake."""
+
+    operation: str  # e.g. "load", "profile", "train", "score", "set_warehouse"
+    seconds: float
+    detail: str = ""  # e.g. the table or model name
+    query_id: str | None = None
+    ok: bool = True
+
+
+ActivityListener = Callable[[Activity], None]
+
+
+def default_output_table(table: str, model: str) -> str:
+    """The default output name for scoring canonical ``table`` with canonical ``model``."""
+    return f"{table}_{model}_INF"
+
+
+class Engine(ABC):
+    """The protocol. See the module docstring for the rules every method keeps."""
+
+    #: "local" or "snowflake"
+    kind: str
+    capabilities: Capabilities
+
+    def __init__(self) -> None:
+        self._listeners: list[ActivityListener] = []
+        self._listeners_lock = threading.Lock()
+
+    def add_activity_listener(self, listener: ActivityListener) -> None:
+        """Call ``listener`` after every operation. It runs on the engine's calling thread: keep it cheap,
+        and let a GUI marshal to its own thread."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_activity_listener(self, listener: ActivityListener) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _emit_activity(self, activity: Activity) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(activity)
+
+    # --- connection -------------------------------------------------------------------------------
+    @abstractmethod
+    def describe(self) -> ConnectionInfo:
+        """Where this engine is connected. Cheap; no long queries."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and worker processes. Idempotent."""
+
+    # --- stages -----------------------------------------------------------------------------------
+    @abstractmethod
+    def list_stages(self) -> list[str]:
+        """Stage names (at least LOAD_DATA and MODELS)."""
+
+    @abstractmethod
+    def list_files(self, stage: str) -> list[StageFile]:
+        """Files on a stage, sorted by name. Raises NotFound for an unknown stage."""
+
+    @abstractmethod
+    def upload(
+        self, paths: Sequence[Path], stage: str = "LOAD_DATA", *, task: TaskContext | None = None
+    ) -> list[StageFile]:
+        """Copy local files onto a stage (replacing same-named files). Raises NotFound for a missing path."""
+
+    @abstractmethod
+    def load(self, request: LoadRequest, *, task: TaskContext | None = None) -> LoadResult:
+        """Load a CSV or Parquet stage file into a table; see ``LoadRequest``. Rejected rows are counted
+        and the first reasons returned, never dropped silently. Raises InvalidInput (empty file, bad
+        names, incompatible append), NotFound, AlreadyExists (mode create)."""
+
+    # --- tables -----------------------------------------------------------------------------------
+    @abstractmethod
+    def list_tables(self) -> list[TableInfo]:
+        """User tables (the data schema), sorted by name."""
+
+    @abstractmethod
+    def table_columns(self, table: str) -> list[ColumnInfo]:
+        """Columns of a table in order. Raises NotFound."""
+
+    @abstractmethod
+    def preview(self, table: str, limit: int = 1000) -> pd.DataFrame:
+        """The first ``limit`` rows (at most 10 000)."""
+
+    @abstractmethod
+    def profile(self, table: str, *, task: TaskContext | None = None) -> TableProfile:
+        """Per-column statistics computed in the engine."""
+
+    @abstractmethod
+    def histogram(self, table: str, column: str, bins: int = 30) -> Histogram:
+        """Server-side bins of one column (numeric: equal-width; text: most common categories)."""
+
+    @abstractmethod
+    def class_balance(self, table: str, column: str, limit: int = 50) -> ClassBalance:
+        """Counts per value of a label column."""
+
+    @abstractmethod
+    def correlation(self, table: str, columns: Sequence[str] | None = None, limit: int = 30) -> Correlation:
+        """Pearson correlation of numeric columns (the first ``limit`` when ``columns`` is None)."""
+
+    @abstractmethod
+    def drop_table(self, table: str) -> None:
+        """Drop a user table. Raises NotFound."""
+
+    # --- models -----------------------------------------------------------------------------------
+    @abstractmethod
+    def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
+        """Train, evaluate and register a model atomically (artifact and catalog row together or not at
+        all). Raises InvalidInput for an unusable target/feature set, Cancelled, EngineError."""
+
+    @abstractmethod
+    def list_models(self) -> list[ModelRecord]:
+        """The catalog, newest first."""
+
+    @abstractmethod
+    def get_model(self, name: str) -> ModelRecord:
+        """One catalog row. Raises NotFound."""
+
+    @abstractmethod
+    def delete_model(self, name: str) -> None:
+        """Remove the catalog row and the artifact (and the per-model UDF on Snowflake). Keeps runs."""
+
+    @abstractmethod
+    def check_scoring_input(self, model: str, table: str) -> list[str]:
+        """Names of the model's features missing from ``table`` (empty when it can be scored)."""
+
+    @abstractmethod
+    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """Score a table into an output table (input columns + PREDICTION + PREDICTION_PROBABILITY), written
+        atomically; metrics in SQL when the target column is present. Resizes the warehouse to
+        ``request.size`` for the call and restores it after. Records the run (also failed/cancelled ones)
+        and returns it. Raises InvalidInput (missing features, named), IntegrityError (tampered
+        artifact), AlreadyExists (output exists without overwrite), Cancelled."""
+
+    @abstractmethod
+    def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:
+        """Inference runs, newest first, optionally for one model and/or source table."""
+
+    @abstractmethod
+    def get_run(self, run_id: int) -> InferenceRun:
+        """One run. Raises NotFound."""
+
+    # --- warehouse --------------------------------------------------------------------------------
+    @abstractmethod
+    def warehouse(self) -> WarehouseState:
+        """Current warehouse name, size and type."""
+
+    @abstractmethod
+    def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
+        """Resize and/or change type. Raises InvalidInput for unknown sizes/types or combinations the
+        engine does not allow, PermissionDenied without MODIFY."""
+
+    def create_demo_table(
+        self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None
+    ) -> TableInfo:
+        """Generate a churn-like demo table of ``rows`` rows (1 .. 10**8) inside the engine, streamed with
+        constant memory. Same columns and types as the CHURN demo file, so models trained on it score it.
+        Raises InvalidInput (bad row count), AlreadyExists (exists and not ``replace``)."""
+        raise InvalidInput(f"The {self.kind} engine cannot generate demo tables.")
+
+    def cancel_all(self) -> None:  # noqa: B027 - a deliberate no-op default, not a forgotten abstract
+        """Cancel whatever this engine is running (used when the app closes). Default: nothing to do."""

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test: an isolated workspace and settings store per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's data, config or Snowflake connections."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SNOWML_HOME", str(home / "workspace"))
+    monkeypatch.setenv("SNOWML_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("SNOWFLAKE_HOME", str(home / "snowflake"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    return home
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh, not yet created, local workspace folder."""
+    return tmp_path / "workspace"
+
+
+@pytest.fixture
+def local_engine(workspace: Path) -> Iterator:
+    """A LocalEngine on a fresh workspace (seeded with the demo files), closed after the test."""
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    engine = LocalEngine(workspace)
+    try:
+        yield engine
+    finally:
+        engine.close()

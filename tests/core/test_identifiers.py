@@ -1,0 +1,61 @@
+import duckdb
+import pytest
+
+from snowml_desktop.core.errors import InvalidInput
+from snowml_desktop.core.identifiers import display, is_simple, normalize, qualified, quote, string_literal
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("sales", "SALES"),
+        ("  Sales_2024$ ", "SALES_2024$"),
+        ('"sales"', "sales"),
+        ("my table", "my table"),
+        ('"a""b"', 'a"b'),
+        ("Größe", "Größe"),
+        ("1st", "1st"),
+        ("select", "SELECT"),
+        ("x; DROP TABLE y --", "x; DROP TABLE y --"),
+    ],
+)
+def test_normalize_follows_snowflake_rules(typed: str, canonical: str) -> None:
+    assert normalize(typed) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "   ", '""', "a\x00b", "tab\there", "x" * 256, '"a"b"'])
+def test_normalize_rejects_unusable_names(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalize(bad)
+
+
+def test_quote_doubles_embedded_quotes() -> None:
+    assert quote('a"b') == '"a""b"'
+    assert qualified("APP", "MODELS") == '"APP"."MODELS"'
+
+
+def test_display_quotes_only_when_needed() -> None:
+    assert display("SALES") == "SALES"
+    assert display("SELECT") == '"SELECT"'
+    assert display("sales") == '"sales"'
+    assert not is_simple("my table")
+
+
+@pytest.mark.parametrize("name", ['a"b; DROP TABLE t --', "select", "Größe", "my table", "ORDER", "x'y"])
+def test_hostile_names_round_trip_through_a_real_database(name: str) -> None:
+    con = duckdb.connect()
+    canonical = normalize(name)
+    con.execute(f"CREATE TABLE {quote(canonical)} ({quote(canonical)} INTEGER)")
+    con.execute(f"INSERT INTO {quote(canonical)} VALUES (7)")
+    assert con.execute(f"SELECT {quote(canonical)} FROM {quote(canonical)}").fetchall() == [(7,)]
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    assert names == [canonical]
+
+
+def test_string_literal_escapes_per_dialect() -> None:
+    assert string_literal("it's", backslash_escapes=False) == "'it''s'"
+    assert string_literal("a\\'b", backslash_escapes=True) == "'a\\\\''b'"
+    con = duckdb.connect()
+    assert con.execute("SELECT " + string_literal("x'; DROP --", backslash_escapes=False)).fetchone() == (
+        "x'; DROP --",
+    )
