@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snowml_desktop import __version__
+from snowml_desktop import __version__, logs
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.tasks import TaskContext
 
@@ -449,11 +449,7 @@ def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine
     """Run ``snowml``; returns the exit code (0 ok, 1 operation error, 2 usage error)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(debug=args.debug, console=args.debug)
     engine = None
     try:
         if args.command == "connections":

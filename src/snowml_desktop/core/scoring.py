@@ -1,0 +1,50 @@
+"""Scoring a frame with a trained pipeline: labels in the original label type plus their probability.
+
+Training evaluates with :func:`predict_with_proba` too, so the metrics in the catalog describe exactly
+what scoring produces (the label is the most probable class; for calibrated SVC this can differ from the
+estimator's own ``predict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from snowml_desktop.core.preprocessing import coerce_features, missing_columns
+from snowml_desktop.core.records import Feature
+
+
+def missing_features(columns: Iterable[str], features: list[Feature]) -> list[str]:
+    """Names of ``features`` absent from ``columns``, in feature order (empty when scoring can proceed)."""
+    return missing_columns(columns, features)
+
+
+def predict_with_proba(pipeline: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, probability of each label) for an already coerced feature frame."""
+    if len(frame) == 0:
+        classes = np.asarray(pipeline.classes_)
+        return classes[:0], np.zeros(0, dtype=np.float64)
+    if hasattr(pipeline, "predict_proba"):
+        proba = np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+        best = proba.argmax(axis=1)
+        labels = np.asarray(pipeline.classes_)[best]
+        return labels, proba[np.arange(len(best)), best]
+    labels = np.asarray(pipeline.predict(frame))
+    return labels, np.full(len(labels), np.nan)
+
+
+def predict(pipeline: Any, frame: pd.DataFrame, features: list[Feature]) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted labels in the original label type, probability of the predicted class as float64).
+
+    ``frame`` may hold extra columns and any dtypes an engine returns; feature values are coerced to what
+    training saw. Raises InvalidInput naming the feature columns missing from ``frame``.
+    """
+    return predict_with_proba(pipeline, coerce_features(frame, features))
+
+
+def predict_proba(pipeline: Any, frame: pd.DataFrame, features: list[Feature]) -> np.ndarray:
+    """Class probabilities (columns in ``pipeline.classes_`` order) for a raw frame; raises like ``predict``."""
+    return np.asarray(pipeline.predict_proba(coerce_features(frame, features)), dtype=np.float64)

@@ -1,0 +1,303 @@
+"""``LocalEngine``: the engine protocol on an embedded DuckDB workspace (the default engine).
+
+The data plane (stages, load, tables, statistics, demo tables) lives here and in the modules it calls;
+training, the catalog, scoring, runs and the warehouse are delegated to ``LocalModels``. Every public
+operation emits an ``Activity`` (also when it fails) for the app's Activity log.
+
+Snowpark-optimized warehouses: the local engine accepts the type, records it with models and runs, and
+estimates credits at 1.5x the standard rate as Snowflake bills them; locally it runs the same workers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import duckdb
+
+from snowml_desktop.core.errors import EngineError
+from snowml_desktop.core.identifiers import display, normalize
+from snowml_desktop.core.records import InferenceRun, ModelRecord
+from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines.base import (
+    Activity,
+    Capabilities,
+    ClassBalance,
+    ColumnInfo,
+    ConnectionInfo,
+    Correlation,
+    Engine,
+    Histogram,
+    LoadRequest,
+    LoadResult,
+    ScoreRequest,
+    StageFile,
+    TableInfo,
+    TableProfile,
+    TrainRequest,
+    WarehouseState,
+)
+from snowml_desktop.engines.local import demo, loading, sqlrun, stages, stats
+from snowml_desktop.engines.local.models import STAGING_PREFIX, LocalModels
+from snowml_desktop.engines.local.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _detail_of(args: tuple, kwargs: dict) -> str:
+    """A short description of the call's subject for the Activity log (table, model, file ...)."""
+    for value in list(args) + list(kwargs.values()):
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, Path)) for v in value):
+            return ", ".join(Path(v).name for v in value)
+        for attr in ("table", "model", "file"):
+            if hasattr(value, attr) and isinstance(getattr(value, attr), str):
+                return str(getattr(value, attr))
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def activity(operation: str) -> Callable[[F], F]:
+    """Emit an ``Activity`` after the decorated engine method, with ok=False when it raised."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: LocalEngine, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            ok = False
+            try:
+                result = method(self, *args, **kwargs)
+                ok = True
+                return result
+            finally:
+                record = Activity(operation, time.perf_counter() - started, _detail_of(args, kwargs), ok=ok)
+                try:
+                    self._emit_activity(record)
+                except Exception:  # a broken listener must not change the operation's outcome
+                    log.exception("An activity listener failed for %s", operation)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+class LocalEngine(Engine):
+    """The embedded engine. Thread-safe: each call takes its own cursor on the shared database."""
+
+    kind = "local"
+    capabilities = Capabilities(
+        local=True,
+        supports_cancel=True,
+        supports_upload=True,
+        supports_zero_copy_clone=False,
+        supports_snowpark_optimized=True,
+    )
+
+    def __init__(self, workspace: Path | None = None) -> None:
+        """Open (creating and seeding if new) the workspace folder. Raises ConnectionFailed."""
+        Engine.__init__(self)
+        self.workspace = Workspace.open(workspace)
+        try:
+            self.models = LocalModels(self.workspace)
+        except BaseException:
+            self.workspace.close()
+            raise
+        self._closed = False
+
+    # --- connection ------------------------------------------------------------------------------------
+    def describe(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            engine=self.kind,
+            account="Local",
+            user=None,
+            role=None,
+            database=self.workspace.root.name or "LOCAL",
+            schema=Workspace.DATA_SCHEMA,
+            warehouse=self.models.warehouse(),
+            workspace=self.workspace.root,
+        )
+
+    def close(self) -> None:
+        """Stop the model workers, then close the database. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.models.close()
+        finally:
+            self.workspace.close()
+
+    def cancel_all(self) -> None:
+        """Interrupt every running query (used when the app closes); each interrupted call raises Cancelled
+        and rolls back."""
+        self.workspace.interrupt()
+
+    # --- stages ----------------------------------------------------------------------------------------
+    @activity("list_stages")
+    def list_stages(self) -> list[str]:
+        return list(Workspace.STAGES)
+
+    @activity("list_files")
+    def list_files(self, stage: str) -> list[StageFile]:
+        return stages.list_files(self.workspace, stage)
+
+    @activity("upload")
+    def upload(
+        self, paths: Sequence[Path], stage: str = "LOAD_DATA", *, task: TaskContext | None = None
+    ) -> list[StageFile]:
+        """See ``Engine.upload``. Also raises InvalidInput for folders, file types the loader cannot read
+        (accepted: .csv .tsv .txt .parquet, optionally .gz) and stages other than LOAD_DATA."""
+        return stages.upload(self.workspace, paths, stage, task)
+
+    @activity("load")
+    def load(self, request: LoadRequest, *, task: TaskContext | None = None) -> LoadResult:
+        return loading.load_file(self.workspace, request, task)
+
+    # --- tables ----------------------------------------------------------------------------------------
+    @activity("list_tables")
+    def list_tables(self) -> list[TableInfo]:
+        """User tables sorted by name. ``rows`` is DuckDB's row estimate (exact unless rows were deleted);
+        ``bytes`` approximates the storage blocks the table uses (None before the first checkpoint)."""
+        with self._cursor() as cur:
+            rows = cur.execute(
+                "SELECT table_name, estimated_size, column_count, comment FROM duckdb_tables() "
+                "WHERE schema_name = ? AND NOT temporary ORDER BY table_name",
+                [Workspace.DATA_SCHEMA],
+            ).fetchall()
+            block_size = cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
+            tables = []
+            for name, estimated, columns, comment in rows:
+                if name.startswith(STAGING_PREFIX):
+                    continue
+                size = self._table_bytes(cur, name, block_size)
+                tables.append(
+                    TableInfo(name, int(estimated or 0), int(columns), sqlrun.parse_created(comment), size)
+                )
+        return tables
+
+    def _table_bytes(self, cur: duckdb.DuckDBPyConnection, table: str, block_size: int) -> int | None:
+        blocks = cur.execute(
+            "SELECT count(DISTINCT block_id) FROM pragma_storage_info(?) WHERE block_id >= 0",
+            [self.workspace.table_ref(table)],
+        ).fetchone()[0]
+        return int(blocks) * int(block_size) if blocks else None
+
+    @activity("table_columns")
+    def table_columns(self, table: str) -> list[ColumnInfo]:
+        with self._cursor() as cur:
+            return stats.columns_of(cur, self.workspace, normalize(table, what="table name"))
+
+    @activity("preview")
+    def preview(self, table: str, limit: int = 1000) -> pd.DataFrame:
+        with self._cursor() as cur:
+            return stats.preview(cur, self.workspace, normalize(table, what="table name"), limit)
+
+    @activity("profile")
+    def profile(self, table: str, *, task: TaskContext | None = None) -> TableProfile:
+        with self._cursor() as cur:
+            return stats.profile(
+                cur, self.workspace, normalize(table, what="table name"), task or TaskContext()
+            )
+
+    @activity("histogram")
+    def histogram(self, table: str, column: str, bins: int = 30) -> Histogram:
+        with self._cursor() as cur:
+            return stats.histogram(cur, self.workspace, normalize(table, what="table name"), column, bins)
+
+    @activity("class_balance")
+    def class_balance(self, table: str, column: str, limit: int = 50) -> ClassBalance:
+        with self._cursor() as cur:
+            return stats.class_balance(
+                cur, self.workspace, normalize(table, what="table name"), column, limit
+            )
+
+    @activity("correlation")
+    def correlation(self, table: str, columns: Sequence[str] | None = None, limit: int = 30) -> Correlation:
+        with self._cursor() as cur:
+            return stats.correlation(cur, self.workspace, normalize(table, what="table name"), columns, limit)
+
+    @activity("drop_table")
+    def drop_table(self, table: str) -> None:
+        name = normalize(table, what="table name")
+        with self._cursor() as cur:
+            sqlrun.require_table(cur, self.workspace, name)
+            try:
+                cur.execute(f"DROP TABLE {self.workspace.table_ref(name)}")
+            except duckdb.Error as exc:
+                raise EngineError(f"Could not drop {display(name)}: {str(exc).splitlines()[0]}") from exc
+
+    @activity("create_demo_table")
+    def create_demo_table(
+        self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None
+    ) -> TableInfo:
+        return demo.create_demo_table(self.workspace, table, rows, seed, replace, task or TaskContext())
+
+    # --- models (delegated) ----------------------------------------------------------------------------
+    @activity("train")
+    def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
+        return self.models.train(request, task=task)
+
+    @activity("list_models")
+    def list_models(self) -> list[ModelRecord]:
+        return self.models.list_models()
+
+    @activity("get_model")
+    def get_model(self, name: str) -> ModelRecord:
+        return self.models.get_model(name)
+
+    @activity("delete_model")
+    def delete_model(self, name: str) -> None:
+        self.models.delete_model(name)
+
+    @activity("check_scoring_input")
+    def check_scoring_input(self, model: str, table: str) -> list[str]:
+        return self.models.check_scoring_input(model, table)
+
+    @activity("score")
+    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        return self.models.score(request, task=task)
+
+    @activity("list_runs")
+    def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:
+        return self.models.list_runs(model, table)
+
+    @activity("get_run")
+    def get_run(self, run_id: int) -> InferenceRun:
+        return self.models.get_run(run_id)
+
+    @activity("warehouse")
+    def warehouse(self) -> WarehouseState:
+        return self.models.warehouse()
+
+    @activity("set_warehouse")
+    def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
+        return self.models.set_warehouse(size, type)
+
+    # --- plumbing --------------------------------------------------------------------------------------
+    def _cursor(self) -> _Cursor:
+        return _Cursor(self.workspace)
+
+
+class _Cursor:
+    """``with engine._cursor() as cur``: a workspace cursor closed on exit."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+        self._cur: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self._cur = self._workspace.cursor()
+        return self._cur
+
+    def __exit__(self, *exc: object) -> None:
+        if self._cur is not None:
+            self._cur.close()

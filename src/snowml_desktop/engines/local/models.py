@@ -1,0 +1,767 @@
+"""The local engine's model side: training, the models catalog, scoring, inference runs and the warehouse.
+
+``LocalEngine`` delegates its model methods to :class:`LocalModels`; the contracts are those of
+``engines.base.Engine``.
+
+Process layout: this (the owning) process is the only one that opens the DuckDB file. Training reads the
+rows here and fits in a spawned worker process. Scoring opens one transaction, streams the feature
+columns as Arrow record batches to a warm pool of spawned workers that write Parquet part files of
+predictions, then, in the same transaction (so the same snapshot of the input), creates the output with
+one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN read_parquet(parts)`` and inserts the run row:
+the output and its SUCCEEDED run appear together or not at all, and DuckDB writes the table with all
+its threads.
+
+Leftovers of a crash (temporary files, artifacts without a catalog row, staging tables named with
+:data:`STAGING_PREFIX`, scoring scratch folders) are removed when a workspace is opened.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snowml_desktop.core import sizes
+from snowml_desktop.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    EngineError,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+)
+from snowml_desktop.core.identifiers import normalize, qualified, quote
+from snowml_desktop.core.records import (
+    RUN_CANCELLED,
+    RUN_FAILED,
+    InferenceRun,
+    ModelRecord,
+    ModelWarning,
+)
+from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines.base import ScoreRequest, TrainRequest, WarehouseState, default_output_table
+from snowml_desktop.engines.local import catalog, workers
+from snowml_desktop.engines.local.warehouse import LocalWarehouse
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from snowml_desktop.engines.local.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+STAGING_PREFIX = "__SNOWML_STAGING_"  # reserved: tables named so are dropped when a workspace opens
+MODELS_STAGE = "MODELS"
+ARTIFACT_SUFFIX = ".joblib"
+MAX_TRAINING_ROWS = 1_000_000  # larger tables are sampled (reproducibly, with the seed) before fitting
+BATCH_ROWS = 65_536  # rows per scoring batch: amortizes per-call overhead, balances workers, bounds memory
+BATCHES_PER_WORKER = 3  # batches in flight per worker: keeps workers busy while bounding memory
+PREDICTION, PROBABILITY = "PREDICTION", "PREDICTION_PROBABILITY"
+SCRATCH_FOLDER = ".scoring"  # under the workspace root: one folder of part files per running score
+
+
+class LocalModels:
+    """Train, catalog and score models in a local workspace. One object may serve several threads."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+        self._warehouse = LocalWarehouse(workspace)
+        self._pool: workers.ScoringPool | None = None
+        self._pool_lock = threading.Lock()
+        self._scoring_lock = threading.Lock()  # one warm pool: scoring runs take turns
+        self._training: set[Any] = set()  # running training processes, terminated by close()
+        with self._cursor() as cur:
+            catalog.ensure_schema(cur)
+        self._sweep_leftovers()
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _cursor(self) -> Any:
+        cur = self._workspace.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @property
+    def _models_dir(self) -> Path:
+        return self._workspace.stage_dir(MODELS_STAGE)
+
+    def _artifact_file(self, artifact_path: str) -> Path:
+        """The file of a catalog artifact path ``@MODELS/<NAME>.joblib``."""
+        stage, _, name = artifact_path.lstrip("@").partition("/")
+        return self._workspace.stage_dir(stage) / name
+
+    def _sweep_leftovers(self) -> None:
+        """Remove what a crashed process may have left: staging tables, orphan artifacts, temp files."""
+        with self._cursor() as cur:
+            for table in _data_tables(cur):
+                if table.startswith(STAGING_PREFIX):
+                    log.info("Dropping leftover staging table %s", table)
+                    cur.execute(f"DROP TABLE IF EXISTS {qualified(_data_schema(), table)}")
+            known = {self._artifact_file(path).name for path in catalog.artifact_paths(cur)}
+        for path in self._models_dir.iterdir():
+            temporary = path.name.startswith(".") or path.name.endswith((".tmp", ".part"))
+            orphan = path.name.endswith(ARTIFACT_SUFFIX) and path.name not in known
+            if path.is_file() and (temporary or orphan):
+                log.info("Removing leftover model file %s", path)
+                path.unlink(missing_ok=True)
+        shutil.rmtree(self._workspace.root / SCRATCH_FOLDER, ignore_errors=True)
+
+    # --- training ----------------------------------------------------------------------------------------
+    def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
+        """See ``Engine.train``. Raises NotFound (table), InvalidInput (target, features, method,
+        parameters, "dedicated" optimized mode), Cancelled, EngineError."""
+        from snowml_desktop.core.methods import check_class_weight, coerce_params, get_method
+        from snowml_desktop.core.training import TrainSpec
+
+        task = task or TaskContext()
+        started = time.perf_counter()
+        method = get_method(request.method)
+        params = coerce_params(method.key, dict(request.params))
+        check_class_weight(method.key, request.class_weight)
+        if request.optimized and request.optimized_mode != "convert":
+            raise InvalidInput(
+                "The local engine has one warehouse, so it cannot train on a dedicated Snowpark-optimized one.",
+                hint='Use optimized mode "convert", or train without --optimized.',
+            )
+        table = normalize(request.table, what="table name")
+        with self._cursor() as cur:
+            columns = _table_columns(cur, table)
+            target = _column(columns, request.target, table, "target column")
+            features = (
+                None
+                if request.features is None
+                else [_column(columns, f, table, "feature column") for f in request.features]
+            )
+            if features is not None and target in features:
+                raise InvalidInput(
+                    f"The target column {target!r} is also listed as a feature.",
+                    hint="Remove it from the features.",
+                )
+            name = catalog.next_model_name(cur, method.prefix)
+        spec = TrainSpec(
+            target=target,
+            features=features,
+            method=method.key,
+            params=params,
+            test_size=request.test_size,
+            seed=request.seed,
+            cv_folds=request.cv_folds,
+            class_weight=request.class_weight,
+            dedupe=request.dedupe,
+        )
+        switch = (
+            self._warehouse.type_switched(sizes.SNOWPARK_OPTIMIZED)
+            if request.optimized
+            else contextlib.nullcontext(None)
+        )
+        with switch:
+            warehouse = self._warehouse.state()
+            return self._train(request, spec, table, name, columns, warehouse, started, task)
+
+    def _train(
+        self,
+        request: TrainRequest,
+        spec: Any,
+        table: str,
+        name: str,
+        columns: dict[str, str],
+        warehouse: WarehouseState,
+        started: float,
+        task: TaskContext,
+    ) -> ModelRecord:
+        from snowml_desktop.core.artifacts import library_versions, write_artifact
+
+        clone = f"{table}_CLONE_{name}" if request.keep_clone else None
+        staging = f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}" if clone else None
+        artifact = self._models_dir / f"{name}{ARTIFACT_SUFFIX}"
+        try:
+            task.report(0.0, "Reading the training rows")
+            data, sampled = self._read_training_rows(table, staging, clone, spec, columns, task)
+            payload = workers.TrainPayload(
+                data=data,
+                spec=spec,
+                metadata={"model": name, "target": spec.target, "target_sql_type": columns[spec.target]},
+            )
+            result = workers.run_training(payload, task.sub(0.05, 0.95), self._training)
+            del data, payload
+            task.report(0.96, "Saving the model")
+            sha = write_artifact(artifact, result.artifact)
+            record = self._record(
+                request, result.outcome, name, table, clone or table, spec.target, columns, warehouse, sampled
+            )
+            record = dataclasses.replace(
+                record,
+                artifact_path=f"@{MODELS_STAGE}/{artifact.name}",
+                artifact_sha256=sha,
+                library_versions=library_versions(),
+                train_seconds=time.perf_counter() - started,
+            )
+            task.check()
+            self._commit_model(record, staging, clone)
+        except BaseException:
+            artifact.unlink(missing_ok=True)
+            if staging:
+                self._drop_quietly(staging)
+            raise
+        task.report(1.0, f"Model {name} saved")
+        return record
+
+    def _read_training_rows(
+        self,
+        table: str,
+        staging: str | None,
+        clone: str | None,
+        spec: Any,
+        columns: dict[str, str],
+        task: TaskContext,
+    ) -> tuple[Any, int | None]:
+        """The rows to fit on as an Arrow table (sampled above MAX_TRAINING_ROWS), and the full row count
+        when sampled. With a clone requested, the snapshot is taken first and the rows are read from it, so
+        the clone is exactly the data the model saw."""
+        wanted = list(columns) if spec.features is None else [*spec.features, spec.target]
+        select = ", ".join(quote(c) for c in wanted)
+        with self._cursor() as cur:
+            unregister = task.token.on_cancel(cur.interrupt)
+            try:
+                source = qualified(_data_schema(), table)
+                if staging:
+                    if clone in _data_tables(cur):
+                        raise AlreadyExists(
+                            f"The clone table {clone!r} already exists.",
+                            hint="Drop or rename it, then train again.",
+                        )
+                    cur.execute(
+                        f"CREATE TABLE {qualified(_data_schema(), staging)} AS SELECT * FROM {source}"
+                    )
+                    source = qualified(_data_schema(), staging)
+                total = _count(cur, source)
+                if total > MAX_TRAINING_ROWS:
+                    sample = (
+                        f" USING SAMPLE reservoir({MAX_TRAINING_ROWS} ROWS) REPEATABLE ({int(spec.seed)})"
+                    )
+                    return cur.sql(f"SELECT {select} FROM {source}{sample}").to_arrow_table(), total
+                return cur.sql(f"SELECT {select} FROM {source}").to_arrow_table(), None
+            except Exception as exc:
+                task.check()
+                if isinstance(exc, EngineError):
+                    raise
+                raise EngineError(f"Reading the training rows of {table!r} failed: {exc}") from exc
+            finally:
+                unregister()
+
+    def _record(
+        self,
+        request: TrainRequest,
+        outcome: Any,
+        name: str,
+        table: str,
+        training_table: str,
+        target: str,
+        columns: dict[str, str],
+        warehouse: WarehouseState,
+        sampled: int | None,
+    ) -> ModelRecord:
+        options: dict[str, Any] = {
+            "test_size": request.test_size,
+            "seed": request.seed,
+            "cv_folds": request.cv_folds,
+            "class_weight": request.class_weight,
+            "dedupe": request.dedupe,
+            "keep_clone": request.keep_clone,
+            "optimized": request.optimized,
+            "optimized_mode": request.optimized_mode if request.optimized else None,
+            "target_sql_type": columns[target],
+        }
+        if outcome.search is not None:
+            options["search"] = outcome.search
+        warnings = list(outcome.warnings)
+        if sampled is not None:
+            warnings.append(
+                ModelWarning(
+                    "training_sampled",
+                    f"The table has {sampled:,} rows; the model was trained on a random sample of "
+                    f"{MAX_TRAINING_ROWS:,} rows (seed {request.seed}).",
+                )
+            )
+        return ModelRecord(
+            name=name,
+            created=catalog.utc_now(),
+            method=outcome.method,
+            source_table=table,
+            training_table=training_table,
+            target=target,
+            features=list(outcome.features),
+            classes=list(outcome.classes),
+            params=dict(outcome.params),
+            options=options,
+            metrics=dict(outcome.metrics),
+            per_class=list(outcome.per_class),
+            confusion_matrix=[[int(v) for v in row] for row in outcome.confusion_matrix],
+            curves=dict(outcome.curves),
+            feature_importance=list(outcome.feature_importance),
+            cv=outcome.cv,
+            warnings=warnings,
+            excluded_columns=list(outcome.excluded_columns),
+            artifact_path="",
+            artifact_sha256="",
+            library_versions={},
+            train_seconds=0.0,  # set once the artifact is saved
+            warehouse_size=warehouse.size,
+            warehouse_type=warehouse.type,
+            rows_total=int(outcome.rows_total),
+            rows_train=int(outcome.rows_train),
+            rows_test=int(outcome.rows_test),
+        )
+
+    def _commit_model(self, record: ModelRecord, staging: str | None, clone: str | None) -> None:
+        """Insert the catalog row (and rename the staging snapshot to the clone) in one transaction."""
+        with self._cursor() as cur:
+            cur.begin()
+            try:
+                if staging and clone:
+                    cur.execute(f"ALTER TABLE {qualified(_data_schema(), staging)} RENAME TO {quote(clone)}")
+                catalog.insert_model(cur, record)
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+
+    def _drop_quietly(self, table: str) -> None:
+        try:
+            with self._cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {qualified(_data_schema(), table)}")
+        except Exception:  # the sweep on next open removes it
+            log.warning("Could not drop staging table %s", table, exc_info=True)
+
+    # --- catalog -----------------------------------------------------------------------------------------
+    def list_models(self) -> list[ModelRecord]:
+        """The catalog, newest first."""
+        with self._cursor() as cur:
+            return catalog.list_models(cur)
+
+    def get_model(self, name: str) -> ModelRecord:
+        """One catalog row. Raises NotFound, InvalidInput (bad name)."""
+        with self._cursor() as cur:
+            return catalog.get_model(cur, normalize(name, what="model name"))
+
+    def delete_model(self, name: str) -> None:
+        """Remove the catalog row, then the artifact file. Runs and any training clone are kept.
+        Raises NotFound."""
+        model = self.get_model(name)
+        with self._cursor() as cur:
+            catalog.delete_model(cur, model.name)
+        self._artifact_file(model.artifact_path).unlink(missing_ok=True)
+
+    def check_scoring_input(self, model: str, table: str) -> list[str]:
+        """Names of the model's features missing from ``table``. Raises NotFound (model or table)."""
+        record = self.get_model(model)
+        with self._cursor() as cur:
+            columns = _table_columns(cur, normalize(table, what="table name"))
+        return _missing(columns, record)
+
+    # --- scoring -----------------------------------------------------------------------------------------
+    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """See ``Engine.score``. Every attempt that gets as far as a known model and table is recorded as
+        a run (SUCCEEDED, FAILED or CANCELLED). Raises NotFound, InvalidInput, IntegrityError,
+        AlreadyExists, Cancelled, EngineError."""
+        task = task or TaskContext()
+        started = time.perf_counter()
+        record = self.get_model(request.model)
+        table = normalize(request.table, what="table name")
+        output = normalize(request.output, what="output table name") if request.output else None
+        output = output or default_output_table(table, record.name)
+        current = self._warehouse.state()
+        size = sizes.parse_size(request.size) if request.size else sizes.parse_size(current.size)
+        with self._cursor() as cur:
+            columns = _table_columns(cur, table)
+            run_id = catalog.next_run_id(cur)
+        run = InferenceRun(
+            run_id=run_id,
+            created=catalog.utc_now(),
+            model=record.name,
+            source_table=table,
+            output_table=output,
+            rows=0,
+            total_seconds=0.0,
+            scoring_seconds=0.0,
+            warehouse_size=size.label,
+            warehouse_type=current.type,
+            workers=size.local_workers(),
+            credits=0.0,
+        )
+        try:
+            _check_scorable(columns, record, table, output)
+            with self._scoring_lock:
+                self._check_output(output, request.overwrite)
+                artifact = self._verified_artifact(record)
+                return self._score(record, run, columns, artifact, request.overwrite, started, task)
+        except BaseException as exc:
+            self._record_failure(run, exc, started)
+            raise
+
+    def _check_output(self, output: str, overwrite: bool) -> None:
+        with self._cursor() as cur:
+            exists = output in _data_tables(cur)
+        if exists and not overwrite:
+            raise AlreadyExists(
+                f"The output table {output!r} already exists.",
+                hint="Choose another output name or allow overwriting it.",
+            )
+
+    def _verified_artifact(self, record: ModelRecord) -> Path:
+        """The artifact file, after checking it exists and its sha256 matches the catalog."""
+        path = self._artifact_file(record.artifact_path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(
+                f"The artifact of model {record.name} is missing: {path}.",
+                hint="Delete the model from the catalog and train it again.",
+            ) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != record.artifact_sha256:
+            raise IntegrityError(
+                f"The artifact of model {record.name} ({path}) does not match its recorded sha256 "
+                f"(expected {record.artifact_sha256[:12]}…, found {actual[:12]}…); it will not be loaded.",
+                hint="The file was changed after training. Train the model again.",
+            )
+        return path
+
+    def _score(
+        self,
+        record: ModelRecord,
+        run: InferenceRun,
+        columns: dict[str, str],
+        artifact: Path,
+        overwrite: bool,
+        started: float,
+        task: TaskContext,
+    ) -> InferenceRun:
+        """Predict into part files, then create the output and log the run, in the one transaction that
+        read the input: the positional join below sees exactly the rows that were scored."""
+        source = qualified(_data_schema(), run.source_table)
+        output = qualified(_data_schema(), run.output_table or "")
+        scratch = self._workspace.root / SCRATCH_FOLDER / f"run-{run.run_id}-{uuid.uuid4().hex[:8]}"
+        with self._cursor() as cur:
+            unregister = task.token.on_cancel(cur.interrupt)
+            try:
+                scratch.mkdir(parents=True)
+                cur.begin()
+                scoring_started = time.perf_counter()
+                parts, rows = self._predict_parts(
+                    cur, source, record, artifact, scratch, run.workers or 1, task
+                )
+                predicted = time.perf_counter()
+                task.report(0.96, "Writing the output table")
+                if overwrite:
+                    cur.execute(f"DROP TABLE IF EXISTS {output}")
+                cur.execute(
+                    _output_sql(source, output, columns, record, parts),
+                    [[str(p) for p in parts]] if parts else [],
+                )
+                scoring_seconds = time.perf_counter() - scoring_started
+                metrics = self._run_metrics(cur, output, columns, record)
+                total = time.perf_counter() - started
+                log.debug(
+                    "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
+                    run.run_id,
+                    scoring_started - started,
+                    predicted - scoring_started,
+                    scoring_started + scoring_seconds - predicted,
+                    started + total - scoring_started - scoring_seconds,
+                )
+                run = dataclasses.replace(
+                    run,
+                    rows=rows,
+                    scoring_seconds=scoring_seconds,
+                    total_seconds=total,
+                    credits=sizes.estimate_credits(
+                        total, run.warehouse_size, run.warehouse_type, resumed=False
+                    ),
+                    **metrics,
+                )
+                task.check()
+                catalog.insert_run(cur, run)
+                cur.commit()
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    cur.rollback()
+                if task.token.cancelled and not isinstance(exc, Cancelled):
+                    raise Cancelled() from exc
+                raise
+            finally:
+                unregister()
+                shutil.rmtree(scratch, ignore_errors=True)
+        task.report(1.0, f"Scored {rows:,} rows into {run.output_table}")
+        return run
+
+    def _predict_parts(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        source: str,
+        record: ModelRecord,
+        artifact: Path,
+        scratch: Path,
+        worker_count: int,
+        task: TaskContext,
+    ) -> tuple[list[Path], int]:
+        """Stream the feature columns in record batches through the pool. At most ``workers *
+        BATCHES_PER_WORKER`` batches are in flight, so memory does not grow with the table. Returns the
+        part files in input order and the number of rows scored."""
+        rows = _count(cur, source)  # for progress
+        select = ", ".join(quote(name) for name in record.feature_names)
+        reader = cur.sql(f"SELECT {select} FROM {source}").to_arrow_reader(BATCH_ROWS)
+        pool = self._scoring_pool(worker_count)
+        unregister = task.token.on_cancel(pool.terminate)
+        parts: list[Path] = []
+        pending: deque[Any] = deque()
+        done = 0
+
+        def finish_oldest() -> None:
+            nonlocal done
+            done += _wait(pending.popleft(), pool, task)
+            task.report(0.95 * done / max(rows, done, 1), f"Scored {done:,} of {rows:,} rows")
+
+        try:
+            task.report(0.0, f"Scoring {rows:,} rows with {worker_count} worker(s)")
+            for batch in reader:
+                if batch.num_rows == 0:
+                    continue
+                part = scratch / f"part-{len(parts):08d}.parquet"
+                job = workers.ScoreJob(
+                    str(artifact), record.artifact_sha256, record.features, batch, str(part)
+                )
+                pending.append(pool.submit(job))
+                parts.append(part)
+                while len(pending) >= worker_count * BATCHES_PER_WORKER:
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+        except BaseException:
+            pool.terminate()  # stop work already queued; a fresh pool is made next time
+            raise
+        finally:
+            unregister()
+            reader.close()
+        return parts, done
+
+    def _scoring_pool(self, worker_count: int) -> workers.ScoringPool:
+        """The warm pool, (re)created when the worker count changed or a cancel killed it."""
+        with self._pool_lock:
+            if self._pool is not None and (self._pool.broken or self._pool.workers != worker_count):
+                self._pool.terminate()
+                self._pool = None
+            if self._pool is None:
+                self._pool = workers.ScoringPool(worker_count)
+            return self._pool
+
+    def _run_metrics(
+        self, cur: duckdb.DuckDBPyConnection, output: str, columns: dict[str, str], record: ModelRecord
+    ) -> dict[str, Any]:
+        """Metrics and confusion matrix from the output table in SQL, when it carries the target column."""
+        if record.target not in columns or record.target in (PREDICTION, PROBABILITY):
+            return {}
+        from snowml_desktop.core.evaluation import metrics_from_confusion
+
+        rows = cur.execute(
+            f"SELECT {quote(record.target)}, {quote(PREDICTION)}, count(*) FROM {output} "
+            f"WHERE {quote(record.target)} IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+        if not rows:
+            return {}
+        classes = list(record.classes)
+        index = {_label_key(c): i for i, c in enumerate(classes)}
+        for truth, _, _ in sorted(rows, key=lambda r: str(r[0])):
+            if _label_key(truth) not in index:  # a label the model never saw still counts, as a miss
+                index[_label_key(truth)] = len(classes)
+                classes.append(truth)
+        matrix = [[0] * len(classes) for _ in classes]
+        for truth, predicted, count in rows:
+            matrix[index[_label_key(truth)]][index[_label_key(predicted)]] += int(count)
+        metrics, per_class = metrics_from_confusion(classes, matrix)
+        return {
+            "metrics": {**metrics, "per_class": per_class},
+            "confusion_matrix": matrix,
+            "classes": classes,
+        }
+
+    def _record_failure(self, run: InferenceRun, exc: BaseException, started: float) -> None:
+        """Log a FAILED or CANCELLED run (the output table was never created)."""
+        total = time.perf_counter() - started
+        status = RUN_CANCELLED if isinstance(exc, Cancelled) else RUN_FAILED
+        message = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+        failed = dataclasses.replace(
+            run,
+            output_table=None,
+            status=status,
+            error=message,
+            total_seconds=total,
+            credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type, resumed=False),
+        )
+        try:
+            with self._cursor() as cur:
+                catalog.insert_run(cur, failed)
+        except Exception:
+            log.warning("Could not record failed run %s", run.run_id, exc_info=True)
+
+    # --- runs and warehouse ------------------------------------------------------------------------------
+    def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:
+        """Inference runs, newest first, optionally for one model and/or source table."""
+        model_name = normalize(model, what="model name") if model is not None else None
+        table_name = normalize(table, what="table name") if table is not None else None
+        with self._cursor() as cur:
+            return catalog.list_runs(cur, model_name, table_name)
+
+    def get_run(self, run_id: int) -> InferenceRun:
+        """One run. Raises NotFound."""
+        with self._cursor() as cur:
+            return catalog.get_run(cur, int(run_id))
+
+    def warehouse(self) -> WarehouseState:
+        return self._warehouse.state()
+
+    def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
+        """Change the local size and/or type. Raises InvalidInput for unknown ones."""
+        return self._warehouse.set(size=size, type=type)
+
+    def cancel_all(self) -> None:
+        """Stop every running training and scoring at once; each fails and leaves nothing behind. The
+        object stays usable (the next score starts a fresh pool)."""
+        self.close()
+
+    def close(self) -> None:
+        """Stop the scoring pool and any training process at once (a call still running fails and leaves
+        nothing behind). Idempotent."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+        for process in list(self._training):
+            process.terminate()
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+def _data_schema() -> str:
+    from snowml_desktop.engines.local.workspace import Workspace
+
+    return Workspace.DATA_SCHEMA
+
+
+def _data_tables(cur: duckdb.DuckDBPyConnection) -> set[str]:
+    cur.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+        [_data_schema()],
+    )
+    return {row[0] for row in cur.fetchall()}
+
+
+def _table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type, in table order. Raises NotFound for a missing table."""
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [_data_schema(), table],
+    )
+    columns = {name: kind for name, kind in cur.fetchall()}
+    if not columns:
+        raise NotFound(
+            f"There is no table {table!r} in the local warehouse.",
+            hint="List the tables with `snowml tables`; names are case-sensitive when quoted.",
+        )
+    return columns
+
+
+def _column(columns: dict[str, str], text: str, table: str, what: str) -> str:
+    """The canonical column name for user text. Raises InvalidInput naming the table's columns."""
+    name = normalize(text, what=what)
+    if name in columns:
+        return name
+    near = [c for c in columns if c.upper() == name.upper()]
+    hint = (
+        f'Did you mean "{near[0]}"? Quote names to match their case.'
+        if near
+        else (f"Columns: {', '.join(list(columns)[:30])}{' …' if len(columns) > 30 else ''}.")
+    )
+    raise InvalidInput(f"Table {table!r} has no {what} {name!r}.", hint=hint)
+
+
+def _check_scorable(columns: dict[str, str], record: ModelRecord, table: str, output: str) -> None:
+    """Raise InvalidInput when ``table`` lacks features of the model or is its own output table."""
+    missing = _missing(columns, record)
+    if missing:
+        raise InvalidInput(
+            f"Table {table!r} lacks the model {record.name}'s feature columns: {', '.join(missing)}.",
+            hint="Score a table with the same columns the model was trained on.",
+        )
+    if output == table:
+        raise InvalidInput(
+            f"The output table {output!r} is the table being scored.", hint="Choose another output name."
+        )
+
+
+def _count(cur: duckdb.DuckDBPyConnection, source: str) -> int:
+    return int(cur.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0])
+
+
+def _missing(columns: dict[str, str], record: ModelRecord) -> list[str]:
+    from snowml_desktop.core.scoring import missing_features
+
+    return list(missing_features(list(columns), record.features))
+
+
+def _wait(future: Any, pool: workers.ScoringPool, task: TaskContext) -> int:
+    """Wait for one scoring job's row count, checking for cancellation meanwhile."""
+    while True:
+        task.check()
+        try:
+            return pool.result(future, workers.POLL_SECONDS)
+        except concurrent.futures.TimeoutError:
+            continue
+        except EngineError:
+            task.check()
+            raise
+        except Exception as exc:
+            task.check()
+            log.error("Scoring a batch failed", exc_info=exc)
+            raise EngineError(f"Scoring a batch failed: {exc}", hint="Details are in the log.") from exc
+
+
+def _output_sql(
+    source: str, output: str, columns: dict[str, str], record: ModelRecord, parts: list[Path]
+) -> str:
+    """CREATE TABLE for the output: the input's columns (minus stale prediction columns from an earlier
+    scoring), then PREDICTION (the training target's type) and PREDICTION_PROBABILITY, joined by position
+    to the part files (bound as the one parameter when there are parts)."""
+    kept = ", ".join(f"s.{quote(c)}" for c in columns if c not in (PREDICTION, PROBABILITY))
+    target_type = record.options.get("target_sql_type") or "VARCHAR"  # a type name DuckDB itself reported
+    if not parts:  # an empty input: the same columns, no rows
+        return (
+            f"CREATE TABLE {output} AS SELECT {kept}, CAST(NULL AS {target_type}) AS {quote(PREDICTION)}, "
+            f"CAST(NULL AS DOUBLE) AS {quote(PROBABILITY)} FROM {source} s LIMIT 0"
+        )
+    return (
+        f"CREATE TABLE {output} AS SELECT {kept}, CAST(p.{quote(PREDICTION)} AS {target_type}) AS "
+        f"{quote(PREDICTION)}, CAST(p.{quote(PROBABILITY)} AS DOUBLE) AS {quote(PROBABILITY)} "
+        f"FROM {source} s POSITIONAL JOIN read_parquet(?) p"
+    )
+
+
+def _label_key(value: Any) -> str:
+    """Compare labels from the catalog (JSON) and from SQL: 1 == 1.0 == "1" is not wanted, but a float
+    class 1.0 read back as 1.0 must match."""
+    if isinstance(value, bool):
+        return f"b:{value}"
+    if isinstance(value, (int, float)):
+        return f"n:{float(value)!r}"
+    return f"s:{value}"

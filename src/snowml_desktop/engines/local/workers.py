@@ -1,0 +1,256 @@
+"""Worker-process code of the local engine: fitting and batch scoring outside the calling process's GIL.
+
+Workers are started with the "spawn" method (the parent may be a Qt process with threads, where fork is
+unsafe) and never open the DuckDB file: DuckDB allows one writing process per file, so the parent reads the
+data, ships it over a pipe as Arrow, and writes results back itself. Scoring workers write their predictions
+to Parquet part files that the parent then joins to the input in one SQL statement.
+
+The parent-side helpers (:func:`run_training`, :class:`ScoringPool`) honour the task's cancel token by
+terminating the processes, so a cancel takes effect at once even in the middle of a fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import threading
+import traceback
+from collections import OrderedDict
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from snowml_desktop.core.errors import Cancelled, EngineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from snowml_desktop.core.records import Feature
+    from snowml_desktop.core.tasks import TaskContext
+    from snowml_desktop.core.training import TrainOutcome, TrainSpec
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+_MODEL_CACHE_SIZE = 2  # models kept loaded per scoring worker (a warm pool may serve a few in turn)
+
+
+def _context() -> multiprocessing.context.SpawnContext:
+    return multiprocessing.get_context("spawn")
+
+
+# --- training --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainPayload:
+    """What the training worker receives: the training rows and everything needed to build the artifact."""
+
+    data: pa.Table
+    spec: TrainSpec
+    metadata: dict[str, Any]  # artifact metadata known before the fit (model name, target type ...)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    artifact: bytes
+    outcome: (
+        TrainOutcome  # with ``pipeline`` set to None: the fitted pipeline travels only inside ``artifact``
+    )
+
+
+def _train_main(conn: Any, payload: TrainPayload) -> None:
+    """Child process entry: fit, serialize, send ("done", TrainResult) or ("error", class, message, hint)."""
+    try:
+        from snowml_desktop.core.artifacts import artifact_bytes
+        from snowml_desktop.core.tasks import TaskContext
+        from snowml_desktop.core.training import train_model
+
+        frame = payload.data.to_pandas()
+        task = TaskContext(progress=lambda fraction, text: conn.send(("progress", fraction, text)))
+        outcome = train_model(frame, payload.spec, task)
+        metadata = dict(payload.metadata)
+        metadata.update(
+            method=outcome.method,
+            params=outcome.params,
+            features=[dataclasses.asdict(f) for f in outcome.features],
+            classes=list(outcome.classes),
+        )
+        data = artifact_bytes(outcome.pipeline, metadata)
+        conn.send(("done", TrainResult(data, dataclasses.replace(outcome, pipeline=None))))
+    except EngineError as exc:
+        conn.send(("error", type(exc), exc.message, exc.hint))
+    except BaseException:  # anything else is a bug; the parent logs the traceback
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def run_training(payload: TrainPayload, task: TaskContext, processes: set[Any] | None = None) -> TrainResult:
+    """Fit in a fresh worker process, relaying its progress to ``task``. While it runs, the process is a
+    member of ``processes`` (so that the owner can terminate it when closing).
+
+    Raises the worker's EngineError (InvalidInput for an unusable target ...), Cancelled (the process is
+    terminated at once), or EngineError when the worker dies or fails unexpectedly.
+    """
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    # Not a daemon: the fit may itself start helper processes (joblib), which daemons may not.
+    process = ctx.Process(target=_train_main, args=(sender, payload), name="snowml-train")
+    process.start()
+    sender.close()
+    unregister = task.token.on_cancel(process.terminate)
+    running = processes if processes is not None else set()
+    running.add(process)
+    try:
+        return _receive_training(receiver, process, task)
+    finally:
+        running.discard(process)
+        unregister()
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        receiver.close()
+
+
+def _receive_training(receiver: Any, process: Any, task: TaskContext) -> TrainResult:
+    while True:
+        task.check()
+        try:
+            ready = receiver.poll(POLL_SECONDS)
+            message = receiver.recv() if ready else None
+        except (EOFError, OSError):
+            message = None
+            ready = False
+        if message is None:
+            if task.token.cancelled:
+                raise Cancelled()
+            if not ready and not process.is_alive() and not receiver.poll():
+                raise EngineError(
+                    f"The training worker process stopped unexpectedly (exit code {process.exitcode}).",
+                    hint="This can happen when the machine runs out of memory; try fewer rows or a simpler method.",
+                )
+            continue
+        kind = message[0]
+        if kind == "progress":
+            task.report(message[1], message[2])
+        elif kind == "done":
+            return message[1]
+        elif kind == "error":
+            error_class, text, hint = message[1:]
+            raise error_class(text, hint=hint) if error_class is not Cancelled else Cancelled(text)
+        else:
+            log.error("Training worker failed:\n%s", message[1])
+            last = message[1].strip().splitlines()[-1] if message[1].strip() else "unknown error"
+            raise EngineError(f"Training failed unexpectedly: {last}", hint="Details are in the log.")
+
+
+# --- scoring ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScoreJob:
+    """One batch of feature columns to score with the artifact at ``artifact_path``; the predictions go
+    to ``part_path`` (written atomically) as PREDICTION and PREDICTION_PROBABILITY, one row per input row."""
+
+    artifact_path: str
+    sha256: str
+    features: list[Feature]
+    batch: pa.RecordBatch
+    part_path: str
+
+
+_models: OrderedDict[str, Any] = OrderedDict()
+
+
+def _init_scoring_worker() -> None:
+    """One thread of math per worker process: parallelism comes from the processes themselves, and idle
+    BLAS/OpenMP threads spinning beside a busy sibling worker would only burn CPU. The environment is set
+    before numpy loads (libraries read it once), and the limit is applied again to whatever had loaded."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    from threadpoolctl import threadpool_limits
+
+    import snowml_desktop.core.scoring  # noqa: F401  (load numpy, pandas, sklearn now, not on the first batch)
+
+    threadpool_limits(1)
+
+
+def _pipeline(artifact_path: str, sha256: str) -> Any:
+    """The fitted pipeline, loaded (and integrity-checked) once per worker and artifact version."""
+    if sha256 in _models:
+        _models.move_to_end(sha256)
+        return _models[sha256]
+    from snowml_desktop.core.artifacts import load_artifact
+
+    pipeline = load_artifact(Path(artifact_path), sha256).pipeline
+    _models[sha256] = pipeline
+    while len(_models) > _MODEL_CACHE_SIZE:
+        _models.popitem(last=False)
+    return pipeline
+
+
+def score_batch(job: ScoreJob) -> int:
+    """Worker entry: predict one batch and write its Parquet part file. Returns the number of rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from snowml_desktop.core.scoring import predict
+
+    pipeline = _pipeline(job.artifact_path, job.sha256)
+    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features)
+    table = pa.table({"PREDICTION": pa.array(labels), "PREDICTION_PROBABILITY": pa.array(probabilities)})
+    temporary = job.part_path + ".tmp"
+    pq.write_table(table, temporary, compression="none", write_statistics=False)
+    os.replace(temporary, job.part_path)
+    return job.batch.num_rows
+
+
+class ScoringPool:
+    """Spawned scoring processes kept warm between runs (``concurrent.futures.ProcessPoolExecutor``, which,
+    unlike ``multiprocessing.Pool``, notices a worker that dies and fails its jobs instead of hanging).
+    Thread-safe to terminate."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_scoring_worker)
+        self.broken = False
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the started workers."""
+        # The executor has no public API for its processes (Python 3.14 adds terminate_workers).
+        return [process.pid for process in list(self._executor._processes.values())]
+
+    def submit(self, job: ScoreJob) -> Future:
+        """Queue a job; returns a Future of its row count. Raises EngineError once the pool is stopped."""
+        with self._lock:
+            if self.broken:
+                raise EngineError("The scoring workers were stopped (the engine is closing).")
+            return self._executor.submit(score_batch, job)
+
+    def result(self, future: Future, timeout: float) -> int:
+        """A job's row count; raises ``concurrent.futures.TimeoutError`` while it runs, EngineError when a
+        worker died or the pool was stopped, or the job's own exception."""
+        try:
+            return int(future.result(timeout=timeout))
+        except BrokenProcessPool as exc:
+            self.terminate()
+            raise EngineError(
+                "A scoring worker process stopped unexpectedly.",
+                hint="This can happen when the machine runs out of memory; try a smaller warehouse size.",
+            ) from exc
+        except CancelledError as exc:
+            raise EngineError("The scoring workers were stopped (the engine is closing).") from exc
+
+    def terminate(self) -> None:
+        """Kill the workers at once (cancel, close); the pool cannot be used afterwards. Idempotent."""
+        with self._lock:
+            if self.broken:
+                return
+            self.broken = True
+            processes = list(self._executor._processes.values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        self._executor.shutdown(wait=False, cancel_futures=True)

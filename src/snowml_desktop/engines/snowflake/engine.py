@@ -1,0 +1,907 @@
+"""``SnowflakeEngine``: the engine protocol on a Snowflake account through Snowpark.
+
+Heavy work runs in the warehouse: statistics are SQL aggregates (never a whole table pulled to the desktop),
+training and scoring are the SNOWML_TRAIN / SNOWML_SCORE procedures (``procedures.py``) registered by
+``setup.py``. Warehouse conversion and resizing go through :class:`WarehouseGuard` (journaled, always undone).
+Every statement goes through a :class:`SqlRunner` (the real one wraps the Snowpark session; tests use a
+double standing in for the network) built by ``sql.py``. Every public operation emits an ``Activity`` with
+the last query id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import email.utils
+import functools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from snowml_desktop.core import records, sizes
+from snowml_desktop.core.connections import ConnectionProfile, SecretStore, get_profile
+from snowml_desktop.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    ConnectionFailed,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from snowml_desktop.core.identifiers import display, normalize
+from snowml_desktop.core.records import InferenceRun, ModelRecord
+from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines.base import (
+    HEADER_MODES,
+    LOAD_MODES,
+    OPTIMIZED_MODES,
+    Activity,
+    Capabilities,
+    ClassBalance,
+    ColumnInfo,
+    ColumnProfile,
+    ConnectionInfo,
+    Correlation,
+    Engine,
+    Histogram,
+    LoadRequest,
+    LoadResult,
+    Rejection,
+    ScoreRequest,
+    StageFile,
+    TableInfo,
+    TableProfile,
+    TrainRequest,
+    WarehouseState,
+    default_output_table,
+)
+from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake.session import AskSecret, SnowparkRunner, SqlRunner, open_session
+from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseGuard
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+USER_STAGES = ("LOAD_DATA", "MODELS")
+DEFAULT_TRAINING_WAREHOUSE = "SNOWML_TRAIN_WH"
+MAX_REJECTIONS = 10
+MAX_BINS = 200
+_NUMERIC = {
+    "NUMBER",
+    "DECIMAL",
+    "NUMERIC",
+    "INT",
+    "INTEGER",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "BYTEINT",
+    "FLOAT",
+    "FLOAT4",
+    "FLOAT8",
+    "DOUBLE",
+    "DOUBLE PRECISION",
+    "REAL",
+}
+_TEXT = {"TEXT", "VARCHAR", "CHAR", "CHARACTER", "STRING"}
+_TEMPORAL = ("DATE", "TIME", "TIMESTAMP", "DATETIME")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def kind_of(sql_type: str) -> str:
+    """numeric | text | boolean | temporal | other, for a Snowflake type name."""
+    base = sql_type.split("(", 1)[0].strip().upper()
+    if base in _NUMERIC:
+        return "numeric"
+    if base in _TEXT:
+        return "text"
+    if base == "BOOLEAN":
+        return "boolean"
+    if base.startswith(_TEMPORAL):
+        return "temporal"
+    return "other"
+
+
+def activity(operation: str) -> Callable[[F], F]:
+    """Emit an Activity after the method (ok=False when it raised) with the last query id it ran."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: SnowflakeEngine, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            outer = getattr(self._local, "query_ids", None)
+            self._local.query_ids = []
+            ok = False
+            try:
+                result = method(self, *args, **kwargs)
+                ok = True
+                return result
+            finally:
+                ids = self._local.query_ids
+                self._local.query_ids = outer if outer is None else outer + ids
+                detail = _detail_of(args)
+                self._emit_activity(
+                    Activity(operation, time.perf_counter() - started, detail, ids[-1] if ids else None, ok)
+                )
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+class SnowflakeEngine(Engine):
+    """The protocol on Snowflake. Construct with :meth:`from_connection`; tests pass a runner double."""
+
+    kind = "snowflake"
+
+    def __init__(
+        self,
+        runner: SqlRunner,
+        profile: ConnectionProfile,
+        *,
+        session: Any = None,
+        journal: Journal | None = None,
+    ) -> None:
+        """Read the session's context, replay any warehouse journal left by a crash, and check MODIFY on
+        the warehouse. Raises ConnectionFailed/InvalidInput when no database is set."""
+        super().__init__()
+        self._runner = runner
+        self._session = session
+        self._profile = profile
+        self._local = threading.local()
+        self._closed = False
+        context = {k.upper(): v for k, v in self._rows(sql.current_context(), "connect")[0].items()}
+        self._account = str(context.get("ACCOUNT") or profile.account)
+        self._user = context.get("USER_NAME") or profile.user or None
+        self._role = context.get("ROLE_NAME") or profile.role or None
+        self._warehouse_name = str(context.get("WAREHOUSE") or profile.warehouse or "")
+        # CURRENT_DATABASE() is canonical already; the profile's text is what the user typed.
+        database = str(context.get("DATABASE_NAME") or "") or (
+            normalize(profile.database, what="database") if profile.database.strip() else ""
+        )
+        if not database:
+            raise InvalidInput(
+                f"Connection {profile.name!r} has no database.",
+                hint="Set a database in the connection manager.",
+            )
+        self._loc = sql.Location(database, profile.app_schema or "SNOWML", profile.data_schema or "DATA")
+        self._guard = WarehouseGuard(runner, account=self._account, journal=journal)
+        #: Messages about warehouses restored after an interrupted operation, for the UI to show once.
+        self.restored: list[str] = self._guard.replay()
+        self.capabilities = self._capabilities()
+
+    @classmethod
+    def from_connection(
+        cls,
+        name: str,
+        *,
+        secrets: SecretStore | None = None,
+        ask: AskSecret | None = None,
+        passcode: str | None = None,
+        typed: Mapping[str, str] | None = None,
+    ) -> SnowflakeEngine:
+        """Connect with a saved connection. ``typed``: secrets typed for this login (they win over stored
+        ones); ``ask``: called for a secret found nowhere; ``passcode``: the MFA code. Raises NotFound,
+        ConnectionFailed, PermissionDenied."""
+        profile = get_profile(name)
+        if profile.kind != "snowflake":
+            raise InvalidInput(f"Connection {profile.name!r} is not a Snowflake connection.")
+        session = open_session(profile, secrets, ask=ask, passcode=passcode, typed=typed)
+        try:
+            return cls(SnowparkRunner(session), profile, session=session)
+        except BaseException:
+            session.close()
+            raise
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+    def _rows(
+        self, statement: sql.Statement, operation: str, task: TaskContext | None = None
+    ) -> list[dict[str, Any]]:
+        result = self._runner.execute(statement, operation=operation, task=task)
+        ids = getattr(self._local, "query_ids", None)
+        if ids is not None and result.query_id:
+            ids.append(result.query_id)
+        return result.rows
+
+    def _capabilities(self) -> Capabilities:
+        reason = None
+        if not self._warehouse_name:
+            reason = "No warehouse is selected in this connection."
+        else:
+            with contextlib.suppress(EngineError):
+                check = self._guard.check_privilege(self._warehouse_name)
+                reason = check.reason if check.allowed is False else None
+        return Capabilities(
+            local=False,
+            supports_zero_copy_clone=True,
+            supports_snowpark_optimized=reason is None,
+            supports_query_ids=True,
+            snowpark_optimized_reason=reason,
+        )
+
+    def _require_warehouse(self) -> str:
+        if not self._warehouse_name:
+            raise InvalidInput("No warehouse is selected.", hint="Set a warehouse in the connection manager.")
+        return self._warehouse_name
+
+    def _setup_state(self) -> setup.SetupState:
+        state = setup.read_state(self._runner, self._loc)
+        if state is None:
+            raise EngineError(
+                f"Snowflake setup has not been run in {display(self._loc.database)}.{display(self._loc.app_schema)}.",
+                hint="Run Setup from the connection bar (it shows what it will create first).",
+            )
+        return state
+
+    def plan_setup(self) -> setup.SetupPlan:
+        """What setup would create and the privileges it needs (changes nothing)."""
+        return setup.plan_setup(self._runner, self._loc)
+
+    @activity("setup")
+    def run_setup(self, *, task: TaskContext | None = None) -> setup.SetupState:
+        """Run the idempotent bootstrap (see ``setup.py``)."""
+        return setup.run_setup(self._runner, self._session, self._loc, task=task)
+
+    # --- connection --------------------------------------------------------------------------------------
+    def describe(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            engine="snowflake",
+            account=self._account,
+            user=self._user,
+            role=self._role,
+            database=self._loc.database,
+            schema=self._loc.data_schema,
+            warehouse=self.warehouse()
+            if self._warehouse_name
+            else WarehouseState("", "X-Small", sizes.STANDARD, "NONE"),
+        )
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._runner.close()
+
+    def cancel_all(self) -> None:
+        self._runner.cancel_all()
+
+    # --- stages ------------------------------------------------------------------------------------------
+    def list_stages(self) -> list[str]:
+        return list(USER_STAGES)
+
+    def _stage(self, stage: str) -> str:
+        name = normalize(stage, what="stage")
+        if name not in sql.STAGES:
+            raise NotFound(f"No stage {display(name)}.", hint="Use one of: " + ", ".join(USER_STAGES) + ".")
+        return name
+
+    @activity("list_files")
+    def list_files(self, stage: str) -> list[StageFile]:
+        name = self._stage(stage)
+        files = []
+        for row in self._rows(sql.list_stage(self._loc, name), "list_files"):
+            row = {str(k).lower(): v for k, v in row.items()}
+            path = str(row["name"]).split("/", 1)[-1]  # LIST shows "<stage in lower case>/<path>"
+            modified = row.get("last_modified")
+            files.append(
+                StageFile(
+                    name,
+                    path,
+                    int(row.get("size") or 0),
+                    email.utils.parsedate_to_datetime(modified) if modified else None,
+                )
+            )
+        return sorted(files, key=lambda f: f.name)
+
+    @activity("upload")
+    def upload(
+        self, paths: Sequence[Path], stage: str = "LOAD_DATA", *, task: TaskContext | None = None
+    ) -> list[StageFile]:
+        name = self._stage(stage)
+        task = task or TaskContext()
+        missing = [str(p) for p in paths if not Path(p).is_file()]
+        if missing:
+            raise NotFound(f"No such file: {', '.join(missing)}.")
+        for i, path in enumerate(paths):
+            task.report(i / max(len(paths), 1), f"Uploading {Path(path).name}")
+            self._rows(sql.put_file(self._loc, str(Path(path).resolve()), name), "upload", task)
+        uploaded = {Path(p).name for p in paths}
+        return [f for f in self.list_files(name) if f.name in uploaded]
+
+    @activity("load")
+    def load(self, request: LoadRequest, *, task: TaskContext | None = None) -> LoadResult:
+        """INFER_SCHEMA + COPY INTO a new table that replaces the target only when complete (SWAP/RENAME);
+        ``append`` copies by column name into the existing table. ON_ERROR = CONTINUE: rejected rows are
+        counted and the first reasons returned."""
+        task = task or TaskContext()
+        started = time.perf_counter()
+        stage, table = self._stage(request.stage), normalize(request.table, what="table")
+        if request.mode not in LOAD_MODES or request.header not in HEADER_MODES:
+            raise InvalidInput(f"Unknown load mode {request.mode!r} or header mode {request.header!r}.")
+        parquet = request.file_format == "parquet" or (
+            request.file_format == "auto" and request.file.lower().endswith(".parquet")
+        )
+        fmt = (
+            "SNOWML_PARQUET" if parquet else ("SNOWML_CSV" if request.header == "no" else "SNOWML_CSV_HEADER")
+        )
+        exists = bool(self._columns(table))
+        if exists and request.mode == "create":
+            raise AlreadyExists(f"Table {display(table)} already exists.", hint="Choose replace or append.")
+        template = None
+        if request.header == "no" and request.columns_from and not parquet:
+            template, _ = self._table(request.columns_from)  # names and types come from that table
+        by_name = fmt != "SNOWML_CSV"  # header-less CSV columns match by position
+        if request.mode == "append":
+            if not exists:
+                raise NotFound(f"Table {display(table)} does not exist; nothing to append to.")
+            loaded, rejected, rejections = self._copy(
+                table, stage, request.file, fmt, by_name=by_name, task=task
+            )
+        else:
+            loaded, rejected, rejections = self._load_new(
+                table, stage, request.file, fmt, replace=exists, template=template, task=task
+            )
+        return LoadResult(
+            table, loaded, rejected, rejections, self._columns(table), time.perf_counter() - started
+        )
+
+    def _load_new(
+        self,
+        table: str,
+        stage: str,
+        file: str,
+        fmt: str,
+        *,
+        replace: bool,
+        template: str | None,
+        task: TaskContext,
+    ) -> tuple[int, int, list[Rejection]]:
+        """Build the table under a staging name, then RENAME it (new) or SWAP it in (replace): the target is
+        never seen half-loaded, and a failure drops the staging table."""
+        staging = f"{table}__SNOWML_LOADING"
+        if template is not None:
+            self._rows(sql.create_table_like(self._loc, staging, template), "load", task)
+        else:
+            self._rows(
+                sql.infer_schema_table(self._loc, staging, stage, file, fmt, replace=True), "load", task
+            )
+        try:
+            copied = self._copy(staging, stage, file, fmt, by_name=fmt != "SNOWML_CSV", task=task)
+            if replace:
+                self._rows(sql.swap_tables(self._loc, staging, table), "load", task)
+                self._rows(sql.drop_table(self._loc, staging), "load")
+            else:
+                self._rows(sql.rename_table(self._loc, staging, table), "load", task)
+        except BaseException:
+            with contextlib.suppress(EngineError):
+                self._rows(sql.drop_table_if_exists(self._loc, staging), "load")
+            raise
+        return copied
+
+    def _copy(
+        self, table: str, stage: str, file: str, fmt: str, *, by_name: bool, task: TaskContext
+    ) -> tuple[int, int, list[Rejection]]:
+        """COPY one file; (rows loaded, rows rejected, first rejections) — read while ``table`` still has
+        the name the COPY job used, since VALIDATE looks the job up by table."""
+        result = self._runner.execute(
+            sql.copy_into(self._loc, table, stage, file, fmt, by_name=by_name), operation="load", task=task
+        )
+        ids = getattr(self._local, "query_ids", None)
+        if ids is not None and result.query_id:
+            ids.append(result.query_id)
+        rows = [{str(k).lower(): v for k, v in r.items()} for r in result.rows]
+        loaded = sum(int(r.get("rows_loaded") or 0) for r in rows)
+        rejected = sum(int(r.get("errors_seen") or 0) for r in rows)
+        if rows and not loaded and all(str(r.get("status", "")).upper() == "LOAD_FAILED" for r in rows):
+            raise InvalidInput(f"No row of {file} could be loaded: {rows[0].get('first_error')}")
+        return loaded, rejected, self._rejections(table, rows, result.query_id, rejected)
+
+    def _rejections(
+        self, table: str, rows: list[dict[str, Any]], query_id: str | None, rejected: int
+    ) -> list[Rejection]:
+        if not rejected:
+            return []
+        found: list[Rejection] = []
+        if query_id:
+            with contextlib.suppress(EngineError):
+                for row in self._rows(sql.validate_load(self._loc, table, query_id), "load")[:MAX_REJECTIONS]:
+                    upper = {str(k).upper(): v for k, v in row.items()}
+                    found.append(Rejection(upper.get("LINE"), str(upper.get("ERROR"))))
+        if not found:
+            found = [
+                Rejection(r.get("first_error_line"), str(r.get("first_error")))
+                for r in rows
+                if r.get("first_error")
+            ]
+        return found[:MAX_REJECTIONS]
+
+    # --- tables ------------------------------------------------------------------------------------------
+    @activity("list_tables")
+    def list_tables(self) -> list[TableInfo]:
+        widths = {
+            str(r["TABLE_NAME"]): int(r["N"]) for r in self._rows(sql.column_counts(self._loc), "list_tables")
+        }
+        result = []
+        for row in self._rows(sql.list_tables(self._loc), "list_tables"):
+            upper = {str(k).upper(): v for k, v in row.items()}
+            name = str(upper["TABLE_NAME"])
+            if name.endswith("__SNOWML_LOADING"):  # a load in progress (or interrupted): not a user table yet
+                continue
+            result.append(
+                TableInfo(
+                    name,
+                    int(upper.get("ROW_COUNT") or 0),
+                    widths.get(name, 0),
+                    upper.get("CREATED"),
+                    upper.get("BYTES"),
+                )
+            )
+        return result
+
+    def _columns(self, table: str) -> list[ColumnInfo]:
+        columns = []
+        for row in self._rows(sql.table_columns(self._loc, table), "table_columns"):
+            upper = {str(k).upper(): v for k, v in row.items()}
+            sql_type = str(upper["DATA_TYPE"]).upper()
+            if sql_type == "NUMBER":
+                sql_type = f"NUMBER({upper.get('NUMERIC_PRECISION') or 38},{upper.get('NUMERIC_SCALE') or 0})"
+            elif sql_type == "TEXT":
+                sql_type = "VARCHAR"
+            columns.append(ColumnInfo(str(upper["COLUMN_NAME"]), sql_type, kind_of(sql_type)))
+        return columns
+
+    def _table(self, table: str) -> tuple[str, list[ColumnInfo]]:
+        name = normalize(table, what="table")
+        columns = self._columns(name)
+        if not columns:
+            raise NotFound(
+                f"Table {display(name)} does not exist in {display(self._loc.data_schema)} or is not visible to the role."
+            )
+        return name, columns
+
+    def _column(self, columns: list[ColumnInfo], text: str, table: str) -> ColumnInfo:
+        name = normalize(text, what="column")
+        for column in columns:
+            if column.name == name:
+                return column
+        raise NotFound(f"Table {display(table)} has no column {display(name)}.")
+
+    @activity("table_columns")
+    def table_columns(self, table: str) -> list[ColumnInfo]:
+        return self._table(table)[1]
+
+    @activity("preview")
+    def preview(self, table: str, limit: int = 1000) -> pd.DataFrame:
+        import pandas as pd
+
+        name, columns = self._table(table)
+        rows = self._rows(sql.preview(self._loc, name, min(max(limit, 0), sql.MAX_PREVIEW)), "preview")
+        return pd.DataFrame(rows, columns=[c.name for c in columns])
+
+    @activity("profile")
+    def profile(self, table: str, *, task: TaskContext | None = None) -> TableProfile:
+        task = task or TaskContext()
+        name, columns = self._table(table)
+        kinds = [(c.name, c.kind) for c in columns]
+        row = {
+            str(k).upper(): v
+            for k, v in self._rows(sql.profile_columns(self._loc, name, kinds), "profile", task)[0].items()
+        }
+        total = int(row["ROWS"])
+        profiles = []
+        for i, column in enumerate(columns):
+            task.report(i / len(columns), f"Profiling {column.name}")
+            count = int(row[f"C_{i}"] or 0)
+            stats: dict[str, Any] = {"min": row.get(f"MIN_{i}"), "max": row.get(f"MAX_{i}")}
+            if column.kind == "numeric":
+                stats = {
+                    k: _float(row.get(f"{key}_{i}"))
+                    for k, key in (
+                        ("mean", "MEAN"),
+                        ("std", "STD"),
+                        ("min", "MIN"),
+                        ("q25", "Q25"),
+                        ("median", "MED"),
+                        ("q75", "Q75"),
+                        ("max", "MAX"),
+                    )
+                }
+                top: list[tuple[str, int]] = []
+            else:  # the most common values matter for text and boolean columns only
+                top = self._top(name, column.name, 5) if column.kind in ("text", "boolean") else []
+            profiles.append(
+                ColumnProfile(
+                    column.name,
+                    column.sql_type,
+                    column.kind,
+                    count,
+                    total - count,
+                    int(row[f"D_{i}"] or 0),
+                    top_values=top,
+                    **stats,
+                )
+            )
+        return TableProfile(name, total, profiles)
+
+    def _top(self, table: str, column: str, limit: int) -> list[tuple[str, int]]:
+        return [
+            (str(r["VALUE"]), int(r["N"]))
+            for r in self._rows(sql.top_values(self._loc, table, column, limit), "top_values")
+        ]
+
+    def _nulls(self, table: str, column: str) -> tuple[int, int]:
+        row = self._rows(sql.null_and_total(self._loc, table, column), "nulls")[0]
+        return int(row["TOTAL"]), int(row["NULLS"])
+
+    @activity("histogram")
+    def histogram(self, table: str, column: str, bins: int = 30) -> Histogram:
+        if not 1 <= bins <= MAX_BINS:
+            raise InvalidInput(f"A histogram has 1 to {MAX_BINS} bins, not {bins}.")
+        name, columns = self._table(table)
+        col = self._column(columns, column, name)
+        if col.kind != "numeric":
+            total, nulls = self._nulls(name, col.name)
+            top = self._top(name, col.name, bins)
+            counts = [n for _, n in top]
+            return Histogram(
+                name,
+                col.name,
+                "categorical",
+                counts,
+                categories=[v for v, _ in top],
+                other=total - nulls - sum(counts),
+                nulls=nulls,
+            )
+        bounds = self._rows(sql.numeric_range(self._loc, name, col.name), "histogram")[0]
+        lo, hi, nulls = _float(bounds["LO"]), _float(bounds["HI"]), int(bounds["NULLS"])
+        if lo is None or hi is None:
+            return Histogram(name, col.name, "numeric", [], nulls=nulls)
+        if hi == lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        counts = [0] * bins
+        for row in self._rows(sql.histogram_counts(self._loc, name, col.name, bins, lo, hi), "histogram"):
+            counts[min(max(int(row["BIN"]), 1), bins) - 1] += int(row["N"])
+        width = (hi - lo) / bins
+        return Histogram(
+            name, col.name, "numeric", counts, edges=[lo + i * width for i in range(bins)] + [hi], nulls=nulls
+        )
+
+    @activity("class_balance")
+    def class_balance(self, table: str, column: str, limit: int = 50) -> ClassBalance:
+        if limit < 1:
+            raise InvalidInput(f"The class limit must be at least 1, not {limit}.")
+        name, columns = self._table(table)
+        col = self._column(columns, column, name)
+        total, nulls = self._nulls(name, col.name)
+        top = self._top(name, col.name, limit)
+        counts = [n for _, n in top]
+        return ClassBalance(
+            name, col.name, [v for v, _ in top], counts, other=total - nulls - sum(counts), nulls=nulls
+        )
+
+    @activity("correlation")
+    def correlation(self, table: str, columns: Sequence[str] | None = None, limit: int = 30) -> Correlation:
+        name, all_columns = self._table(table)
+        if columns is None:
+            chosen = [c for c in all_columns if c.kind == "numeric"][: max(limit, 0)]
+        else:
+            chosen = [self._column(all_columns, text, name) for text in columns]
+            bad = [display(c.name) for c in chosen if c.kind != "numeric"]
+            if bad:
+                raise InvalidInput(
+                    f"Correlation needs numeric columns; {', '.join(bad)} in {display(name)} not numeric."
+                )
+        names = [c.name for c in chosen]
+        if len(names) < 2:
+            return Correlation(name, names, [[1.0]] if names else [])
+        row = self._rows(sql.correlation(self._loc, name, names), "correlation")[0]
+        matrix: list[list[float | None]] = [
+            [1.0 if i == j else None for j in range(len(names))] for i in range(len(names))
+        ]
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                matrix[i][j] = matrix[j][i] = _float(row.get(f"{i}_{j}"))
+        return Correlation(name, names, matrix)
+
+    @activity("create_demo_table")
+    def create_demo_table(
+        self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None
+    ) -> TableInfo:
+        """Generate the churn demo table in the warehouse (one CREATE TABLE ... AS over GENERATOR rows;
+        CREATE OR REPLACE swaps an old table only on success). Raises InvalidInput, AlreadyExists."""
+        from snowml_desktop.core import demo_data
+
+        task = task or TaskContext()
+        name = normalize(table, what="table name")
+        statement = sql.create_demo_churn_table(
+            self._loc, name, rows, seed, replace=replace
+        )  # checks rows/seed
+        if self._columns(name) and not replace:
+            raise AlreadyExists(
+                f"The table {display(name)} already exists.", hint="Choose another name, or replace it."
+            )
+        task.report(0.0, f"Generating {rows:,} rows in Snowflake")
+        self._rows(statement, "create_demo_table", task)
+        task.report(1.0, f"Generated {rows:,} rows")
+        return TableInfo(name, rows, len(demo_data.CHURN_COLUMNS))
+
+    @activity("drop_table")
+    def drop_table(self, table: str) -> None:
+        name, _ = self._table(table)
+        self._rows(sql.drop_table(self._loc, name), "drop_table")
+
+    # --- models ------------------------------------------------------------------------------------------
+    def _request_json(self, request: Any, warehouse: WarehouseState, **extra: Any) -> str:
+        state = self._setup_state()
+        data = dataclasses.asdict(request)
+        data.update(
+            database=self._loc.database,
+            app_schema=self._loc.app_schema,
+            data_schema=self._loc.data_schema,
+            warehouse_size=warehouse.size,
+            warehouse_type=warehouse.type,
+            packages=state.packages.pins(),
+            code_imports=[state.code_import],
+            udf_stage="@" + self._loc.app("PROCEDURES"),
+            **extra,
+        )
+        return json.dumps(data)
+
+    def _call(
+        self, procedure: str, request_json: str, operation: str, task: TaskContext | None
+    ) -> dict[str, Any]:
+        from snowml_desktop.engines.snowflake.procedures import decode_result
+
+        rows = self._rows(sql.call_procedure(self._loc, procedure, request_json), operation, task)
+        return decode_result(str(next(iter(rows[0].values()))))
+
+    def _next_number(self) -> int:
+        return int(self._rows(sql.next_sequence_value(self._loc), "sequence")[0]["N"])
+
+    @contextlib.contextmanager
+    def _training_warehouse(self, request: TrainRequest, task: TaskContext) -> Iterator[WarehouseState]:
+        if not request.optimized:
+            yield self.warehouse()
+            return
+        if request.optimized_mode not in OPTIMIZED_MODES:
+            raise InvalidInput(
+                f"Unknown optimized mode {request.optimized_mode!r}.", hint="Use convert or dedicated."
+            )
+        shared = self._require_warehouse()
+        if request.optimized_mode == "convert":
+            context = self._guard.converted(shared, task=task)
+        else:
+            training = normalize(
+                request.training_warehouse or DEFAULT_TRAINING_WAREHOUSE, what="training warehouse"
+            )
+            context = self._guard.dedicated(shared, training, task=task)
+        with context as used:
+            yield used.to_state()
+
+    @activity("train")
+    def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
+        from snowml_desktop.core.methods import get_method
+
+        task = task or TaskContext()
+        method = get_method(request.method)
+        table, _ = self._table(request.table)
+        normalized = dataclasses.replace(
+            request,
+            table=table,
+            target=normalize(request.target, what="target column"),
+            features=None
+            if request.features is None
+            else [normalize(f, what="feature") for f in request.features],
+        )
+        model_name = f"{method.prefix}_{self._next_number()}"
+        task.report(0.05, "Preparing the warehouse")
+        with self._training_warehouse(request, task) as warehouse:
+            task.report(0.15, f"Training {model_name} in Snowflake")
+            request_json = self._request_json(normalized, warehouse, model_name=model_name)
+            try:
+                row = self._call("SNOWML_TRAIN", request_json, "train", task)
+            except (Cancelled, ConnectionFailed):
+                # The procedure was killed (or its answer lost) and may not have undone its own steps.
+                self._discard_partial_model(model_name, table)
+                raise
+        task.report(1.0, f"Trained {model_name}")
+        return records.model_from_row(row)
+
+    def _discard_partial_model(self, model: str, table: str) -> None:
+        """Remove whatever a killed SNOWML_TRAIN call left for ``model``: its catalog row (a cancel that came
+        too late), UDF, artifact and clone. Best effort: failures are logged, the cancel is what counts."""
+        try:
+            if self._rows(sql.select_models(self._loc, model), "discard_model"):
+                self._rows(sql.delete_model_row(self._loc, model), "discard_model")
+            self._drop_model_udf(model)
+            self._rows(sql.drop_table_if_exists(self._loc, f"{table}_CLONE_{model}"), "discard_model")
+            self._rows(sql.remove_file(self._loc, "MODELS", f"{model}.joblib"), "discard_model")
+        except EngineError as exc:
+            log.warning("Could not remove all traces of the interrupted model %s: %s", model, exc)
+
+    def _drop_model_udf(self, model: str) -> None:
+        """Drop a model's UDF by the signature SHOW USER FUNCTIONS reports (none: nothing to drop)."""
+        from snowml_desktop.engines.snowflake import udf
+
+        name = udf.udf_name(model)
+        for row in self._rows(sql.show_functions(self._loc, name), "delete_model"):
+            lower = {str(k).lower(): v for k, v in row.items()}
+            if lower.get("name") != name:
+                continue
+            # "arguments" looks like PREDICT_M_1(FLOAT, VARCHAR) RETURN VARIANT
+            inside = str(lower.get("arguments", "")).split("(", 1)[-1].split(")", 1)[0]
+            types = [t.strip() for t in inside.split(",") if t.strip()]
+            self._rows(sql.drop_function(self._loc, name, types), "delete_model")
+
+    @activity("list_models")
+    def list_models(self) -> list[ModelRecord]:
+        return [records.model_from_row(r) for r in self._rows(sql.select_models(self._loc), "list_models")]
+
+    @activity("get_model")
+    def get_model(self, name: str) -> ModelRecord:
+        return self._model(name)
+
+    def _model(self, name: str) -> ModelRecord:
+        canonical = normalize(name, what="model")
+        rows = self._rows(sql.select_models(self._loc, canonical), "get_model")
+        if not rows:
+            raise NotFound(f"No model {display(canonical)} in the catalog.")
+        return records.model_from_row(rows[0])
+
+    @activity("delete_model")
+    def delete_model(self, name: str) -> None:
+        """Catalog row first (the model disappears at once), then its UDF and artifact file."""
+        from snowml_desktop.engines.snowflake import udf
+
+        record = self._model(name)
+        self._rows(sql.delete_model_row(self._loc, record.name), "delete_model")
+        types = udf.argument_sql_types(record.features)
+        self._rows(sql.drop_function(self._loc, udf.udf_name(record.name), types), "delete_model")
+        artifact = record.artifact_path.rsplit("/", 1)[-1]
+        with contextlib.suppress(EngineError):  # a missing file is fine: the row is what made the model exist
+            self._rows(sql.remove_file(self._loc, "MODELS", artifact), "delete_model")
+
+    @activity("check_scoring_input")
+    def check_scoring_input(self, model: str, table: str) -> list[str]:
+        record = self._model(model)
+        _, columns = self._table(table)
+        present = {c.name for c in columns}
+        return [f for f in record.feature_names if f not in present]
+
+    @activity("score")
+    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        task = task or TaskContext()
+        record = self._model(request.model)
+        table, columns = self._table(request.table)
+        missing = [f for f in record.feature_names if f not in {c.name for c in columns}]
+        if missing:
+            raise InvalidInput(
+                f"Table {display(table)} lacks the model's feature(s) {', '.join(display(m) for m in missing)}.",
+                hint=f"Score a table with the columns {record.name} was trained on.",
+            )
+        output = (
+            normalize(request.output, what="output table")
+            if request.output
+            else default_output_table(table, record.name)
+        )
+        if self._columns(output) and not request.overwrite:
+            raise AlreadyExists(
+                f"Table {display(output)} already exists.", hint="Choose another name or allow overwriting."
+            )
+        normalized = dataclasses.replace(request, model=record.name, table=table, output=output)
+        run_id = self._next_number()
+        warehouse_name = self._require_warehouse()
+        context = (
+            self._guard.resized(warehouse_name, request.size, task=task)
+            if request.size
+            else contextlib.nullcontext(None)
+        )
+        with context as used:
+            state = used.to_state() if used is not None else self.warehouse()
+            task.report(0.1, f"Scoring {display(table)} with {record.name} on {state.size}")
+            request_json = self._request_json(normalized, state, run_id=run_id, output=output)
+            before = len(getattr(self._local, "query_ids", None) or [])
+            row = self._call("SNOWML_SCORE", request_json, "score", task)
+            call_ids = list(getattr(self._local, "query_ids", None) or [])[before:]  # the CALL's id
+        run = records.run_from_row(row)
+        if not run.query_ids and call_ids:
+            # The procedure cannot see its own CALL's id; keep it so credits can be attributed later.
+            run.query_ids = call_ids
+            with contextlib.suppress(EngineError):
+                self._rows(sql.update_run_query_ids(self._loc, run.run_id, json.dumps(call_ids)), "score")
+        task.report(1.0, "Scored")
+        return run
+
+    @activity("list_runs")
+    def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:
+        statement = sql.select_runs(
+            self._loc,
+            model=normalize(model, what="model") if model else None,
+            table=normalize(table, what="table") if table else None,
+        )
+        return [records.run_from_row(r) for r in self._rows(statement, "list_runs")]
+
+    @activity("get_run")
+    def get_run(self, run_id: int) -> InferenceRun:
+        rows = self._rows(sql.select_runs(self._loc, run_id=int(run_id)), "get_run")
+        if not rows:
+            raise NotFound(f"No inference run {run_id}.")
+        return records.run_from_row(rows[0])
+
+    @activity("actual_credits")
+    def actual_credits(self, run_id: int) -> float | None:
+        """Replace a run's credit estimate by the credits Snowflake attributed to its queries, once
+        ACCOUNT_USAGE has them (hours later). Returns them, or None when not available yet or the role may
+        not read ACCOUNT_USAGE (the estimate stays)."""
+        run = self.get_run(run_id)
+        if not run.query_ids:
+            return None
+        try:
+            row = self._rows(sql.query_credits(run.query_ids), "actual_credits")[0]
+        except (PermissionDenied, NotFound):
+            return None
+        if not int(row.get("N") or 0) or row.get("CREDITS") is None:
+            return None
+        credits = float(row["CREDITS"])
+        self._rows(sql.update_run_credits(self._loc, run.run_id, credits), "actual_credits")
+        return credits
+
+    # --- warehouse ---------------------------------------------------------------------------------------
+    def warehouse(self) -> WarehouseState:
+        return self._guard.settings(self._require_warehouse()).to_state()
+
+    @activity("set_warehouse")
+    def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
+        """Change the warehouse for good (the user asked). A type change suspends it first, as Snowflake's
+        demo did. Raises InvalidInput, PermissionDenied without
+        MODIFY."""
+        name = self._require_warehouse()
+        target_size = sizes.parse_size(size).sql if size else None
+        target_type = sizes.parse_type(type) if type else None
+        current = self._guard.settings(name)
+        check = self._guard.check_privilege(name)
+        if check.allowed is False:
+            raise PermissionDenied(check.reason or "Missing MODIFY on the warehouse.")
+        if target_type and target_type != current.type:
+            if target_type == sizes.SNOWPARK_OPTIMIZED:
+                sql.check_resource_constraint(sql.DEFAULT_RESOURCE_CONSTRAINT, target_size or current.size)
+            if current.state in {"STARTED", "RESUMING", "RESIZING"}:
+                self._rows(sql.suspend_warehouse(name), "set_warehouse")
+            self._rows(
+                sql.alter_warehouse_set(name, warehouse_type=target_type, size=target_size), "set_warehouse"
+            )
+        elif target_size and target_size != current.size:
+            self._rows(
+                sql.alter_warehouse_set(name, size=target_size, wait_for_completion=True), "set_warehouse"
+            )
+        return self.warehouse()
+
+
+def _detail_of(args: tuple[Any, ...]) -> str:
+    """What an operation was about, for the Activity log: a table/model name or the request's target."""
+    if not args:
+        return ""
+    first = args[0]
+    if isinstance(first, (str, int)):
+        return str(first)
+    for attribute in ("model", "table", "file"):
+        if isinstance(getattr(first, attribute, None), str):
+            return str(getattr(first, attribute))
+    return ""
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None

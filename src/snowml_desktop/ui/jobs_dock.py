@@ -1,0 +1,269 @@
+"""The Jobs dock: every job of the session with its progress, stage, elapsed time, Cancel, and outcome.
+
+Rows are newest first. A failed job shows its message; the technical details are behind "Details".
+Finished rows beyond :data:`MAX_ROWS` are dropped, oldest first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from snowml_desktop.jobs.runner import JobHandle, JobManager, JobState
+from snowml_desktop.ui.icons import icon
+
+__all__ = ["JobRow", "JobsDock", "format_seconds", "summarize_result"]
+
+MAX_ROWS = 200
+_STATUS_ICONS = {
+    JobState.SUCCEEDED: "success",
+    JobState.FAILED: "error",
+    JobState.CANCELLED: "cancel",
+    JobState.RUNNING: "runs",
+    JobState.QUEUED: "runs",
+}
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.4 s``, ``12.3 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def summarize_result(result: object) -> str:
+    """A short, human description of a job's result for the dock (the panel shows the real thing)."""
+    if result is None:
+        return "Done"
+    if isinstance(result, str):
+        return result if len(result) <= 80 else result[:77] + "…"
+    if isinstance(result, (list, tuple, set, dict)):
+        return f"{len(result)} item{'s' if len(result) != 1 else ''}"
+    if dataclasses.is_dataclass(result):
+        for field in ("name", "table", "output"):
+            value = getattr(result, field, None)
+            if isinstance(value, str) and value:
+                return f"{type(result).__name__} {value}"
+        return type(result).__name__
+    shape = getattr(result, "shape", None)
+    if isinstance(shape, tuple) and len(shape) == 2:
+        return f"{shape[0]:,} rows × {shape[1]} columns"
+    return "Done"
+
+
+class JobRow(QFrame):
+    """One job in the dock, following its handle's ``changed`` signal (which supersession never cuts)."""
+
+    def __init__(self, handle: JobHandle, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.handle = handle
+        self.setObjectName(f"job_row_{handle.id}")
+        self.setAccessibleName(f"Job {handle.name}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+
+        self.status = QLabel()
+        self.status.setObjectName("job_status_icon")
+        self.title = QLabel(handle.name)
+        self.title.setObjectName("job_name")
+        self.title.setAccessibleName("Job name")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.elapsed = QLabel()
+        self.elapsed.setObjectName("job_elapsed")
+        self.elapsed.setAccessibleName("Elapsed time")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("job_progress")
+        self.progress.setAccessibleName(f"Progress of {handle.name}")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(10)
+        self.stage = QLabel()
+        self.stage.setObjectName("job_stage")
+        self.stage.setAccessibleName("Stage")
+        self.stage.setWordWrap(True)
+        self.stage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("job_cancel")
+        self.cancel_button.setAccessibleName(f"Cancel {handle.name}")
+        self.cancel_button.setIcon(icon("cancel"))
+        self.details_button = QToolButton()
+        self.details_button.setObjectName("job_details")
+        self.details_button.setAccessibleName("Details")
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setVisible(False)
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("job_details_text")
+        self.details.setAccessibleName("Technical details")
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(140)
+        self.details.setVisible(False)
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 4, 6, 4)
+        grid.setVerticalSpacing(2)
+        head = QHBoxLayout()
+        head.addWidget(self.status)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.elapsed)
+        grid.addLayout(head, 0, 0)
+        grid.addWidget(self.cancel_button, 0, 1)
+        grid.addWidget(self.progress, 1, 0, 1, 2)
+        tail = QHBoxLayout()
+        tail.addWidget(self.stage, 1)
+        tail.addWidget(self.details_button)
+        grid.addLayout(tail, 2, 0, 1, 2)
+        grid.addWidget(self.details, 3, 0, 1, 2)
+
+        self.cancel_button.clicked.connect(handle.cancel)
+        self.details_button.toggled.connect(self.details.setVisible)
+        handle.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        handle = self.handle
+        self.status.setPixmap(icon(_STATUS_ICONS[handle.state]).pixmap(16, 16))
+        self.status.setToolTip(handle.state.capitalize())
+        self.update_elapsed()
+        self.progress.setValue(round(handle.fraction * 1000))
+        self.cancel_button.setVisible(not handle.done)
+        self.cancel_button.setEnabled(not handle.cancel_requested)
+        if handle.state == JobState.SUCCEEDED:
+            self.stage.setText(summarize_result(handle.result))
+        elif handle.state == JobState.FAILED and handle.error is not None:
+            self.stage.setText(handle.error.message)
+            self.details.setPlainText(handle.error.details)
+            self.details_button.setVisible(bool(handle.error.details))
+        elif handle.state == JobState.CANCELLED:
+            self.stage.setText("Replaced by a newer request" if handle.superseded else "Cancelled")
+        else:
+            self.stage.setText(
+                handle.stage or ("Waiting to start" if handle.state == JobState.QUEUED else "")
+            )
+        self.progress.setVisible(not handle.done)
+
+    def update_elapsed(self) -> None:
+        self.elapsed.setText(format_seconds(self.handle.elapsed) if self.handle.elapsed else "")
+
+
+class JobsDock(QDockWidget):
+    """Lists the jobs of a :class:`JobManager` as they are submitted."""
+
+    def __init__(self, jobs: JobManager, parent: QWidget | None = None) -> None:
+        super().__init__("Jobs", parent)
+        self.setObjectName("dock_jobs")
+        self.setAccessibleName("Jobs")
+        self.jobs = jobs
+        self._rows: list[JobRow] = []
+
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setObjectName("jobs_clear_finished")
+        self.clear_button.setAccessibleName("Clear finished jobs")
+        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_all_button.setObjectName("jobs_cancel_all")
+        self.cancel_all_button.setAccessibleName("Cancel all jobs")
+        self.summary = QLabel("No jobs yet")
+        self.summary.setObjectName("jobs_summary")
+        self.summary.setAccessibleName("Jobs summary")
+
+        self._list = QWidget()
+        self._list_layout = QVBoxLayout(self._list)
+        self._list_layout.setContentsMargins(2, 2, 2, 2)
+        self._list_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("jobs_list")
+        scroll.setAccessibleName("Job list")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._list)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.cancel_all_button)
+        bar.addWidget(self.clear_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(scroll, 1)
+        self.setWidget(body)
+
+        self.clear_button.clicked.connect(self.clear_finished)
+        self.cancel_all_button.clicked.connect(jobs.cancel_all)
+        jobs.job_added.connect(self.add_job)
+        # Elapsed times tick while something runs; the timer stops when all is idle.
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(500)
+        self._ticker.timeout.connect(self._tick)
+
+    @staticmethod
+    def default_area() -> Qt.DockWidgetArea:
+        return Qt.DockWidgetArea.BottomDockWidgetArea
+
+    def rows(self) -> list[JobRow]:
+        """Rows, newest first."""
+        return list(self._rows)
+
+    def row_for(self, handle: JobHandle) -> JobRow | None:
+        return next((row for row in self._rows if row.handle is handle), None)
+
+    def add_job(self, handle: JobHandle) -> None:
+        row = JobRow(handle, self._list)
+        self._rows.insert(0, row)
+        self._list_layout.insertWidget(0, row)
+        handle.changed.connect(self._update_summary)
+        self._trim()
+        self._update_summary()
+        self._ticker.start()
+
+    def clear_finished(self) -> None:
+        for row in [r for r in self._rows if r.handle.done]:
+            self._remove(row)
+        self._update_summary()
+
+    def _trim(self) -> None:
+        finished = [r for r in self._rows if r.handle.done]
+        while len(self._rows) > MAX_ROWS and finished:
+            self._remove(finished.pop())
+
+    def _remove(self, row: JobRow) -> None:
+        self._rows.remove(row)
+        row.handle.changed.disconnect(row.refresh)
+        row.setParent(None)
+        row.deleteLater()
+
+    def _tick(self) -> None:
+        active = [r for r in self._rows if not r.handle.done]
+        for row in active:
+            row.update_elapsed()
+        if not active:
+            self._ticker.stop()
+
+    def _update_summary(self) -> None:
+        active = sum(1 for r in self._rows if not r.handle.done)
+        failed = sum(1 for r in self._rows if r.handle.state == JobState.FAILED)
+        parts = [f"{active} running" if active else "Idle"]
+        if failed:
+            parts.append(f"{failed} failed")
+        self.summary.setText(" · ".join(parts))
+        self.cancel_all_button.setEnabled(active > 0)
+        self.clear_button.setEnabled(len(self._rows) > active)

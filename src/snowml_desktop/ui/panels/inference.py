@@ -1,0 +1,511 @@
+"""Inference: score a table with a model at a chosen warehouse size, and see what each size costs.
+
+Run stays disabled until a job has checked the input table for the model's features (missing ones are
+named). The timing graph shows this model/table's past runs by size; "Compare sizes" scores at several
+sizes, one job after another, and fills it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from snowml_desktop.core.methods import METHODS
+from snowml_desktop.core.records import RUN_SUCCEEDED
+from snowml_desktop.core.sizes import SIZES, estimate_credits, parse_size
+from snowml_desktop.engines.base import ScoreRequest, default_output_table
+from snowml_desktop.ui.panels.base import Panel
+from snowml_desktop.ui.widgets.job_status import JobStatus
+from snowml_desktop.ui.widgets.model_charts import TimingGraph
+from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
+
+if TYPE_CHECKING:
+    from snowml_desktop.core.records import InferenceRun, ModelRecord
+    from snowml_desktop.core.tasks import TaskContext
+    from snowml_desktop.engines.base import Engine, TableInfo, WarehouseState
+    from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
+    from snowml_desktop.ui.context import AppContext
+
+__all__ = ["InferencePanel", "InputCheck"]
+
+DEFAULT_COMPARE = ("X-Small", "Small")
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """The result of checking a table for a model: missing features and the past runs of the pair."""
+
+    model: str
+    table: str
+    missing: list[str]
+    runs: list[InferenceRun]
+
+
+def _lists(engine: Engine, task: TaskContext) -> tuple[list[ModelRecord], list[TableInfo], WarehouseState]:
+    return engine.list_models(), engine.list_tables(), engine.warehouse()
+
+
+def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCheck:
+    task.report(0.2, "Checking the features")
+    missing = engine.check_scoring_input(model, table)
+    task.report(0.6, "Reading past runs")
+    return InputCheck(model, table, missing, engine.list_runs(model=model, table=table))
+
+
+class InferencePanel(Panel):
+    key: ClassVar[str] = "inference"
+    title: ClassVar[str] = "Inference"
+    icon: ClassVar[str] = "inference"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._models: dict[str, ModelRecord] = {}
+        self._tables: dict[str, TableInfo] = {}
+        self._check: InputCheck | None = None
+        self._score_job: JobHandle | None = None
+        self._queue: list[str] = []
+        self._queue_total = 0
+        self._overwrite_ok = False
+        self._output_edited = False
+        self._pending_model: str | None = None
+        self.last_run: InferenceRun | None = None
+        self._build()
+        ctx.engine_changed.connect(self._on_engine_changed)
+        ctx.models_changed.connect(lambda _name: self.refresh())
+        ctx.tables_changed.connect(self.refresh)
+        ctx.runs_changed.connect(self._recheck)
+        self._fill_sizes()
+        self._update_enabled()
+
+    # --- layout ----------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        box = QGroupBox("Score a table")
+        form = QFormLayout(box)
+        self.model_combo = self.name_widget(QComboBox(), "inference.model", "Model")
+        self.model_combo.currentTextChanged.connect(self._on_selection_changed)
+        self.model_info = self.name_widget(QLabel(), "inference.model_info", "Model summary")
+        self.model_info.setWordWrap(True)
+        self.table_combo = self.name_widget(QComboBox(), "inference.table", "Input table")
+        self.table_combo.currentTextChanged.connect(self._on_selection_changed)
+        self.check_label = self.name_widget(QLabel(), "inference.check", "Input check")
+        self.check_label.setWordWrap(True)
+        self.output = TableNameEdit(object_name="inference.output", what="output table")
+        self.output.line_edit.textEdited.connect(self._on_output_edited)
+        self.output.nameChanged.connect(self._update_output_note)
+        self.output_note = self.name_widget(QLabel(), "inference.output_note", "Output table note")
+        self.output_note.setWordWrap(True)
+        self.size_combo = self.name_widget(QComboBox(), "inference.size", "Warehouse size")
+        self.size_combo.currentIndexChanged.connect(self._update_estimate)
+        self.estimate = self.name_widget(QLabel(), "inference.estimate", "Estimated credits")
+        self.estimate.setWordWrap(True)
+        form.addRow("Model:", self.model_combo)
+        form.addRow("", self.model_info)
+        form.addRow("Input table:", self.table_combo)
+        form.addRow("", self.check_label)
+        form.addRow("Output table:", self.output)
+        form.addRow("", self.output_note)
+        form.addRow("Warehouse size:", self.size_combo)
+        form.addRow("", self.estimate)
+
+        self.run_button = self.name_widget(QPushButton("Run"), "inference.run", "Run the scoring")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.start_scoring)
+        self.blocker = self.name_widget(QLabel(), "inference.blocker", "Why scoring is not possible")
+        self.blocker.setWordWrap(True)
+        self.open_run = self.name_widget(
+            QPushButton("Open in Inference Runs"), "inference.open_run", "Open the last run in Inference Runs"
+        )
+        self.open_run.clicked.connect(self._open_last_run)
+        self.open_run.setEnabled(False)
+        actions = QHBoxLayout()
+        actions.addWidget(self.run_button)
+        actions.addWidget(self.open_run)
+        actions.addStretch(1)
+
+        compare = QGroupBox("Compare sizes")
+        compare_layout = QVBoxLayout(compare)
+        self.compare_sizes = self.name_widget(
+            QListWidget(), "inference.compare_sizes", "Sizes to compare", "Check the sizes to score at"
+        )
+        self.compare_sizes.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.compare_sizes.itemChanged.connect(self._update_enabled)
+        self.compare_button = self.name_widget(
+            QPushButton("Compare sizes"), "inference.compare", "Score at each checked size in turn"
+        )
+        self.compare_button.clicked.connect(self.start_compare)
+        compare_layout.addWidget(QLabel("Score at each checked size, one after another:"))
+        compare_layout.addWidget(self.compare_sizes, 1)
+        compare_layout.addWidget(self.compare_button)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(box)
+        left_layout.addLayout(actions)
+        left_layout.addWidget(self.blocker)
+        left_layout.addWidget(compare, 1)
+
+        self.timing = self.name_widget(TimingGraph(), "inference.timing", "Timing graph")
+        self.history = self.name_widget(QLabel(), "inference.history", "Past runs")
+        self.history.setWordWrap(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.timing, 1)
+        right_layout.addWidget(self.history)
+
+        columns = QHBoxLayout()
+        columns.addWidget(left, 2)
+        columns.addWidget(right, 3)
+        self.status = JobStatus("inference", self)
+        self.status.cancel_button.clicked.connect(self._queue.clear)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.status)
+
+    def _fill_sizes(self) -> None:
+        """Size labels with workers (local) or credits/hour (Snowflake)."""
+        engine = self.ctx.engine
+        local = engine is not None and engine.capabilities.local
+        current = self.size_combo.currentData()
+        self.size_combo.blockSignals(True)
+        self.size_combo.clear()
+        self.compare_sizes.blockSignals(True)
+        checked = set(self.checked_compare_sizes()) or set(DEFAULT_COMPARE)
+        self.compare_sizes.clear()
+        for size in SIZES:
+            if local:
+                workers = size.local_workers()
+                extra = f"{workers} worker{'s' if workers > 1 else ''}, {size.credits_per_hour:g} credits/h"
+            else:
+                extra = f"{size.credits_per_hour:g} credits/h"
+            self.size_combo.addItem(f"{size.label} — {extra}", size.label)
+            item = QListWidgetItem(f"{size.label} — {extra}")
+            item.setData(Qt.ItemDataRole.UserRole, size.label)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if size.label in checked else Qt.CheckState.Unchecked)
+            self.compare_sizes.addItem(item)
+        self.compare_sizes.blockSignals(False)
+        index = self.size_combo.findData(current) if current else 0
+        self.size_combo.setCurrentIndex(max(index, 0))
+        self.size_combo.blockSignals(False)
+        self._update_estimate()
+
+    # --- refresh ---------------------------------------------------------------------------------------
+    def on_shown(self) -> None:
+        if self.model_combo.count() == 0 or self.table_combo.count() == 0:
+            self.refresh()
+
+    def on_navigate(self, argument: object) -> None:
+        """``argument``: a model name to score with."""
+        if isinstance(argument, str) and argument:
+            if self.model_combo.findText(argument) >= 0:
+                self.model_combo.setCurrentText(argument)
+            else:
+                self._pending_model = argument
+                self.refresh()
+
+    def _on_engine_changed(self, engine: object) -> None:
+        self._models, self._tables, self._check = {}, {}, None
+        self.model_combo.clear()
+        self.table_combo.clear()
+        self._fill_sizes()
+        if engine is not None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self.ctx.engine is None:
+            return
+        handle = self.ctx.run("List models and tables for scoring", _lists, key="inference.lists")
+        handle.succeeded.connect(self._on_lists)
+        handle.failed.connect(
+            lambda error: self.status.show_error(error, "Could not list models and tables: ")
+        )
+
+    def _on_lists(self, result: tuple[list[ModelRecord], list[TableInfo], WarehouseState]) -> None:
+        models, tables, warehouse = result
+        self._models = {m.name: m for m in models}
+        self._tables = {t.name: t for t in tables}
+        model = self._pending_model or self.model_combo.currentText()
+        self._pending_model = None
+        table = self.table_combo.currentText()
+        if not self.size_combo.currentData() or self.size_combo.currentIndex() == 0:
+            index = self.size_combo.findData(warehouse.size)
+            self.size_combo.setCurrentIndex(max(index, 0))
+        for combo, names, wanted in (
+            (self.model_combo, list(self._models), model),
+            (self.table_combo, list(self._tables), table),
+        ):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            if wanted in names:
+                combo.setCurrentText(wanted)
+            combo.blockSignals(False)
+        if not table or table not in self._tables:
+            self._default_table()
+        if (self.model_combo.currentText(), self.table_combo.currentText()) == (model, table):
+            self._recheck()  # same pair: keep what is shown, refresh the check and the timings
+            self._update_output_note()
+        else:
+            self._on_selection_changed()
+
+    def _default_table(self) -> None:
+        """Prefer the model's own source table (the check passes there)."""
+        record = self._models.get(self.model_combo.currentText())
+        if record is not None and record.source_table in self._tables:
+            self.table_combo.blockSignals(True)
+            self.table_combo.setCurrentText(record.source_table)
+            self.table_combo.blockSignals(False)
+
+    def _on_selection_changed(self, *_: object) -> None:
+        model, table = self.model_combo.currentText(), self.table_combo.currentText()
+        record = self._models.get(model)
+        method = METHODS.get(record.method) if record else None
+        self.model_info.setText(
+            f"{method.label if method else record.method} trained on {record.source_table}, "
+            f"target {record.target}, {len(record.features)} features"
+            if record
+            else ""
+        )
+        if not self._output_edited and model and table:
+            self.output.setText(default_output_table(table, model))
+        self._check = None
+        self._overwrite_ok = False
+        self.timing.set_runs([])
+        self.history.setText("")
+        self.check_label.setText("Checking the table…" if model and table else "")
+        self._update_output_note()
+        self._update_enabled()
+        if model and table:
+            self._recheck()
+
+    def _recheck(self) -> None:
+        model, table = self.model_combo.currentText(), self.table_combo.currentText()
+        if not model or not table or self.ctx.engine is None:
+            return
+        handle = self.ctx.run(
+            f"Check {table} for {model}",
+            lambda engine, task: _check(engine, model, table, task),
+            key="inference.check",
+        )
+        handle.succeeded.connect(self._on_checked)
+        handle.failed.connect(self._on_check_failed)
+
+    def _on_checked(self, check: InputCheck) -> None:
+        if (check.model, check.table) != (self.model_combo.currentText(), self.table_combo.currentText()):
+            return
+        self._check = check
+        if check.missing:
+            self.check_label.setText(
+                f"✗ {check.table} lacks the model's feature(s): {', '.join(check.missing)}"
+            )
+        else:
+            record = self._models.get(check.model)
+            count = f"all {len(record.features)}" if record else "all"
+            self.check_label.setText(f"✓ {check.table} has {count} features the model needs.")
+        self.timing.set_runs(check.runs)
+        done = [r for r in check.runs if r.status == RUN_SUCCEEDED]
+        self.history.setText(
+            f"{len(check.runs)} past run(s) of {check.model} on {check.table}, {len(done)} succeeded."
+            if check.runs
+            else f"No runs yet of {check.model} on {check.table}."
+        )
+        self._update_estimate()
+        self._update_enabled()
+
+    def _on_check_failed(self, error: ErrorInfo) -> None:
+        self.check_label.setText(f"✗ {error.message}")
+        self._update_enabled()
+
+    # --- output and estimate ---------------------------------------------------------------------------
+    def _on_output_edited(self, text: str) -> None:
+        self._output_edited = bool(text.strip())
+        self._overwrite_ok = False
+
+    def _update_output_note(self, *_: object) -> None:
+        name = self.output.canonical()
+        if name and name in self._tables:
+            self.output_note.setText(f"⚠ {name} exists; Run asks before replacing it.")
+        else:
+            self.output_note.setText("")
+        self._update_enabled()
+
+    def _update_estimate(self, *_: object) -> None:
+        size = self.size_combo.currentData()
+        if not size:
+            self.estimate.setText("")
+            return
+        runs = [r for r in (self._check.runs if self._check else []) if r.status == RUN_SUCCEEDED]
+        at_size = [r for r in runs if _same_size(r.warehouse_size, size)]
+        minimum = estimate_credits(0, size)
+        if at_size:
+            seconds = statistics.median(r.total_seconds for r in at_size)
+            credits = estimate_credits(seconds, size)
+            self.estimate.setText(
+                f"Estimated ≈ {credits:.4g} credits ({seconds:.1f} s, the median of {len(at_size)} past run(s) at "
+                f"{size}; at least 60 s is billed when the warehouse resumes)."
+            )
+        else:
+            self.estimate.setText(
+                f"Estimated ≥ {minimum:.4g} credits: at least 60 s is billed when the warehouse resumes "
+                f"({parse_size(size).credits_per_hour:g} credits/hour). No past run at {size} to go by."
+            )
+
+    # --- running ---------------------------------------------------------------------------------------
+    def _blocker(self) -> str | None:
+        if self.ctx.engine is None:
+            return "Not connected."
+        if not self.model_combo.currentText():
+            return "Train a model first (Train Model)."
+        if not self.table_combo.currentText():
+            return "Load a table to score first (Load Data)."
+        if self._check is None:
+            return "Checking the input table…"
+        if self._check.missing:
+            return f"The input table lacks: {', '.join(self._check.missing)}."
+        if self.output.canonical() is None:
+            return "Type a valid output table name."
+        return None
+
+    @property
+    def busy(self) -> bool:
+        return (self._score_job is not None and not self._score_job.done) or bool(self._queue)
+
+    def _update_enabled(self, *_: object) -> None:
+        blocker = None if self.busy else self._blocker()
+        ready = not self.busy and blocker is None
+        self.run_button.setEnabled(ready)
+        self.compare_button.setEnabled(ready and bool(self.checked_compare_sizes()))
+        self.blocker.setText(blocker or "")
+        for widget in (self.model_combo, self.table_combo, self.output, self.size_combo, self.compare_sizes):
+            widget.setEnabled(not self.busy)
+
+    def checked_compare_sizes(self) -> list[str]:
+        items = [self.compare_sizes.item(i) for i in range(self.compare_sizes.count())]
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items if i.checkState() == Qt.CheckState.Checked]
+
+    def set_compare_sizes(self, sizes: list[str]) -> None:
+        for i in range(self.compare_sizes.count()):
+            item = self.compare_sizes.item(i)
+            checked = item.data(Qt.ItemDataRole.UserRole) in sizes
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+    def _confirm_overwrite(self) -> bool:
+        name = self.output.canonical()
+        if self._overwrite_ok or name not in self._tables:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Replace output table",
+            f"{name} exists. Replace it with the new scores?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        self._overwrite_ok = answer == QMessageBox.StandardButton.Yes
+        return self._overwrite_ok
+
+    def start_scoring(self) -> JobHandle | None:
+        """Score at the chosen size (asks before replacing an existing output table)."""
+        if self.busy or self._blocker() is not None or not self._confirm_overwrite():
+            return None
+        return self._submit(self.size_combo.currentData(), "")
+
+    def start_compare(self) -> JobHandle | None:
+        """Score at every checked size, one job after another (Cancel stops the rest)."""
+        sizes = self.checked_compare_sizes()
+        if self.busy or not sizes or self._blocker() is not None or not self._confirm_overwrite():
+            return None
+        self._queue = list(sizes[1:])
+        self._queue_total = len(sizes)
+        return self._submit(sizes[0], f" (1 of {len(sizes)})")
+
+    def _submit(self, size: str, step: str, *, replace_own: bool = False) -> JobHandle:
+        model, table, output = (
+            self.model_combo.currentText(),
+            self.table_combo.currentText(),
+            self.output.canonical(),
+        )
+        assert output is not None
+        # Later steps of a comparison replace the output the first step wrote (asked once, up front).
+        overwrite = self._overwrite_ok or replace_own or output in self._tables
+        request = ScoreRequest(model=model, table=table, output=output, size=size, overwrite=overwrite)
+        handle = self.ctx.run(
+            f"Score {table} with {model} at {size}",
+            lambda engine, task: engine.score(request, task=task),
+            key="inference.score",
+            writes=output,
+        )
+        self._score_job = handle
+        self.status.track(handle, f"Scoring {table} at {size}{step}…")
+        handle.succeeded.connect(self._on_scored)
+        handle.failed.connect(self._on_score_failed)
+        handle.cancelled.connect(self._on_score_cancelled)
+        handle.finished.connect(self._on_score_finished)
+        self._update_enabled()
+        return handle
+
+    def _on_scored(self, run: InferenceRun) -> None:
+        self.last_run = run
+        self.open_run.setEnabled(True)
+        accuracy = (run.metrics or {}).get("accuracy")
+        score = f", accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else ""
+        workers = f", {run.workers} workers" if run.workers else ""
+        self.status.show_success(
+            f"Scored {run.rows:,} rows into {run.output_table} in {run.total_seconds:.2f} s at {run.warehouse_size}"
+            f"{workers}; ≈ {run.credits:.4g} credits{score}."
+        )
+
+    def _on_score_failed(self, error: ErrorInfo) -> None:
+        self._queue.clear()
+        self.status.show_error(error, "Scoring failed: ")
+
+    def _on_score_cancelled(self) -> None:
+        self._queue.clear()
+        self.status.show_note("Scoring cancelled; the output table was left as it was.")
+
+    def _on_score_finished(self) -> None:
+        self._score_job = None
+        # Failed and cancelled runs are recorded too: the runs list changed either way.
+        self.ctx.runs_changed.emit()
+        self.ctx.tables_changed.emit()
+        if self._queue:
+            step = self._queue_total - len(self._queue) + 1
+            self._submit(self._queue.pop(0), f" ({step} of {self._queue_total})", replace_own=True)
+        else:
+            self._overwrite_ok = False  # the next Run asks again before replacing
+        self._update_enabled()
+
+    def _open_last_run(self) -> None:
+        if self.last_run is not None:
+            self.ctx.navigate_requested.emit("runs", self.last_run.run_id)
+
+
+def _same_size(a: str, b: str) -> bool:
+    try:
+        return parse_size(a) == parse_size(b)
+    except Exception:  # an unknown size name in an old run never matches
+        return False
+
+
+if __name__ == "__main__":
+    from snowml_desktop.ui.panels.base import preview
+
+    raise SystemExit(preview(InferencePanel))

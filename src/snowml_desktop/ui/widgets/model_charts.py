@@ -1,0 +1,387 @@
+"""Charts that judge a model: confusion matrix, ROC/PR curves, feature importance, a top-N metric chart,
+and the scoring timing graph (seconds and credits against warehouse size).
+
+Every chart keeps handles to its plot items and updates them with ``setData``/``setOpts``; each exposes
+what it currently shows (``counts()``, ``points()`` ...) so tests can check the numbers on screen.
+Inputs are the JSON shapes of ``core.records`` (``ModelRecord``/``InferenceRun`` fields).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from snowml_desktop.core.records import RUN_SUCCEEDED, InferenceRun
+from snowml_desktop.core.sizes import SIZES, parse_size
+from snowml_desktop.ui.widgets.charts import BarChart, ChartView, HeatmapChart, elide
+
+__all__ = [
+    "METRIC_LABELS",
+    "ConfusionMatrixView",
+    "CurvesView",
+    "FeatureImportanceView",
+    "TimingGraph",
+    "TimingPoint",
+    "TopModelsChart",
+    "summarize_timings",
+]
+
+#: Catalog metric keys -> the names people read.
+METRIC_LABELS: dict[str, str] = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "roc_auc": "ROC AUC",
+    "average_precision": "Average precision",
+    "f1_macro": "F1 (macro)",
+    "f1_weighted": "F1 (weighted)",
+    "precision_macro": "Precision (macro)",
+    "recall_macro": "Recall (macro)",
+}
+
+_SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def _colour(index: int) -> QColor:
+    return QColor(_SERIES_COLOURS[index % len(_SERIES_COLOURS)])
+
+
+# --- confusion matrix ---------------------------------------------------------------------------------
+
+
+class ConfusionMatrixView(HeatmapChart):
+    """n × n heatmap: rows = true class, columns = predicted class. Each cell shows its count and its share
+    of the row (recall on the diagonal); colour is the row share, so small classes read as well as big ones."""
+
+    def __init__(self, parent: QWidget | None = None, *, title: str = "Confusion matrix") -> None:
+        super().__init__(parent, title=title, colormap="CET-L12")
+        self._counts: list[list[int]] = []
+        self.plot_widget.setMinimumSize(300, 260)
+
+    def set_confusion(self, matrix: Sequence[Sequence[int]] | None, classes: Sequence[Any] | None) -> None:
+        """Show ``matrix`` (rows true, columns predicted, in ``classes`` order); None or empty shows a note."""
+        if not matrix or not classes:
+            self._counts = []
+            self.set_matrix([], [], [], empty_message="No confusion matrix (the data had no labels)")
+            return
+        counts = np.asarray(matrix, dtype=float)
+        totals = counts.sum(axis=1, keepdims=True)
+        shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) * 100.0
+        self._counts = [[int(v) for v in row] for row in matrix]
+        labels = [str(c) for c in classes]
+        texts = [
+            [f"{self._counts[i][j]:,}\n{shares[i, j]:.1f}%" for j in range(len(labels))]
+            for i in range(len(labels))
+        ]
+        self.set_matrix(
+            shares.tolist(),
+            labels,
+            labels,
+            levels=(0.0, 100.0),
+            cell_text=texts,
+            value_title="Share of true class (%)",
+            x_title="Predicted class",
+            y_title="True class",
+        )
+        self._fit_left_axis([elide(label, 14) for label in labels])
+
+    def _fit_left_axis(self, names: list[str]) -> None:
+        # pyqtgraph drops tick labels wider than the axis and grows it only after a paint: size it now.
+        axis = self.plot_item.getAxis("left")
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        label_space = int(axis.label.boundingRect().height()) if axis.label.isVisible() else 0
+        axis.setWidth(max(metrics.horizontalAdvance(n) for n in names) + 16 + label_space)
+
+    def counts(self) -> list[list[int]]:
+        """The counts as drawn, parsed back from the cell labels (row by row)."""
+        n = len(self._counts)
+        cells = [int(text.split()[0].replace(",", "")) for text in self.cell_texts()]
+        return [cells[i * n : (i + 1) * n] for i in range(n)]
+
+
+# --- ROC and PR curves ----------------------------------------------------------------------------------
+
+
+class CurvesView(QWidget):
+    """ROC and precision-recall curves side by side, one line per class (binary: the positive class)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.roc = ChartView(self, title="ROC curve")
+        self.pr = ChartView(self, title="Precision-recall curve")
+        self.roc.set_axis_titles(x="False positive rate", y="True positive rate")
+        self.pr.set_axis_titles(x="Recall", y="Precision")
+        for chart in (self.roc, self.pr):
+            chart.plot_item.setRange(xRange=(0, 1), yRange=(0, 1.02), padding=0.02)
+            chart.plot_item.showGrid(x=True, y=True, alpha=0.15)
+            chart.plot_widget.setMinimumSize(260, 220)
+        chance = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
+        self.roc.plot_item.addItem(chance)
+        self._legends = {
+            "roc": self.roc.plot_item.addLegend(offset=(-10, -10), labelTextColor=self.roc._fg),
+            "pr": self.pr.plot_item.addLegend(offset=(10, -10), labelTextColor=self.pr._fg),
+        }
+        self._lines: dict[str, list[pg.PlotDataItem]] = {"roc": [], "pr": []}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.roc)
+        layout.addWidget(self.pr)
+        self.set_curves(None)
+
+    def set_curves(self, curves: dict[str, Any] | None) -> None:
+        """``curves`` as in ``ModelRecord.curves``; None or empty shows why there is nothing to draw."""
+        curves = curves or {}
+        self._fill("roc", self.roc, curves.get("roc") or [], "fpr", "tpr", "auc", "AUC")
+        self._fill("pr", self.pr, curves.get("pr") or [], "recall", "precision", "ap", "AP")
+
+    def _fill(
+        self,
+        kind: str,
+        chart: ChartView,
+        entries: list[dict[str, Any]],
+        x: str,
+        y: str,
+        score: str,
+        score_name: str,
+    ) -> None:
+        legend, lines = self._legends[kind], self._lines[kind]
+        for line in lines:
+            chart.plot_item.removeItem(line)
+            legend.removeItem(line)
+        lines.clear()
+        if not entries:
+            chart.show_message("No curve: the model gives no class probabilities")
+            return
+        for index, entry in enumerate(entries):
+            value = entry.get(score)
+            value_text = f"{value:.3f}" if isinstance(value, (int, float)) else "n/a"
+            line = pg.PlotDataItem(
+                entry.get(x) or [],
+                entry.get(y) or [],
+                pen=pg.mkPen(_colour(index), width=2),
+                name=f"{elide(str(entry.get('label')), 20)} ({score_name} {value_text})",
+            )
+            chart.plot_item.addItem(line)
+            lines.append(line)
+        chart._show_plot()
+
+    def line_count(self) -> tuple[int, int]:
+        """(ROC lines, PR lines) drawn."""
+        return len(self._lines["roc"]), len(self._lines["pr"])
+
+
+# --- bars -------------------------------------------------------------------------------------------------
+
+
+class FeatureImportanceView(BarChart):
+    """Permutation importance on the test split, largest first, labelled with ± one standard deviation."""
+
+    def __init__(self, parent: QWidget | None = None, *, limit: int = 15) -> None:
+        super().__init__(parent, title="Feature importance", value_title="Drop in score when shuffled")
+        self._limit = limit
+        self.plot_item.getAxis("bottom").enableAutoSIPrefix(False)
+
+    def set_importance(self, importance: list[dict[str, Any]] | None) -> None:
+        rows = sorted(importance or [], key=lambda r: r.get("importance") or 0.0, reverse=True)[: self._limit]
+        values = [float(r.get("importance") or 0.0) for r in rows]
+        texts = [f" {v:.3f} ± {float(r.get('std') or 0.0):.3f}" for v, r in zip(values, rows, strict=True)]
+        self.set_bars(
+            [str(r.get("feature")) for r in rows], values, texts=texts, empty_message="No feature importance"
+        )
+        # Room for the "value ± std" labels beyond the longest bar.
+        if values:
+            self.plot_item.setXRange(min(0.0, *values), (max(values) or 1.0) * 1.45, padding=0)
+
+
+class TopModelsChart(BarChart):
+    """The best ``limit`` models by one metric (models without the metric are left out)."""
+
+    def __init__(self, parent: QWidget | None = None, *, limit: int = 5) -> None:
+        super().__init__(parent, title=f"Top {limit} models", value_title="Score")
+        self._limit = limit
+
+    def set_models(self, models: Sequence[Any], metric: str) -> None:
+        """``models``: objects with ``name`` and ``metrics`` (``ModelRecord``)."""
+        scored = [
+            (m.name, m.metrics.get(metric)) for m in models if isinstance(m.metrics.get(metric), (int, float))
+        ]
+        scored.sort(key=lambda pair: pair[1], reverse=True)
+        scored = scored[: self._limit]
+        label = METRIC_LABELS.get(metric, metric)
+        self.set_title(f"Top {self._limit} by {label}")
+        self.set_axis_titles(x=label)
+        self.set_bars(
+            [n for n, _ in scored],
+            [float(v) for _, v in scored],
+            texts=[f" {v:.3f}" for _, v in scored],
+            empty_message=f"No model has {label} yet",
+        )
+
+
+# --- timing graph -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimingPoint:
+    """Median figures of the successful runs at one warehouse size."""
+
+    size: str  # label, e.g. "X-Small"
+    index: int  # position in SIZES
+    runs: int
+    total_seconds: float
+    scoring_seconds: float
+    credits: float
+
+
+def summarize_timings(runs: Sequence[InferenceRun]) -> list[TimingPoint]:
+    """One point per warehouse size (medians over successful runs), smallest size first."""
+    by_size: dict[int, list[InferenceRun]] = {}
+    for run in runs:
+        if run.status != RUN_SUCCEEDED:
+            continue
+        try:
+            size = parse_size(run.warehouse_size)
+        except Exception:  # an unknown size name in old rows: leave the run out rather than fail the view
+            continue
+        by_size.setdefault(size.index, []).append(run)
+    return [
+        TimingPoint(
+            size=SIZES[index].label,
+            index=index,
+            runs=len(group),
+            total_seconds=statistics.median(r.total_seconds for r in group),
+            scoring_seconds=statistics.median(r.scoring_seconds for r in group),
+            credits=statistics.median(r.credits for r in group),
+        )
+        for index, group in sorted(by_size.items())
+    ]
+
+
+_HEADROOM = 1.35
+
+
+class TimingGraph(ChartView):
+    """Total and scoring seconds against warehouse size (left axis), credits on the right axis; the cheapest
+    and the fastest sizes are marked and named."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, title="Scoring time and cost by warehouse size")
+        plot = self.plot_item
+        self.set_axis_titles(x="Warehouse size", y="Seconds")
+        plot.showAxis("right")
+        right = plot.getAxis("right")
+        right.setLabel("Credits", color=self._fg.name())
+        right.enableAutoSIPrefix(False)
+        plot.showGrid(y=True, alpha=0.15)
+        # Credits get their own view box, linked on x, drawn against the right axis.
+        self._credits_box = pg.ViewBox()
+        self._credits_box.setMouseEnabled(x=False, y=False)
+        plot.scene().addItem(self._credits_box)
+        right.linkToView(self._credits_box)
+        self._credits_box.setXLink(plot)
+        plot.getViewBox().sigResized.connect(self._sync_boxes)
+        # The legend sits below the plot, so it never hides a point.
+        legend = pg.LegendItem(colCount=3, labelTextColor=self._fg)
+        plot.layout.addItem(legend, 4, 1)
+        self._total = plot.plot([], [], pen=pg.mkPen(_colour(0), width=2), symbol="o", symbolBrush=_colour(0))
+        self._scoring = plot.plot(
+            [], [], pen=pg.mkPen(_colour(1), width=2), symbol="s", symbolBrush=_colour(1)
+        )
+        self._credits = pg.PlotDataItem(
+            [],
+            [],
+            pen=pg.mkPen(_colour(2), width=2, style=Qt.PenStyle.DashLine),
+            symbol="t",
+            symbolBrush=_colour(2),
+        )
+        self._credits_box.addItem(self._credits)
+        self._cheapest = pg.ScatterPlotItem(
+            size=18, symbol="o", pen=pg.mkPen(_colour(2), width=3), brush=None
+        )
+        self._fastest = pg.ScatterPlotItem(
+            size=18, symbol="star", pen=pg.mkPen(_colour(3), width=2), brush=None
+        )
+        self._credits_box.addItem(self._cheapest)
+        plot.addItem(self._fastest)
+        legend.addItem(self._total, "Total seconds")
+        legend.addItem(self._scoring, "Scoring seconds")
+        legend.addItem(self._credits, "Credits (right axis)")
+        legend.addItem(self._cheapest, "Cheapest")
+        legend.addItem(self._fastest, "Fastest")
+        self._notes: list[pg.TextItem] = []
+        self._points: list[TimingPoint] = []
+        self.plot_widget.setMinimumSize(420, 260)
+        self.set_points([])
+
+    def _sync_boxes(self) -> None:
+        view = self.plot_item.getViewBox()
+        self._credits_box.setGeometry(view.sceneBoundingRect())
+        self._credits_box.linkedViewChanged(view, self._credits_box.XAxis)
+
+    def set_runs(self, runs: Sequence[InferenceRun]) -> None:
+        """Plot one point per size from ``runs`` (failed and cancelled runs are left out)."""
+        self.set_points(summarize_timings(runs))
+
+    def set_points(self, points: list[TimingPoint]) -> None:
+        plot = self.plot_item
+        for note in self._notes:
+            plot.removeItem(note)
+        self._notes = []
+        self._points = list(points)
+        xs = [float(p.index) for p in points]
+        self._total.setData(xs, [p.total_seconds for p in points])
+        self._scoring.setData(xs, [p.scoring_seconds for p in points])
+        self._credits.setData(xs, [p.credits for p in points])
+        if not points:
+            self._cheapest.setData([], [])
+            self._fastest.setData([], [])
+            self.show_message("No successful runs yet for this model and table.\nRun, or use Compare sizes.")
+            return
+        cheapest, fastest = _cheapest(points), _fastest(points)
+        self._cheapest.setData([float(cheapest.index)], [cheapest.credits])
+        self._fastest.setData([float(fastest.index)], [fastest.total_seconds])
+        low, high = min(p.index for p in points), max(p.index for p in points)
+        plot.getAxis("bottom").setTicks([[(float(s.index), s.label) for s in SIZES[low : high + 1]]])
+        top_seconds = max(p.total_seconds for p in points) or 1.0
+        top_credits = max(p.credits for p in points) or 1.0
+        # Head room above the highest point keeps the notes clear of the frame.
+        plot.setRange(xRange=(low - 0.5, high + 0.5), yRange=(0, top_seconds * _HEADROOM), padding=0)
+        self._credits_box.setRange(yRange=(0, top_credits * _HEADROOM), padding=0)
+        self._note(
+            f"fastest: {fastest.total_seconds:.2f} s", fastest.index, fastest.total_seconds, _colour(3)
+        )
+        # Credits live on the other axis: place the note in seconds units at the same relative height.
+        cheap_y = cheapest.credits / top_credits * top_seconds
+        self._note(f"cheapest: {cheapest.credits:.4g} cr", cheapest.index, cheap_y, _colour(2), below=True)
+        self._show_plot()
+        self._sync_boxes()
+
+    def _note(self, text: str, x: float, y: float, colour: QColor, *, below: bool = False) -> None:
+        note = pg.TextItem(text, color=colour, anchor=(0.5, -0.4 if below else 1.4))
+        note.setPos(x, y)
+        self.plot_item.addItem(note, ignoreBounds=True)
+        self._notes.append(note)
+
+    def points(self) -> list[TimingPoint]:
+        return list(self._points)
+
+    def marked(self) -> tuple[str | None, str | None]:
+        """(cheapest size, fastest size) labels, None when there are no points."""
+        if not self._points:
+            return None, None
+        return _cheapest(self._points).size, _fastest(self._points).size
+
+
+def _cheapest(points: Sequence[TimingPoint]) -> TimingPoint:
+    return min(points, key=lambda p: (p.credits, p.total_seconds))
+
+
+def _fastest(points: Sequence[TimingPoint]) -> TimingPoint:
+    return min(points, key=lambda p: (p.total_seconds, p.credits))

@@ -1,0 +1,231 @@
+"""Local scoring: streamed batches through a process pool, atomic output, runs logged, metrics in SQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from snowml_desktop.core.artifacts import load_artifact
+from snowml_desktop.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    EngineError,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+)
+from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, RUN_SUCCEEDED
+from snowml_desktop.core.scoring import predict
+from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines.base import ScoreRequest, TrainRequest
+from snowml_desktop.engines.local import models as models_module
+from snowml_desktop.engines.local.models import LocalModels
+from snowml_desktop.engines.local.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, LocalModels, object]]:
+    ws = Workspace.open(tmp_path_factory.mktemp("score") / "workspace")
+    stage = ws.stage_dir("LOAD_DATA")
+    with ws.cursor() as cur:
+        cur.execute(
+            'CREATE TABLE "DATA"."BC" AS SELECT * FROM read_csv(?)', [str(stage / "BREAST_CANCER.csv")]
+        )
+        cur.execute(
+            'CREATE TABLE "DATA"."NEW" AS SELECT row_number() OVER () AS ROW_ID, * FROM read_csv(?)',
+            [str(stage / "BREAST_CANCER_NEW_PATIENTS.csv")],
+        )
+    models = LocalModels(ws)
+    model = models.train(TrainRequest(table="BC", target="DIAGNOSIS", method="logistic_regression"))
+    yield ws, models, model
+    models.close()
+    ws.close()
+
+
+def _fetch(ws: Workspace, sql: str) -> list[tuple]:
+    with ws.cursor() as cur:
+        return cur.execute(sql).fetchall()
+
+
+def _tables(ws: Workspace) -> set[str]:
+    return {r[0] for r in _fetch(ws, "SELECT table_name FROM information_schema.tables")}
+
+
+def test_score_writes_input_plus_predictions_in_order_and_logs_the_run(env, monkeypatch) -> None:
+    ws, models, model = env
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 16)  # several batches across two workers
+    seen: list[float] = []
+    run = models.score(
+        ScoreRequest(model=model.name.lower(), table="new", size="Small"),
+        task=TaskContext(progress=lambda f, _t: seen.append(f)),
+    )
+    assert run.status == RUN_SUCCEEDED and run.output_table == f"NEW_{model.name}_INF"
+    assert (run.rows, run.warehouse_size, run.warehouse_type) == (86, "Small", "STANDARD")
+    assert run.workers == min(2, __import__("os").cpu_count() or 1)
+    assert run.total_seconds >= run.scoring_seconds > 0 and run.credits > 0
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    columns = _fetch(
+        ws,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_name = '{run.output_table}' ORDER BY ordinal_position",
+    )
+    assert columns[0] == ("ROW_ID", "BIGINT")
+    assert columns[-2:] == [("PREDICTION", "VARCHAR"), ("PREDICTION_PROBABILITY", "DOUBLE")]
+    # Row for row what the pipeline predicts in memory, in input order.
+    with ws.cursor() as cur:
+        frame = cur.execute(f'SELECT * FROM "DATA"."{run.output_table}"').df()
+    pipeline = load_artifact(ws.stage_dir("MODELS") / f"{model.name}.joblib", model.artifact_sha256).pipeline
+    labels, proba = predict(pipeline, frame, model.features)
+    assert list(frame["ROW_ID"]) == list(range(1, 87))
+    assert list(frame["PREDICTION"]) == list(labels)
+    assert frame["PREDICTION_PROBABILITY"].tolist() == pytest.approx(proba.tolist())
+    # Labels were present: metrics computed in SQL and stored with the run.
+    assert sum(map(sum, run.confusion_matrix)) == 86 and run.classes[:2] == model.classes
+    accuracy = sum(run.confusion_matrix[i][i] for i in range(2)) / 86
+    assert run.metrics["accuracy"] == pytest.approx(accuracy) and len(run.metrics["per_class"]) == 2
+    assert models.get_run(run.run_id) == run
+    assert models.list_runs(model=model.name)[0] == run
+    assert models.list_runs(table="BC") == []
+
+
+def test_output_exists_needs_overwrite(env) -> None:
+    ws, models, model = env
+    first = models.score(ScoreRequest(model=model.name, table="NEW", output="OUT_OW"))
+    with pytest.raises(AlreadyExists, match="OUT_OW"):
+        models.score(ScoreRequest(model=model.name, table="NEW", output="OUT_OW"))
+    again = models.score(ScoreRequest(model=model.name, table="NEW", output="out_ow", overwrite=True))
+    assert again.run_id > first.run_id and _fetch(ws, 'SELECT count(*) FROM "DATA"."OUT_OW"') == [(86,)]
+    # Scoring an output again replaces its stale prediction columns instead of duplicating them.
+    third = models.score(ScoreRequest(model=model.name, table="OUT_OW", output="OUT_OW2"))
+    names = [
+        r[0]
+        for r in _fetch(ws, "SELECT column_name FROM information_schema.columns WHERE table_name='OUT_OW2'")
+    ]
+    assert names.count("PREDICTION") == 1 and third.rows == 86
+
+
+def test_missing_features_are_named(env) -> None:
+    ws, models, model = env
+    with ws.cursor() as cur:
+        cur.execute(
+            'CREATE TABLE "DATA"."PARTIAL" AS SELECT * EXCLUDE (MEAN_RADIUS, WORST_AREA) FROM "DATA"."BC"'
+        )
+    assert models.check_scoring_input(model.name, "partial") == ["MEAN_RADIUS", "WORST_AREA"]
+    assert models.check_scoring_input(model.name, "NEW") == []
+    with pytest.raises(InvalidInput, match="MEAN_RADIUS, WORST_AREA"):
+        models.score(ScoreRequest(model=model.name, table="PARTIAL"))
+    with pytest.raises(NotFound):
+        models.score(ScoreRequest(model="NO_SUCH_MODEL", table="NEW"))
+    with pytest.raises(NotFound):
+        models.score(ScoreRequest(model=model.name, table="NO_SUCH_TABLE"))
+    assert "PARTIAL_" + model.name + "_INF" not in _tables(ws)
+    failed = models.list_runs(table="PARTIAL")[0]  # a refused run is still logged, with the reason
+    assert failed.status == RUN_FAILED and "MEAN_RADIUS" in failed.error and failed.output_table is None
+    with pytest.raises(InvalidInput, match="being scored"):
+        models.score(ScoreRequest(model=model.name, table="NEW", output="new"))
+
+
+def test_tampered_or_deleted_artifact_is_refused_and_logged(env) -> None:
+    ws, models, _ = env
+    victim = models.train(TrainRequest(table="BC", target="DIAGNOSIS", method="gaussian_nb"))
+    path = ws.stage_dir("MODELS") / f"{victim.name}.joblib"
+    original = path.read_bytes()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    with pytest.raises(IntegrityError, match=victim.name):
+        models.score(ScoreRequest(model=victim.name, table="NEW", output="TAMPERED"))
+    path.unlink()
+    with pytest.raises(NotFound, match=str(path).replace("\\", "\\\\")):
+        models.score(ScoreRequest(model=victim.name, table="NEW", output="TAMPERED"))
+    runs = models.list_runs(model=victim.name)
+    assert [r.status for r in runs] == [RUN_FAILED, RUN_FAILED]
+    assert "sha256" in runs[1].error and runs[0].output_table is None
+    assert "TAMPERED" not in _tables(ws)
+
+
+def test_cancel_from_another_thread_leaves_no_table(env, monkeypatch) -> None:
+    ws, models, model = env
+    with ws.cursor() as cur:
+        cur.execute('CREATE TABLE "DATA"."BIG" AS SELECT b.* FROM "DATA"."BC" b, range(200)')  # 96 600 rows
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 500)
+    task = TaskContext()
+    started = threading.Event()
+    task.progress = lambda f, _t: started.set() if f > 0 else None
+    canceller = threading.Thread(target=lambda: started.wait(30) and task.token.cancel())
+    canceller.start()
+    with pytest.raises(Cancelled):
+        models.score(ScoreRequest(model=model.name, table="BIG", output="BIG_OUT"), task=task)
+    canceller.join()
+    assert "BIG_OUT" not in _tables(ws)
+    assert models.list_runs(table="BIG")[0].status == RUN_CANCELLED
+    assert not any((ws.root / ".scoring").iterdir())  # no part files left
+    # The pool was killed; the next run gets a fresh one and succeeds.
+    assert models.score(ScoreRequest(model=model.name, table="NEW", output="AFTER_CANCEL")).rows == 86
+
+
+def test_empty_table_and_integer_target(env) -> None:
+    ws, models, _ = env
+    with ws.cursor() as cur:
+        cur.execute(
+            'CREATE TABLE "DATA"."BC_INT" AS SELECT * REPLACE '
+            '(CASE WHEN DIAGNOSIS = \'malignant\' THEN 1 ELSE 0 END::BIGINT AS DIAGNOSIS) FROM "DATA"."BC"'
+        )
+        cur.execute('CREATE TABLE "DATA"."EMPTY" AS SELECT * FROM "DATA"."BC_INT" LIMIT 0')
+    model = models.train(TrainRequest(table="BC_INT", target="DIAGNOSIS", method="decision_tree"))
+    assert model.options["target_sql_type"] == "BIGINT"
+    run = models.score(ScoreRequest(model=model.name, table="BC_INT", output="INT_OUT"))
+    types = dict(
+        _fetch(ws, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name='INT_OUT'")
+    )
+    assert types["PREDICTION"] == "BIGINT" and run.classes == [0, 1]
+    assert run.metrics["accuracy"] > 0.9
+    empty = models.score(ScoreRequest(model=model.name, table="EMPTY"))
+    assert empty.rows == 0 and empty.metrics is None
+    assert _fetch(ws, f'SELECT count(*) FROM "DATA"."{empty.output_table}"') == [(0,)]
+
+
+def test_a_worker_killed_mid_run_fails_the_run_cleanly(env, monkeypatch) -> None:
+    import os
+    import signal
+
+    ws, models, model = env
+    with ws.cursor() as cur:
+        cur.execute('CREATE OR REPLACE TABLE "DATA"."MID" AS SELECT b.* FROM "DATA"."BC" b, range(100)')
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 500)
+    killed: list[int] = []
+
+    def progress(fraction: float, _text: str) -> None:
+        if fraction > 0 and not killed:
+            pid = models._pool.worker_pids()[0]  # a live worker of the warm pool
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    with pytest.raises(EngineError, match="worker process stopped"):
+        models.score(
+            ScoreRequest(model=model.name, table="MID", output="MID_OUT"), task=TaskContext(progress=progress)
+        )
+    assert killed and "MID_OUT" not in _tables(ws)
+    assert models.list_runs(table="MID")[0].status == RUN_FAILED
+    assert models.score(ScoreRequest(model=model.name, table="NEW", output="AFTER_KILL")).rows == 86
+
+
+def test_cancel_all_stops_a_running_score_and_the_engine_stays_usable(env, monkeypatch) -> None:
+    ws, models, model = env
+    with ws.cursor() as cur:
+        cur.execute('CREATE OR REPLACE TABLE "DATA"."MID2" AS SELECT b.* FROM "DATA"."BC" b, range(100)')
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 500)
+    stopped: list[bool] = []
+
+    def progress(fraction: float, _text: str) -> None:
+        if fraction > 0 and not stopped:
+            stopped.append(True)
+            threading.Thread(target=models.cancel_all).start()
+
+    with pytest.raises(EngineError, match="stopped"):
+        models.score(
+            ScoreRequest(model=model.name, table="MID2", output="MID2_OUT"),
+            task=TaskContext(progress=progress),
+        )
+    assert "MID2_OUT" not in _tables(ws)
+    assert models.score(ScoreRequest(model=model.name, table="NEW", output="AFTER_CANCEL_ALL")).rows == 86

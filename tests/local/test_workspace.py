@@ -1,0 +1,179 @@
+"""The workspace folder and database, and the LocalEngine's connection-level behaviour."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from snowml_desktop.core.demo_data import DEMO_FILES
+from snowml_desktop.core.errors import ConnectionFailed, NotFound
+from snowml_desktop.engines.local.workspace import Workspace
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def test_open_creates_folders_database_schemas_and_demo_files(workspace):
+    with Workspace.open(workspace) as ws:
+        assert ws.root == workspace.resolve()
+        assert ws.db_path == ws.root / "warehouse.duckdb" and ws.db_path.is_file()
+        assert sorted(p.name for p in ws.stage_dir("LOAD_DATA").iterdir()) == sorted(DEMO_FILES)
+        assert ws.stage_dir("MODELS").is_dir()
+        with ws.cursor() as cur:
+            schemas = {r[0] for r in cur.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    assert {"DATA", "APP"} <= schemas
+
+
+def test_root_defaults_to_snowml_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("SNOWML_HOME", str(tmp_path / "home-ws"))
+    with Workspace.open() as ws:
+        assert ws.root == (tmp_path / "home-ws").resolve()
+
+
+def test_reopening_does_not_reseed_files_the_user_removed(workspace):
+    with Workspace.open(workspace) as ws:
+        (ws.stage_dir("LOAD_DATA") / "CHURN.csv").unlink()
+    with Workspace.open(workspace) as ws:
+        assert not (ws.stage_dir("LOAD_DATA") / "CHURN.csv").exists()
+
+
+def test_stage_names_are_normalized_and_unknown_stages_refused(workspace):
+    with Workspace.open(workspace) as ws:
+        assert ws.stage_dir("load_data") == ws.stage_dir("@LOAD_DATA") == ws.root / "stages" / "LOAD_DATA"
+        with pytest.raises(NotFound, match="no stage 'elsewhere'"):
+            ws.stage_dir("elsewhere")
+        with pytest.raises(NotFound):
+            ws.stage_dir('"load_data"')  # quoted: exact, lower-case, so a different stage
+
+
+def test_table_ref_quotes_canonical_names(workspace):
+    with Workspace.open(workspace) as ws:
+        assert ws.table_ref("SALES") == '"DATA"."SALES"'
+        assert ws.table_ref('a"b') == '"DATA"."a""b"'
+
+
+def test_cursor_after_close_fails_clearly_and_close_is_idempotent(workspace):
+    ws = Workspace.open(workspace)
+    ws.close()
+    ws.close()
+    assert ws.closed
+    with pytest.raises(ConnectionFailed, match="closed"):
+        ws.cursor()
+
+
+def test_interrupt_stops_a_running_query_on_another_thread(workspace):
+    with Workspace.open(workspace) as ws:
+        cur = ws.cursor()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                cur.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3").fetchall()
+            except duckdb.Error as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.3)
+        ws.interrupt()
+        thread.join(timeout=10)
+        cur.close()
+    assert not thread.is_alive()
+    assert errors and isinstance(errors[0], duckdb.InterruptException)
+
+
+def test_a_second_process_gets_a_clear_connection_failed(workspace):
+    with Workspace.open(workspace):
+        code = (
+            "import sys\n"
+            "from snowml_desktop.core.errors import ConnectionFailed\n"
+            "from snowml_desktop.engines.local.workspace import Workspace\n"
+            "try:\n"
+            f"    Workspace.open(__import__('pathlib').Path({str(workspace)!r}))\n"
+            "except ConnectionFailed as exc:\n"
+            "    print(exc); sys.exit(3)\n"
+        )
+        env = {**os.environ, "PYTHONPATH": SRC}
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        )
+    assert done.returncode == 3, done.stderr
+    assert "in use by another snowml process" in done.stdout
+    assert f"(pid {os.getpid()})" in done.stdout
+    assert "--workspace" in done.stdout
+
+
+def test_an_unusable_folder_fails_clearly(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConnectionFailed, match="Cannot create the workspace folder"):
+        Workspace.open(blocker / "ws")
+
+
+def test_a_damaged_database_file_fails_clearly(workspace):
+    (workspace / "stages").mkdir(parents=True)
+    (workspace / "warehouse.duckdb").write_bytes(b"this is not a duckdb file at all" * 200)
+    with pytest.raises(ConnectionFailed, match="warehouse.duckdb"):
+        Workspace.open(workspace)
+
+
+# --- LocalEngine, connection level -----------------------------------------------------------------------
+def test_describe_and_capabilities(local_engine, workspace):
+    info = local_engine.describe()
+    assert (info.engine, info.account, info.schema) == ("local", "Local", "DATA")
+    assert info.database == workspace.name and info.workspace == workspace.resolve()
+    assert info.warehouse.size == "X-Small"
+    caps = local_engine.capabilities
+    assert caps.local and caps.supports_cancel and caps.supports_upload and caps.supports_snowpark_optimized
+    assert not caps.supports_zero_copy_clone
+
+
+def test_engine_close_is_idempotent(workspace):
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    engine = LocalEngine(workspace)
+    engine.close()
+    engine.close()
+    assert engine.workspace.closed
+
+
+def test_activity_is_emitted_also_for_failures_and_delegated_calls(local_engine):
+    seen = []
+    local_engine.add_activity_listener(seen.append)
+    local_engine.list_models()
+    with pytest.raises(NotFound):
+        local_engine.drop_table("nothing_here")
+    local_engine.warehouse()
+    assert [(a.operation, a.ok) for a in seen] == [
+        ("list_models", True),
+        ("drop_table", False),
+        ("warehouse", True),
+    ]
+    assert seen[1].detail == "nothing_here" and seen[1].seconds >= 0
+
+
+def test_cancel_all_interrupts_running_queries(local_engine):
+    from snowml_desktop.core.errors import Cancelled
+    from snowml_desktop.engines.local import demo
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            local_engine.create_demo_table("BIG", demo.CHUNK_ROWS)
+        except Cancelled as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    local_engine.cancel_all()
+    thread.join(timeout=30)
+    assert errors, "the generation was not cancelled"
+    assert [t.name for t in local_engine.list_tables()] == []

@@ -1,0 +1,553 @@
+"""SnowflakeEngine offline: every operation against a test double of the account (it stands in for the
+network; it checks that every PARSED statement is real SQL and every bind has a placeholder)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from tests.snowflake.sf_fake_account import FakeAccount, FakeWarehouse
+
+from snowml_desktop.core import records
+from snowml_desktop.core.connections import ConnectionProfile, save_profile
+from snowml_desktop.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord
+from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines import open_engine
+from snowml_desktop.engines.base import LoadRequest, ScoreRequest, TrainRequest
+from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
+from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseSettings
+
+PROFILE = ConnectionProfile(
+    "work", "snowflake", "app", account="org-acct", user="ANA", warehouse="WH", database="DB"
+)
+HOSTILE = 'we"ird; DROP'
+STATE = {
+    "app_version": "x",
+    "setup_format": setup.SETUP_FORMAT,
+    "packages": {"runtime": "3.11", "versions": {"scikit-learn": "1.5.2", "pandas": "2.2.3"}},
+    "code_import": '@"DB"."SNOWML"."PROCEDURES"/code.zip',
+}
+COLUMNS = {
+    "CHURN": [
+        ("AGE", "NUMBER", 38, 0),
+        ("PLAN", "TEXT", None, None),
+        ("SPEND", "FLOAT", None, None),
+        ("CHURNED", "BOOLEAN", None, None),
+    ],
+    HOSTILE: [("AGE", "NUMBER", 38, 0), ("SPEND", "FLOAT", None, None)],
+}
+
+
+def _record(name: str = "RANDOM_FOREST_7") -> ModelRecord:
+    return ModelRecord(
+        name=name,
+        created=datetime(2026, 1, 2, tzinfo=timezone.utc),
+        method="random_forest",
+        source_table="CHURN",
+        training_table="CHURN",
+        target="CHURNED",
+        features=[Feature("AGE", "numeric", "BIGINT"), Feature("PLAN", "categorical", "VARCHAR")],
+        classes=[False, True],
+        params={},
+        options={},
+        metrics={"accuracy": 0.9},
+        per_class=[],
+        confusion_matrix=[[1, 0], [0, 1]],
+        curves={},
+        feature_importance=[],
+        cv=None,
+        warnings=[],
+        excluded_columns=[],
+        artifact_path='@"DB"."SNOWML"."MODELS"/RANDOM_FOREST_7.joblib',
+        artifact_sha256="ab" * 32,
+        library_versions={},
+        train_seconds=1.0,
+        warehouse_size="Medium",
+        warehouse_type="SNOWPARK-OPTIMIZED",
+        rows_total=10,
+        rows_train=8,
+        rows_test=2,
+    )
+
+
+def _run(run_id: int = 7) -> InferenceRun:
+    return InferenceRun(
+        run_id,
+        datetime(2026, 1, 3, tzinfo=timezone.utc),
+        "RANDOM_FOREST_7",
+        "CHURN",
+        "CHURN_RANDOM_FOREST_7_INF",
+        10,
+        2.0,
+        1.0,
+        "Large",
+        "STANDARD",
+        None,
+        0.03,
+        query_ids=[],
+    )
+
+
+def _account(**kwargs) -> FakeAccount:
+    account = FakeAccount(**kwargs)
+    account.calls = []
+    account.answer(
+        r"^SELECT CURRENT_ACCOUNT",
+        [
+            {
+                "ACCOUNT": "ACCT",
+                "USER_NAME": "ANA",
+                "ROLE_NAME": "ANALYST",
+                "DATABASE_NAME": "DB",
+                "SCHEMA_NAME": "PUBLIC",
+                "WAREHOUSE": "WH",
+            }
+        ],
+    )
+    account.answer(r'"SETUP_STATE"', [{"KEY": "setup", "VALUE": json.dumps(STATE)}])
+    account.answer(
+        r"INFORMATION_SCHEMA\"\.\"COLUMNS\"",
+        lambda s: [
+            {"COLUMN_NAME": n, "DATA_TYPE": t, "NUMERIC_PRECISION": p, "NUMERIC_SCALE": sc}
+            for n, t, p, sc in COLUMNS.get(s.params[1], [])
+        ],
+    )
+    account.answer(
+        r"INFORMATION_SCHEMA\"\.\"TABLES\"",
+        [{"TABLE_NAME": "CHURN", "ROW_COUNT": 10, "BYTES": 2048, "CREATED": None}],
+    )
+    account.answer(r"NEXTVAL", [{"N": 7}])
+    account.answer(r'COUNT\(\*\) AS "N" FROM .*COLUMNS', [{"TABLE_NAME": "CHURN", "N": 4}])
+    account.answer(
+        r'^SELECT \* FROM "DB"."SNOWML"."MODELS_CATALOG"',
+        lambda s: (
+            [records.model_to_row(_record())] if not s.params or s.params[0] == "RANDOM_FOREST_7" else []
+        ),
+    )
+    account.answer(r'^SELECT \* FROM "DB"."SNOWML"."INFERENCE_RUNS"', [records.run_to_row(_run())])
+
+    def call(statement: sql.Statement) -> list[dict]:
+        account.calls.append(
+            (
+                statement.text,
+                json.loads(statement.params[0]),
+                FakeWarehouse(**vars(account.warehouses[account.current_warehouse])),
+                account.current_warehouse,
+            )
+        )
+        row = records.model_to_row(_record()) if "TRAIN" in statement.text else records.run_to_row(_run())
+        row["CREATED_AT"] = row["CREATED_AT"].isoformat()
+        return [{"SNOWML_X": json.dumps({"ok": True, "row": row})}]
+
+    account.answer(r"^CALL", call)
+    return account
+
+
+def _engine(account: FakeAccount) -> SnowflakeEngine:
+    return SnowflakeEngine(account, PROFILE)
+
+
+def test_connect_reads_context_and_replays_a_crashed_change() -> None:
+    account = _account(warehouses={"WH": FakeWarehouse("X4LARGE", "STANDARD", "STARTED")})
+    Journal("ACCT").write(
+        WarehouseSettings("WH", "XSMALL", "STANDARD", "STARTED", "STANDARD_GEN_1"), "resize"
+    )
+    engine = _engine(account)
+    assert account.warehouses["WH"].size == "XSMALL"
+    assert "restored to X-Small" in engine.restored[0]
+    info = engine.describe()
+    assert (info.engine, info.account, info.role, info.database, info.schema) == (
+        "snowflake",
+        "ACCT",
+        "ANALYST",
+        "DB",
+        "DATA",
+    )
+    assert (info.warehouse.size, info.warehouse.type) == ("X-Small", "STANDARD")
+    caps = engine.capabilities
+    assert (
+        caps.local,
+        caps.supports_zero_copy_clone,
+        caps.supports_snowpark_optimized,
+        caps.supports_query_ids,
+    ) == (False, True, True, True)
+
+
+def test_missing_modify_disables_snowpark_optimized_with_a_reason() -> None:
+    engine = _engine(_account(grants={"WH": [("USAGE", "ANALYST")]}))
+    assert not engine.capabilities.supports_snowpark_optimized
+    assert "MODIFY" in engine.capabilities.snowpark_optimized_reason
+
+
+def test_train_converts_the_warehouse_only_for_the_call_and_emits_activity() -> None:
+    account = _account()
+    engine = _engine(account)
+    seen = []
+    engine.add_activity_listener(seen.append)
+    record = engine.train(TrainRequest("churn", "churned", features=["age", "Plan"], optimized=True))
+    assert record.name == "RANDOM_FOREST_7" and record.features[0] == Feature("AGE", "numeric", "BIGINT")
+    text, request, during, _ = account.calls[0]
+    assert text == 'CALL "DB"."SNOWML"."SNOWML_TRAIN"(?)'
+    assert (during.type, during.size) == ("SNOWPARK-OPTIMIZED", "MEDIUM")
+    assert (
+        request["model_name"] == "RANDOM_FOREST_7"
+        and request["table"] == "CHURN"
+        and request["target"] == "CHURNED"
+    )
+    assert request["features"] == ["AGE", "PLAN"] and request["warehouse_type"] == "SNOWPARK-OPTIMIZED"
+    assert request["packages"] == ["pandas==2.2.3", "scikit-learn==1.5.2"] and request["code_imports"] == [
+        STATE["code_import"]
+    ]
+    assert (account.warehouses["WH"].type, account.warehouses["WH"].size) == ("STANDARD", "XSMALL")
+    assert seen[-1].operation == "train" and seen[-1].ok and seen[-1].query_id.startswith("qid-")
+    assert seen[-1].detail == "churn"
+    assert {"train", "convert_warehouse", "restore_warehouse"} <= set(account.operations)
+    train_tags = [
+        op for op, st in zip(account.operations, account.log, strict=True) if st.text.startswith("CALL")
+    ]
+    assert train_tags == ["train"]
+
+
+def test_failed_or_cancelled_training_restores_the_warehouse() -> None:
+    account = _account()
+    engine = _engine(account)
+    seen = []
+    engine.add_activity_listener(seen.append)
+    task = TaskContext()
+
+    def cancelled_call(_statement: sql.Statement) -> list[dict]:
+        task.token.cancel()
+        raise Cancelled()
+
+    account.answer(r"^CALL", cancelled_call)
+    account.answer(
+        r"^SHOW USER FUNCTIONS",
+        [
+            {
+                "name": "PREDICT_RANDOM_FOREST_7",
+                "arguments": "PREDICT_RANDOM_FOREST_7(FLOAT, VARCHAR) RETURN VARIANT",
+            },
+            {
+                "name": "PREDICT_RANDOM_FOREST_77",
+                "arguments": "PREDICT_RANDOM_FOREST_77(FLOAT) RETURN VARIANT",
+            },
+        ],
+    )
+    account.answer(r'^SELECT \* FROM "DB"."SNOWML"."MODELS_CATALOG" WHERE', [])
+    with pytest.raises(Cancelled):
+        engine.train(TrainRequest("CHURN", "CHURNED", optimized=True), task=task)
+    assert (account.warehouses["WH"].type, account.warehouses["WH"].size) == ("STANDARD", "XSMALL")
+    assert Journal("ACCT").pending() == []
+    assert seen[-1].operation == "train" and not seen[-1].ok
+    # What the killed procedure may have left is removed: UDF (by its reported signature), clone, artifact.
+    texts = [s.text for s in account.log]
+    assert 'DROP FUNCTION IF EXISTS "DB"."SNOWML"."PREDICT_RANDOM_FOREST_7"(FLOAT, VARCHAR)' in texts
+    assert 'DROP TABLE IF EXISTS "DB"."DATA"."CHURN_CLONE_RANDOM_FOREST_7"' in texts
+    assert """REMOVE '@"DB"."SNOWML"."MODELS"/RANDOM_FOREST_7.joblib'""" in texts
+
+
+def test_dedicated_training_warehouse_leaves_the_shared_one_alone() -> None:
+    account = _account()
+    engine = _engine(account)
+    engine.train(
+        TrainRequest(
+            "CHURN", "CHURNED", optimized=True, optimized_mode="dedicated", training_warehouse="ml_wh"
+        )
+    )
+    assert account.calls[0][3] == "ML_WH" and account.current_warehouse == "WH"
+    assert not any(s.text.startswith('ALTER WAREHOUSE "WH"') for s in account.log)
+
+
+def test_train_without_setup_says_so() -> None:
+    account = _account()
+    account.answer(r'"SETUP_STATE"', [])
+    with pytest.raises(EngineError, match="setup has not been run"):
+        _engine(account).train(TrainRequest("CHURN", "CHURNED"))
+
+
+def test_score_resizes_for_the_call_and_checks_input() -> None:
+    account = _account()
+    engine = _engine(account)
+    run = engine.score(ScoreRequest("random_forest_7", "churn", size="Large"))
+    text, request, during, _ = account.calls[0]
+    assert text == 'CALL "DB"."SNOWML"."SNOWML_SCORE"(?)' and during.size == "LARGE"
+    assert (
+        request["output"] == "CHURN_RANDOM_FOREST_7_INF"
+        and request["run_id"] == 7
+        and request["warehouse_size"] == "Large"
+    )
+    assert account.warehouses["WH"].size == "XSMALL"
+    assert run.run_id == 7 and len(run.query_ids) == 1  # the CALL's id, kept for credit attribution
+    update = next(
+        s for s in account.log if s.text.startswith('UPDATE "DB"."SNOWML"."INFERENCE_RUNS" SET "QUERY_IDS"')
+    )
+    assert json.loads(update.params[0]) == run.query_ids and update.params[1] == 7
+    with pytest.raises(InvalidInput, match="PLAN"):
+        engine.score(ScoreRequest("RANDOM_FOREST_7", HOSTILE))
+    COLUMNS["OUT"] = COLUMNS["CHURN"]
+    try:
+        with pytest.raises(AlreadyExists):
+            engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", output="OUT"))
+    finally:
+        del COLUMNS["OUT"]
+    assert engine.check_scoring_input("RANDOM_FOREST_7", HOSTILE) == ["PLAN"]
+    with pytest.raises(NotFound):
+        engine.get_model("NOPE_1")
+
+
+def _copy_result(loaded: int, errors: int) -> list[dict]:
+    return [
+        {
+            "file": "load_data/churn.csv",
+            "status": "PARTIALLY_LOADED" if errors else "LOADED",
+            "rows_parsed": loaded + errors,
+            "rows_loaded": loaded,
+            "errors_seen": errors,
+            "first_error": "Numeric value 'abc' is not recognized" if errors else None,
+            "first_error_line": 4 if errors else None,
+        }
+    ]
+
+
+def test_load_builds_a_new_table_then_renames_it_and_reports_rejections() -> None:
+    account = _account()
+    account.answer(r"^COPY INTO", _copy_result(9, 1))
+    account.answer(r"VALIDATE\(", [{"ERROR": "Numeric value 'abc' is not recognized", "LINE": 4}])
+    created = set()
+    account.answer(r"RENAME TO", lambda s: created.add("NEW") or [])
+    account.answer(
+        r"INFORMATION_SCHEMA\"\.\"COLUMNS\"",
+        lambda s: (
+            [{"COLUMN_NAME": "A", "DATA_TYPE": "NUMBER", "NUMERIC_PRECISION": 38, "NUMERIC_SCALE": 0}]
+            if s.params[1] == "NEW" and created
+            else []
+        ),
+    )
+    result = _engine(account).load(LoadRequest("load_data", "churn.csv", "new"))
+    assert (result.table, result.rows_loaded, result.rows_rejected) == ("NEW", 9, 1)
+    assert result.rejections[0].line == 4 and "abc" in result.rejections[0].reason
+    assert [c.name for c in result.columns] == ["A"]
+    texts = [s.text for s in account.log]
+    assert any(
+        t.startswith('CREATE OR REPLACE TABLE "DB"."DATA"."NEW__SNOWML_LOADING" USING TEMPLATE')
+        for t in texts
+    )
+    assert 'ALTER TABLE "DB"."DATA"."NEW__SNOWML_LOADING" RENAME TO "DB"."DATA"."NEW"' in texts
+
+
+def test_failed_copy_leaves_no_partial_table_and_replace_swaps() -> None:
+    account = _account()
+    account.answer(r"^COPY INTO", lambda s: (_ for _ in ()).throw(EngineError("Load: file is empty")))
+    engine = _engine(account)
+    with pytest.raises(EngineError, match="empty"):
+        engine.load(LoadRequest("LOAD_DATA", "bad.csv", "NEW"))
+    assert account.log[-1].text == 'DROP TABLE IF EXISTS "DB"."DATA"."NEW__SNOWML_LOADING"'
+    assert not any("RENAME" in s.text or "SWAP" in s.text for s in account.log)
+    account.answer(r"^COPY INTO", _copy_result(3, 0))
+    with pytest.raises(AlreadyExists):
+        engine.load(LoadRequest("LOAD_DATA", "churn.csv", "churn"))
+    engine.load(LoadRequest("LOAD_DATA", "churn.csv", "churn", mode="replace"))
+    assert any(
+        s.text == 'ALTER TABLE "DB"."DATA"."CHURN__SNOWML_LOADING" SWAP WITH "DB"."DATA"."CHURN"'
+        for s in account.log
+    )
+
+
+def test_statistics_are_pushed_down() -> None:
+    account = _account()
+    account.answer(
+        r"^SELECT COUNT\(\*\) AS \"ROWS\"",
+        [
+            {
+                "ROWS": 10,
+                "C_0": 9,
+                "D_0": 5,
+                "MEAN_0": 40.5,
+                "STD_0": 3.0,
+                "MIN_0": 18,
+                "Q25_0": 30,
+                "MED_0": 41,
+                "Q75_0": 50,
+                "MAX_0": 70,
+                "C_1": 10,
+                "D_1": 3,
+                "MIN_1": "basic",
+                "MAX_1": "pro",
+                "C_2": 10,
+                "D_2": 10,
+                "MEAN_2": 1.0,
+                "STD_2": None,
+                "MIN_2": 0.0,
+                "Q25_2": 0.5,
+                "MED_2": 1.0,
+                "Q75_2": 1.5,
+                "MAX_2": 2.0,
+                "C_3": 10,
+                "D_3": 2,
+                "MIN_3": "false",
+                "MAX_3": "true",
+            }
+        ],
+    )
+    account.answer(r'AS "VALUE", COUNT', [{"VALUE": "basic", "N": 6}, {"VALUE": "pro", "N": 4}])
+    account.answer(r'AS "TOTAL"', [{"TOTAL": 10, "NULLS": 0}])
+    account.answer(r'AS "LO"', [{"LO": 0.0, "HI": 10.0, "NULLS": 1}])
+    account.answer(r'AS "BIN"', [{"BIN": 1, "N": 4}, {"BIN": 2, "N": 5}])
+    account.answer(r"CORR\(", [{"0_1": 0.5}])
+    engine = _engine(account)
+    profile = engine.profile("churn")
+    age = profile.columns[0]
+    assert (profile.rows, age.count, age.nulls, age.median, age.top_values) == (10, 9, 1, 41.0, [])
+    assert profile.columns[1].top_values == [("basic", 6), ("pro", 4)]
+    hist = engine.histogram("CHURN", "SPEND", bins=2)
+    assert (hist.counts, hist.edges, hist.nulls) == ([4, 5], [0.0, 5.0, 10.0], 1)
+    balance = engine.class_balance("CHURN", "PLAN")
+    assert (balance.labels, balance.counts, balance.other) == (["basic", "pro"], [6, 4], 0)
+    corr = engine.correlation("CHURN", ["AGE", "SPEND"])
+    assert corr.matrix == [[1.0, 0.5], [0.5, 1.0]]
+    with pytest.raises(InvalidInput, match="not numeric"):
+        engine.correlation("CHURN", ["PLAN", "AGE"])
+    assert not any(
+        s.text.startswith('SELECT * FROM "DB"."DATA"."CHURN"') and "LIMIT" not in s.text for s in account.log
+    )
+
+
+def test_stages_upload_and_hostile_names(tmp_path: Path) -> None:
+    account = _account()
+    account.answer(
+        r"^LIST",
+        [
+            {
+                "name": "load_data/churn.csv",
+                "size": 120,
+                "md5": "x",
+                "last_modified": "Sun, 22 Nov 2026 03:00:00 GMT",
+            }
+        ],
+    )
+    engine = _engine(account)
+    files = engine.list_files("load_data")
+    assert (files[0].name, files[0].size, files[0].modified.year) == ("churn.csv", 120, 2026)
+    path = tmp_path / "churn.csv"
+    path.write_text("a\n1\n")
+    assert [f.name for f in engine.upload([path])] == ["churn.csv"]
+    assert any(
+        s.text.startswith(f"PUT 'file://{path}'") and "AUTO_COMPRESS = FALSE OVERWRITE = TRUE" in s.text
+        for s in account.log
+    )
+    with pytest.raises(NotFound):
+        engine.list_files("SECRETS")
+    frame = engine.preview(HOSTILE, 5)
+    assert list(frame.columns) == ["AGE", "SPEND"]
+    assert any(s.text == 'SELECT * FROM "DB"."DATA"."we""ird; DROP" LIMIT 5' for s in account.log)
+
+
+def test_delete_model_removes_row_udf_and_artifact() -> None:
+    account = _account()
+    _engine(account).delete_model("RANDOM_FOREST_7")
+    texts = [s.text for s in account.log[-3:]]
+    assert texts == [
+        'DELETE FROM "DB"."SNOWML"."MODELS_CATALOG" WHERE "MODEL_NAME" = ?',
+        'DROP FUNCTION IF EXISTS "DB"."SNOWML"."PREDICT_RANDOM_FOREST_7"(FLOAT, VARCHAR)',
+        """REMOVE '@"DB"."SNOWML"."MODELS"/RANDOM_FOREST_7.joblib'""",
+    ]
+
+
+def test_set_warehouse_and_runs() -> None:
+    account = _account()
+    engine = _engine(account)
+    tables = engine.list_tables()
+    assert [(t.name, t.rows, t.columns, t.bytes) for t in tables] == [("CHURN", 10, 4, 2048)]
+    state = engine.set_warehouse(type="snowpark-optimized", size="Medium")
+    assert (state.type, state.size, state.credits_per_hour) == ("SNOWPARK-OPTIMIZED", "Medium", 6.0)
+    engine.set_warehouse(type="STANDARD", size="XSMALL")
+    assert (account.warehouses["WH"].type, account.warehouses["WH"].size) == ("STANDARD", "XSMALL")
+    with pytest.raises(InvalidInput, match="at least Medium"):
+        engine.set_warehouse(type="SNOWPARK-OPTIMIZED")  # X-Small is too small for the default memory option
+    assert [r.run_id for r in engine.list_runs(model="random_forest_7")] == [7]
+    assert engine.get_run(7).model == "RANDOM_FOREST_7"
+
+
+def test_open_engine_routes_to_snowflake_and_names_unknown_connections() -> None:
+    with pytest.raises(NotFound, match="Known connections"):
+        open_engine("nowhere")
+    save_profile(ConnectionProfile("lab", "snowflake", "app", account="a-b", user="U"))
+    with pytest.raises(InvalidInput, match="not a Snowflake"):
+        SnowflakeEngine.from_connection("local")
+
+
+def test_headerless_load_takes_names_and_types_from_another_table() -> None:
+    account = _account()
+    account.answer(r"^COPY INTO", _copy_result(5, 0))
+    result = _engine(account).load(
+        LoadRequest("LOAD_DATA", "more.csv", "more", header="no", columns_from="churn")
+    )
+    texts = [s.text for s in account.log]
+    assert 'CREATE OR REPLACE TABLE "DB"."DATA"."MORE__SNOWML_LOADING" LIKE "DB"."DATA"."CHURN"' in texts
+    copy = next(t for t in texts if t.startswith("COPY INTO"))
+    assert "SNOWML_CSV'" in copy.replace('"', "") and "MATCH_BY_COLUMN_NAME" not in copy
+    assert (result.rows_loaded, result.rows_rejected, result.rejections) == (5, 0, [])
+    with pytest.raises(NotFound):
+        _engine(account).load(LoadRequest("LOAD_DATA", "more.csv", "more2", header="no", columns_from="nope"))
+
+
+def test_actual_credits_replace_the_estimate_when_attributed() -> None:
+    account = _account()
+    run_row = records.run_to_row(dataclasses.replace(_run(), query_ids=["q-call"]))
+    account.answer(r'^SELECT \* FROM "DB"."SNOWML"."INFERENCE_RUNS"', [run_row])
+    account.answer(r"QUERY_ATTRIBUTION_HISTORY", [{"CREDITS": None, "N": 0}])
+    engine = _engine(account)
+    assert engine.actual_credits(7) is None  # not attributed yet
+    account.answer(r"QUERY_ATTRIBUTION_HISTORY", [{"CREDITS": 0.0123, "N": 3}])
+    assert engine.actual_credits(7) == 0.0123
+    update = account.log[-1]
+    assert update.text.startswith(
+        'UPDATE "DB"."SNOWML"."INFERENCE_RUNS" SET "CREDITS" = ?'
+    ) and update.params == (0.0123, 7)
+    account.answer(
+        r"QUERY_ATTRIBUTION_HISTORY", lambda s: (_ for _ in ()).throw(PermissionDenied("no ACCOUNT_USAGE"))
+    )
+    assert engine.actual_credits(7) is None
+
+
+def test_failed_scoring_restores_the_size_and_surfaces_the_procedure_error() -> None:
+    account = _account()
+    failed = {
+        "ok": False,
+        "error": {"code": "integrity_error", "message": "The artifact was changed.", "hint": None},
+        "row": None,
+    }
+    account.answer(r"^CALL", [{"SNOWML_SCORE": json.dumps(failed)}])
+    engine = _engine(account)
+    with pytest.raises(EngineError, match="artifact was changed") as info:
+        engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", size="X-Large"))
+    assert info.value.code == "integrity_error"
+    assert account.warehouses["WH"].size == "XSMALL" and Journal("ACCT").pending() == []
+    assert any("WAREHOUSE_SIZE = XLARGE" in s.text for s in account.log)
+
+
+def test_demo_table_is_generated_in_the_warehouse() -> None:
+    account = _account()
+    engine = _engine(account)
+    info = engine.create_demo_table("big demo", 1_000_000, seed=5)
+    assert (info.name, info.rows, info.columns) == ("big demo", 1_000_000, 14)
+    assert account.log[-1].text.startswith('CREATE TABLE "DB"."DATA"."big demo" AS')
+    assert "GENERATOR(ROWCOUNT => 1000000)" in account.log[-1].text
+    with pytest.raises(AlreadyExists):
+        engine.create_demo_table("churn", 10)
+    engine.create_demo_table("churn", 10, replace=True)
+    assert account.log[-1].text.startswith('CREATE OR REPLACE TABLE "DB"."DATA"."CHURN" AS')
+    with pytest.raises(InvalidInput):
+        engine.create_demo_table("x", 10**9)

@@ -1,0 +1,359 @@
+"""The SNOWML_TRAIN / SNOWML_SCORE procedure bodies in a Snowpark local-testing session.
+
+Real parts: the local-testing session (tables, DataFrame API, scalar UDFs, temporary procedures), the ML core,
+artifacts and catalog rows. Stand-ins (tests/snowflake/conftest.py) only for what local testing cannot run:
+stage file removal (a folder), CLONE / DROP FUNCTION SQL, the sequence, and calling a multi-column vectorized
+UDF (a scalar UDF running the same vectorized handler on one-row batches).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from snowml_desktop.core import records
+from snowml_desktop.core.errors import AlreadyExists, EngineError, IntegrityError, InvalidInput, NotFound
+from snowml_desktop.engines.snowflake import procedures, sql, udf
+
+MODEL = "LOGISTIC_REGRESSION_1"  # the name the ``wh`` fixture trains under
+
+
+def _raises(result: str, error: type[EngineError]) -> EngineError:
+    with pytest.raises(error) as info:
+        procedures.decode_result(result)
+    return info.value
+
+
+# --- the workflow ---------------------------------------------------------------------------------------------
+def test_train_then_score_writes_catalog_and_run_rows(wh: Any) -> None:
+    row = procedures.decode_result(wh.train(table="CANCER", target="target", keep_clone=True))
+    assert set(row) == {c for c, _ in records.MODELS_CATALOG_COLUMNS}
+    record = procedures.get_model(wh.session, procedures.Place(wh.loc, "X-Small", "STANDARD"), MODEL)
+    assert record.name == MODEL and record.target == "target"
+    assert record.classes == ["benign", "malignant"]
+    assert len(record.features) == 30 and record.metrics["accuracy"] > 0.85
+    assert record.training_table == f"CANCER_CLONE_{MODEL}"
+    assert wh.ops.comments[record.training_table] == f"Training data of snowml-desktop model {MODEL}"
+    assert wh.session.table(wh.loc.data(record.training_table)).count() == 300
+    assert wh.stage.paths() == [record.artifact_path]
+    assert record.artifact_path == f'@"{wh.loc.database}"."SNOWML"."MODELS"/{MODEL}.joblib'
+    assert record.warehouse_size == "X-Small" and record.rows_total == 300
+    assert wh.registrar.registered == [wh.loc.app(udf.udf_name(MODEL))]
+
+    run = procedures.decode_result(wh.score(table="NEW_PATIENTS"))
+    assert set(run) == {c for c, _ in records.INFERENCE_RUNS_COLUMNS}
+    stored = [records.run_from_row(r) for r in wh.rows(sql.INFERENCE_RUNS)]
+    assert len(stored) == 1 and stored[0].status == records.RUN_SUCCEEDED
+    assert stored[0].output_table == f"NEW_PATIENTS_{MODEL}_INF" and stored[0].rows == 25
+    assert stored[0].classes == ["benign", "malignant"]
+    assert sum(map(sum, stored[0].confusion_matrix)) == 25
+    assert stored[0].metrics["accuracy"] > 0.8 and len(stored[0].metrics["per_class"]) == 2
+    assert stored[0].credits == pytest.approx(60 / 3600, rel=1e-3)  # X-Small, the 60 s minimum
+    assert stored[0].query_ids and stored[0].scoring_seconds <= stored[0].total_seconds
+
+    output = wh.session.table(wh.loc.data(f"NEW_PATIENTS_{MODEL}_INF"))
+    names = [f.name for f in output.schema.fields]
+    assert names[-2:] == ["PREDICTION", "PREDICTION_PROBABILITY"] and len(names) == 33
+    assert {type(f.datatype).__name__ for f in output.schema.fields[-2:]} == {"StringType", "DoubleType"}
+    frame = output.to_pandas()
+    assert set(frame["PREDICTION"]) <= {"benign", "malignant"}
+    assert frame["PREDICTION_PROBABILITY"].between(0.5, 1.0).all()
+
+
+def test_score_without_target_has_no_metrics_and_rescoring_replaces_old_predictions(
+    wh: Any, cancer: Any
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    wh.load("UNLABELLED", cancer.drop(columns=["target"]).iloc[440:460])
+    run = records.run_from_row(procedures.decode_result(wh.score(table="UNLABELLED", output="SCORED")))
+    assert run.metrics is None and run.confusion_matrix is None and run.rows == 20
+    # Scoring an already scored table keeps one PREDICTION column, freshly computed.
+    procedures.decode_result(wh.score(table="SCORED", output="SCORED_AGAIN"))
+    names = [f.name for f in wh.session.table(wh.loc.data("SCORED_AGAIN")).schema.fields]
+    assert names.count("PREDICTION") == 1 and names.count("PREDICTION_PROBABILITY") == 1
+
+
+def test_unseen_label_in_scored_table_counts_as_a_miss(wh: Any, cancer: Any) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    odd = cancer.iloc[440:450].copy()
+    odd["target"] = "unknown"
+    wh.load("ODD", odd)
+    run = records.run_from_row(procedures.decode_result(wh.score(table="ODD")))
+    assert run.classes[:2] == ["benign", "malignant"] and "unknown" in run.classes
+    assert run.metrics["accuracy"] == 0.0
+
+
+def test_procedure_handlers_register_and_return_typed_errors(wh: Any) -> None:
+    """The handlers register as Snowpark procedures (their hints resolve) and errors cross as codes."""
+    from snowflake.snowpark.types import StringType
+
+    request = {**wh.base, "model_name": MODEL, "table": "MISSING", "target": "y"}
+    wh.session.sproc.register(
+        procedures.train_procedure, name="SNOWML_TRAIN", input_types=[StringType()], return_type=StringType()
+    )
+    result = wh.session.call("SNOWML_TRAIN", json.dumps(request))
+    error = _raises(result, NotFound)
+    assert "MISSING" in str(error)
+
+
+# --- bad input ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("request_patch", "error", "words"),
+    [
+        ({"table": "NOPE"}, NotFound, "NOPE"),
+        ({"target": "no such column"}, InvalidInput, "no such column"),
+        ({"model_name": 'X"; DROP TABLE T; --'}, InvalidInput, "model name"),
+        ({"method": "quantum"}, InvalidInput, "quantum"),
+        ({"warehouse_size": "HUGE"}, InvalidInput, "HUGE"),
+    ],
+)
+def test_bad_train_requests_change_nothing(
+    wh: Any, request_patch: dict, error: type[EngineError], words: str
+) -> None:
+    request = {"table": "CANCER", "target": "target", **request_patch}
+    assert words in str(_raises(wh.train(**request), error))
+    assert wh.rows(sql.MODELS_CATALOG) == [] and wh.stage.paths() == []
+
+
+def test_model_name_taken_is_refused(wh: Any) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    _raises(wh.train(table="CANCER", target="target"), AlreadyExists)
+    assert len(wh.rows(sql.MODELS_CATALOG)) == 1 and len(wh.stage.paths()) == 1
+
+
+def test_existing_clone_table_is_refused_and_kept(wh: Any, cancer: Any) -> None:
+    wh.load(f"CANCER_CLONE_{MODEL}", cancer.iloc[:5])
+    _raises(wh.train(table="CANCER", target="target", keep_clone=True), AlreadyExists)
+    assert wh.session.table(wh.loc.data(f"CANCER_CLONE_{MODEL}")).count() == 5
+    assert wh.stage.paths() == [] and wh.rows(sql.MODELS_CATALOG) == []
+
+
+# --- atomic training: a failure at each step leaves nothing behind ----------------------------------------------
+class Boom(RuntimeError):
+    pass
+
+
+def _fail(*_: Any, **__: Any) -> None:
+    raise Boom("injected failure")
+
+
+@pytest.mark.parametrize("step", ["clone", "fit", "artifact", "udf", "catalog"])
+def test_training_failure_at_each_step_removes_what_was_created(
+    wh: Any, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    if step == "fit":
+        monkeypatch.setattr(procedures, "_fit", _fail)
+    elif step == "artifact":
+        monkeypatch.setattr(wh.stage, "put", _fail)
+    elif step == "clone":
+        monkeypatch.setattr(wh.ops, "clone_table", _fail)
+    elif step == "udf":
+        wh.services.register_udf = _fail
+    else:
+        monkeypatch.setattr(procedures, "_insert_row", _fail)
+    error = _raises(wh.train(table="CANCER", target="target", keep_clone=True), EngineError)
+    assert "injected failure" in str(error)
+    assert wh.stage.paths() == []
+    assert not wh.exists(f"CANCER_CLONE_{MODEL}")
+    assert wh.rows(sql.MODELS_CATALOG) == []
+    registered = step == "catalog"
+    assert bool(wh.ops.dropped_functions) == registered
+    if registered:
+        assert wh.ops.dropped_functions == [(udf.udf_name(MODEL), ["FLOAT"] * 30)]
+
+
+# --- scoring failures: a FAILED run row, no output table -----------------------------------------------------
+def _failed_runs(wh: Any) -> list[records.InferenceRun]:
+    runs = [records.run_from_row(r) for r in wh.rows(sql.INFERENCE_RUNS)]
+    assert all(r.status == records.RUN_FAILED and r.output_table is None for r in runs)
+    return runs
+
+
+def test_tampered_artifact_is_refused_before_scoring(wh: Any) -> None:
+    record = records.model_from_row(procedures.decode_result(wh.train(table="CANCER", target="target")))
+    wh.stage.file(record.artifact_path).write_bytes(b"not the model")
+    error = _raises(wh.score(table="NEW_PATIENTS"), IntegrityError)
+    assert "changed after training" in str(error)
+    assert [r.error for r in _failed_runs(wh)] == [str(error)]
+    assert not wh.exists(f"NEW_PATIENTS_{MODEL}_INF")
+
+
+def test_missing_features_are_named(wh: Any, cancer: Any) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    wh.load("PARTIAL", cancer.drop(columns=["mean radius", "worst area"]).iloc[:10])
+    error = _raises(wh.score(table="PARTIAL"), InvalidInput)
+    assert "mean radius" in str(error) and "worst area" in str(error)
+    assert len(_failed_runs(wh)) == 1 and not wh.exists(f"PARTIAL_{MODEL}_INF")
+
+
+def test_unknown_model_and_existing_output(wh: Any, cancer: Any) -> None:
+    _raises(wh.score(table="NEW_PATIENTS"), NotFound)
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    wh.load("TAKEN", cancer.iloc[:3])
+    error = _raises(wh.score(table="NEW_PATIENTS", output="TAKEN"), AlreadyExists)
+    assert error.row["STATUS"] == records.RUN_FAILED  # type: ignore[attr-defined]
+    assert wh.session.table(wh.loc.data("TAKEN")).count() == 3
+    procedures.decode_result(wh.score(table="NEW_PATIENTS", output="TAKEN", overwrite=True))
+    assert wh.session.table(wh.loc.data("TAKEN")).count() == 25
+    _raises(wh.score(table="NEW_PATIENTS", output="NEW_PATIENTS", overwrite=True), InvalidInput)
+    assert wh.session.table(wh.loc.data("NEW_PATIENTS")).count() == 25
+
+
+def test_failure_after_the_output_was_written_drops_it(wh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    real_insert = procedures._insert_row
+    calls: list[str] = []
+
+    def insert_fails_once(session: Any, table: str, columns: Any, row: dict) -> None:
+        calls.append(row["STATUS"])
+        if len(calls) == 1:
+            raise Boom("injected failure")
+        real_insert(session, table, columns, row)
+
+    monkeypatch.setattr(procedures, "_insert_row", insert_fails_once)
+    _raises(wh.score(table="NEW_PATIENTS"), EngineError)
+    assert calls == [records.RUN_SUCCEEDED, records.RUN_FAILED]
+    assert not wh.exists(f"NEW_PATIENTS_{MODEL}_INF")
+    assert "injected failure" in _failed_runs(wh)[0].error
+
+
+# --- hostile names ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("table", ['we"ird; DROP TABLE X; --', "select", "Ünïcode tåble", "a.b", "lower"])
+def test_hostile_table_and_column_names_round_trip(empty_wh: Any, cancer: Any, table: str) -> None:
+    wh = empty_wh
+    frame = cancer.iloc[:80, :4].copy()
+    frame['label "quoted"'] = cancer["target"].iloc[:80]
+    frame["group"] = ["a", "b"] * 40  # a reserved word as a categorical column
+    wh.load(table, frame.iloc[:60])
+    wh.load(f"{table} new", frame.iloc[60:])
+    row = procedures.decode_result(wh.train(table=table, target='label "quoted"', keep_clone=True))
+    record = records.model_from_row(row)
+    assert record.source_table == table and record.training_table == f"{table}_CLONE_{MODEL}"
+    assert [f.name for f in record.features][-1] == "group"
+    run = records.run_from_row(procedures.decode_result(wh.score(table=f"{table} new")))
+    assert run.output_table == f"{table} new_{MODEL}_INF" and run.rows == 20
+    assert wh.session.table(wh.loc.data(run.output_table)).count() == 20
+    assert run.metrics is not None and sum(map(sum, run.confusion_matrix)) == 20
+
+
+# --- load ------------------------------------------------------------------------------------------------------
+class ScriptedRunner:
+    """Stands in for Snowflake's answers to the load statements (local testing runs no SQL): each expected
+    statement text maps to an action on the local-testing session and the rows Snowflake would return."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, Any] = {}
+        self.ran: list[str] = []
+
+    def on(self, statement: sql.Statement, action: Any) -> None:
+        self.script[statement.text] = action
+
+    def run(self, statement: sql.Statement) -> tuple[list[dict[str, Any]], str | None]:
+        self.ran.append(statement.text)
+        return self.script[statement.text]()
+
+
+def _copy_result(loaded: int, errors: int, status: str = "PARTIALLY_LOADED") -> Any:
+    row = {"file": "f.csv", "status": status, "rows_parsed": loaded + errors, "rows_loaded": loaded}
+    row.update(errors_seen=errors, first_error="Numeric value 'x' is not recognized", first_error_line=3)
+    return lambda: ([row], "COPY-QUERY-ID")
+
+
+def _script_new_table(wh: Any, runner: ScriptedRunner, table: str, *, replace: bool, copy: Any) -> list[str]:
+    """Script infer -> copy -> validate -> rename (or swap + drop) for ``table``; return the texts in order."""
+    loc, staging = wh.loc, f"{table}__SNOWML_LOADING"
+
+    def infer() -> Any:  # INFER_SCHEMA's table: two columns, as the file's header names them
+        wh.load(staging, pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}).iloc[:0])
+        return [], "INFER"
+
+    def rename() -> Any:
+        wh.session.table(loc.data(staging)).write.save_as_table(loc.data(table), mode="overwrite")
+        wh.session.table(loc.data(staging)).drop_table()
+        return [], None
+
+    statements = [
+        (
+            sql.infer_schema_table(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV_HEADER", replace=True),
+            infer,
+        ),
+        (sql.copy_into(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV_HEADER", by_name=True), copy),
+        (
+            sql.validate_load(loc, staging, "COPY-QUERY-ID"),
+            lambda: ([{"ERROR": "Numeric value 'x' is not recognized", "LINE": 3}], "V"),
+        ),
+    ]
+    if replace:
+        statements += [
+            (sql.swap_tables(loc, staging, table), rename),
+            (sql.drop_table(loc, staging), lambda: ([], None)),
+        ]
+    else:
+        statements.append((sql.rename_table(loc, staging, table), rename))
+    statements.append((sql.drop_table_if_exists(loc, staging), lambda: ([], None)))
+    for statement, action in statements:
+        runner.on(statement, action)
+    return [statement.text for statement, _ in statements]
+
+
+def _load(wh: Any, runner: ScriptedRunner, **request: Any) -> str:
+    payload = {**wh.base, "stage": "LOAD_DATA", "file": "f.csv", **request}
+    return procedures.run_load(wh.session, json.dumps(payload), runner)
+
+
+@pytest.mark.parametrize("table", ["NEW_TABLE", 'we"ird; DROP TABLE X; --'])
+def test_load_creates_the_table_and_reports_rejected_rows(empty_wh: Any, table: str) -> None:
+    runner = ScriptedRunner()
+    expected = _script_new_table(empty_wh, runner, table, replace=False, copy=_copy_result(4, 1))
+    result = procedures.load_result_from_row(procedures.decode_result(_load(empty_wh, runner, table=table)))
+    assert runner.ran == expected[:4]
+    assert (result.table, result.rows_loaded, result.rows_rejected) == (table, 4, 1)
+    assert [(r.line, r.reason) for r in result.rejections] == [(3, "Numeric value 'x' is not recognized")]
+    assert [(c.name, c.kind) for c in result.columns] == [("amount", "numeric"), ("plan name", "text")]
+    assert not empty_wh.exists(f"{table}__SNOWML_LOADING")
+
+
+def test_load_refuses_create_over_an_existing_table_and_append_to_a_missing_one(empty_wh: Any) -> None:
+    empty_wh.load("TAKEN", pd.DataFrame({"a": [1]}))
+    runner = ScriptedRunner()
+    _raises(_load(empty_wh, runner, table="TAKEN"), AlreadyExists)
+    _raises(_load(empty_wh, runner, table="MISSING", mode="append"), NotFound)
+    _raises(_load(empty_wh, runner, table="X", mode="upsert"), InvalidInput)
+    assert runner.ran == []
+
+
+@pytest.mark.parametrize("copy", ["fails", "nothing_loadable"])
+def test_failed_replace_keeps_the_old_table_and_drops_the_staging_one(empty_wh: Any, copy: str) -> None:
+    empty_wh.load("T", pd.DataFrame({"a": [1, 2, 3]}))
+    runner = ScriptedRunner()
+
+    def failing_copy() -> Any:
+        raise RuntimeError("network went away")
+
+    action = failing_copy if copy == "fails" else _copy_result(0, 5, status="LOAD_FAILED")
+    expected = _script_new_table(empty_wh, runner, "T", replace=True, copy=action)
+    _raises(
+        _load(empty_wh, runner, table="T", mode="replace"), InvalidInput if copy != "fails" else EngineError
+    )
+    assert runner.ran == [expected[0], expected[1], expected[-1]]  # infer, copy, drop the staging table
+    assert empty_wh.session.table(empty_wh.loc.data("T")).count() == 3
+
+
+def test_big_tables_are_sampled_before_training(wh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(procedures, "MAX_TRAINING_ROWS", 150)
+    record = records.model_from_row(procedures.decode_result(wh.train(table="CANCER", target="target")))
+    assert "training_sampled" in [w.code for w in record.warnings]
+    assert 60 <= record.rows_total <= 260  # a seeded Bernoulli sample of about 150 of the 300 rows
+
+
+def test_session_stage_io_round_trips_artifact_bytes(snowpark_session: Any) -> None:
+    """The production StageIO on ``session.file`` streams (local testing has put/get, not REMOVE)."""
+    stage = procedures.SessionStageIO(snowpark_session)
+    path = procedures.Place(sql.Location("DB", "SNOWML", "DATA"), "X-Small", "STANDARD").artifact_path(MODEL)
+    stage.put(path, b"\x00model bytes\xff")
+    assert stage.get(path) == b"\x00model bytes\xff"
+    with pytest.raises(NotFound, match="missing from its stage"):
+        stage.get(path.replace(MODEL, "OTHER_1"))

@@ -1,0 +1,79 @@
+"""Model Catalog panel: lists models, shows the engine's evaluation numbers, deletes after asking."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from snowml_desktop.ui.panels.catalog import CatalogPanel, usage_text
+
+from .model_fixtures import load_demo, settle, train_demo
+
+
+@pytest.fixture
+def panel(qtbot, app_context):
+    load_demo(app_context)
+    widget = CatalogPanel(app_context)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_empty_catalog(qtbot, panel):
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    assert panel.model_names() == []
+    assert not panel.delete_button.isEnabled()
+    assert panel.top_chart.message()
+
+
+def test_models_listed_and_confusion_numbers_equal_the_engine(qtbot, panel):
+    forest = train_demo(panel.ctx)
+    logistic = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(forest.name)
+    settle(qtbot, panel.ctx)
+    assert sorted(panel.model_names()) == sorted([forest.name, logistic.name])
+    assert panel.selected_name() == forest.name
+    engine_record = panel.ctx.engine.get_model(forest.name)
+    assert panel.confusion.counts() == engine_record.confusion_matrix
+    assert panel.per_class.rowCount() == len(engine_record.classes)
+    assert panel.curves.line_count() == (1, 1)
+    assert len(panel.importance.bars()) > 0
+    assert engine_record.artifact_sha256 in panel.info.toPlainText()
+    assert f"snowml score --model {forest.name} --table BREAST_CANCER" in panel.usage.toPlainText()
+    panel.select_model(logistic.name)
+    assert panel.confusion.counts() == panel.ctx.engine.get_model(logistic.name).confusion_matrix
+    panel.metric_combo.setCurrentIndex(panel.metric_combo.findData("accuracy"))
+    assert {label for label, _ in panel.top_chart.bars()} == {forest.name, logistic.name}
+
+
+def test_sorting_by_metric_column(qtbot, panel):
+    names = [train_demo(panel.ctx).name, train_demo(panel.ctx, "gaussian_nb").name]
+    panel.refresh()
+    settle(qtbot, panel.ctx)
+    panel.table.sortByColumn(4, panel.table.horizontalHeader().sortIndicatorOrder().AscendingOrder)
+    accuracies = [panel.ctx.engine.get_model(n).metrics["accuracy"] for n in panel.model_names()]
+    assert accuracies == sorted(accuracies) and sorted(panel.model_names()) == sorted(names)
+
+
+def test_delete_asks_and_removes(qtbot, panel, monkeypatch):
+    record = train_demo(panel.ctx)
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    panel.delete_selected()
+    settle(qtbot, panel.ctx)
+    assert panel.model_names() == [record.name]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel.delete_selected()
+    settle(qtbot, panel.ctx)
+    qtbot.waitUntil(lambda: panel.model_names() == [])
+    assert panel.ctx.engine.list_models() == []
+
+
+def test_usage_on_snowflake_names_the_udf(panel):
+    record = train_demo(panel.ctx)
+    from dataclasses import replace
+
+    caps = replace(panel.ctx.engine.capabilities, local=False)
+    text = usage_text(record, caps)
+    assert f'"PREDICT_{record.name}"(' in text and 'CAST("MEAN_RADIUS" AS FLOAT)' in text.upper()

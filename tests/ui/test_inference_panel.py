@@ -1,0 +1,79 @@
+"""Inference panel: input check before Run, scoring at two sizes fills the timing graph, errors, overwrite."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from snowml_desktop.ui.panels.inference import InferencePanel
+
+from .model_fixtures import JOB_MS, load_demo, settle, train_demo
+
+
+@pytest.fixture
+def panel(qtbot, app_context):
+    load_demo(app_context, "BREAST_CANCER.csv", "CHURN.csv")
+    widget = InferencePanel(app_context)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_nothing_to_score(qtbot, panel):
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    assert not panel.run_button.isEnabled()
+    assert "Train a model" in panel.blocker.text()
+
+
+def test_missing_features_are_named_and_block_run(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert panel.table_combo.currentText() == "BREAST_CANCER"
+    assert panel.run_button.isEnabled()
+    assert panel.output.text() == f"BREAST_CANCER_{record.name}_INF"
+    panel.table_combo.setCurrentText("CHURN")
+    settle(qtbot, panel.ctx)
+    assert not panel.run_button.isEnabled()
+    assert "MEAN_RADIUS" in panel.check_label.text()
+
+
+def test_compare_two_sizes_fills_the_timing_graph(qtbot, panel, monkeypatch):
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert "worker" in panel.size_combo.currentText()
+    runs_changed = []
+    panel.ctx.runs_changed.connect(lambda: runs_changed.append(1))
+    panel.set_compare_sizes(["X-Small", "Small"])
+    panel.start_compare()
+    qtbot.waitUntil(lambda: len(runs_changed) == 2 and not panel.busy, timeout=JOB_MS)
+    settle(qtbot, panel.ctx)
+    qtbot.waitUntil(lambda: len(panel.timing.points()) == 2, timeout=JOB_MS)
+    assert [p.size for p in panel.timing.points()] == ["X-Small", "Small"]
+    assert set(panel.timing.marked()) <= {"X-Small", "Small"}
+    runs = panel.ctx.engine.list_runs(model=record.name)
+    assert sorted(r.warehouse_size for r in runs) == ["Small", "X-Small"]
+    assert "past run" in panel.estimate.text()
+    # The output now exists: Run asks first, and Cancel keeps the table as it was.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    assert "exists" in panel.output_note.text()
+    assert panel.start_scoring() is None
+    navigations = []
+    panel.ctx.navigate_requested.connect(lambda key, arg: navigations.append((key, arg)))
+    panel.open_run.click()
+    assert navigations == [("runs", panel.last_run.run_id)]
+
+
+def test_scoring_error_is_shown_and_panel_stays_usable(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    panel.ctx.engine.delete_model(record.name)  # gone after the check
+    handle = panel.start_scoring()
+    with qtbot.waitSignal(handle.failed, timeout=JOB_MS):
+        pass
+    settle(qtbot, panel.ctx)
+    assert panel.status.text().startswith("Scoring failed: ")
+    assert record.name in panel.status.text()
+    assert panel.model_combo.isEnabled()

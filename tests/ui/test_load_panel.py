@@ -1,0 +1,180 @@
+"""Load Data panel on a real LocalEngine: upload (dialog path and drop), load, result, errors, cancel."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from snowml_desktop.ui.panels.load import LoadPanel, human_size, table_name_for
+
+TIMEOUT = 15_000
+
+
+@pytest.fixture
+def panel(qtbot, app_context) -> LoadPanel:
+    panel = LoadPanel(app_context)
+    qtbot.addWidget(panel)
+    panel.on_shown()
+    qtbot.waitUntil(lambda: "CHURN.csv" in panel.files.file_names(), timeout=TIMEOUT)
+    return panel
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _select(qtbot, panel: LoadPanel, name: str) -> None:
+    qtbot.waitUntil(lambda: name in panel.files.file_names(), timeout=TIMEOUT)
+    assert panel.files.select_file(name)
+
+
+def _load(qtbot, panel: LoadPanel) -> None:
+    """Click Load and wait for the job to end (whatever its outcome)."""
+    assert panel.load_button.isEnabled()
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    handle = panel._load_job
+    assert handle is not None
+    qtbot.waitUntil(lambda: handle.done and not panel.cancel_button.isEnabled(), timeout=TIMEOUT)
+
+
+def test_helpers():
+    assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB"
+    assert table_name_for("churn-2024 v2.csv.gz") == "CHURN_2024_V2"
+    assert table_name_for("2024.parquet") == "T_2024"
+    assert table_name_for("...csv") == "NEW_TABLE"
+
+
+def test_lists_stage_files_with_size_and_time(panel):
+    assert panel.stage_combo.currentText() == "LOAD_DATA"
+    item = panel.files.findItems("CHURN.csv", Qt.MatchFlag.MatchExactly, 0)[0]
+    assert item.text(1).endswith("KB") and item.text(2)
+    for name in (
+        "load.stage",
+        "load.files",
+        "load.upload",
+        "load.table",
+        "load.header",
+        "load.columns_from",
+        "load.mode",
+        "load.load",
+        "load.cancel",
+        "load.analyze",
+        "load.rejections",
+    ):
+        widget = panel.findChild(object, name)
+        assert widget is not None and widget.accessibleName(), name
+
+
+def test_upload_by_the_dialog_path(qtbot, panel, tmp_path, monkeypatch):
+    first = _csv(tmp_path, "sales q1.csv", "REGION,AMOUNT\nNorth,10\nSouth,20\n")
+    second = _csv(tmp_path, "sales_q2.csv", "REGION,AMOUNT\nEast,5\n")
+    monkeypatch.setattr(  # the OS file dialog is the one thing a test cannot click through
+        QFileDialog, "getOpenFileNames", staticmethod(lambda *args, **kwargs: ([str(first), str(second)], ""))
+    )
+    qtbot.mouseClick(panel.upload_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.selected_file() == "sales q1.csv", timeout=TIMEOUT)
+    assert "sales_q2.csv" in panel.files.file_names()
+    assert panel.table_edit.text() == "SALES_Q1", "the table name is proposed from the file stem"
+    assert panel.table_edit.hint.text() == "Creates SALES_Q1"
+    assert panel.upload_button.isEnabled()
+
+
+def test_upload_by_drop_then_load_and_analyze(qtbot, panel, app_context, tmp_path):
+    path = _csv(tmp_path, "dropped.csv", "ID,LABEL,SCORE\n1,a,0.5\n2,b,0.25\n3,a,1.5\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    viewport = panel.files.viewport()
+    at = QPointF(viewport.width() / 2, viewport.height() / 2)
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    # Qt delivers a drop only to the widget that accepted the drag's entry, as in a real drag.
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: panel.selected_file() == "dropped.csv", timeout=TIMEOUT)
+    assert panel.table_edit.canonical() == "DROPPED"
+
+    with qtbot.waitSignal(app_context.tables_changed, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    result = panel.last_result()
+    assert result is not None and result.table == "DROPPED" and result.rows_loaded == 3
+    assert "<b>3</b> rows loaded into <b>DROPPED</b>" in panel.result_label.text()
+    assert panel.analyze_button.isVisibleTo(panel) and panel.analyze_button.text() == "Analyze DROPPED"
+    with qtbot.waitSignal(app_context.navigate_requested, timeout=TIMEOUT) as signal:
+        qtbot.mouseClick(panel.analyze_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["analyze", "DROPPED"]
+
+
+def test_load_demo_file_shows_rows_and_rejections(qtbot, panel, app_context, tmp_path):
+    _select(qtbot, panel, "CHURN.csv")
+    assert panel.table_edit.text() == "CHURN"
+    _load(qtbot, panel)
+    assert panel.last_result().rows_loaded == 7000
+    assert "7,000" in panel.result_label.text()
+    qtbot.waitUntil(lambda: panel.columns_combo.findData("CHURN") > 0, timeout=TIMEOUT)
+
+    # Rows with the wrong number of fields are rejected, never dropped silently; the reasons are shown.
+    bad = _csv(tmp_path, "bad.csv", "A,B\n1,2\n3,4,5\n6,7\n8\n")
+    panel.upload_paths([bad])
+    qtbot.waitUntil(lambda: panel.selected_file() == "bad.csv", timeout=TIMEOUT)
+    assert panel.table_edit.text() == "BAD"
+    _load(qtbot, panel)
+    result = panel.last_result()
+    assert result.rows_loaded == 2 and result.rows_rejected == 2
+    assert panel.rejections.isVisibleTo(panel) and panel.rejections.rowCount() == 2
+    assert panel.rejections.item(0, 0).text() == "3" and panel.rejections.item(0, 1).text()
+    assert "2 rejected" in panel.result_label.text()
+
+
+def test_empty_file_shows_a_clear_error_and_the_panel_stays_usable(qtbot, panel, tmp_path):
+    panel.upload_paths([_csv(tmp_path, "empty.csv", "")])
+    qtbot.waitUntil(lambda: panel.selected_file() == "empty.csv", timeout=TIMEOUT)
+    _load(qtbot, panel)
+    assert panel.last_result() is None
+    assert "empty" in panel.status.text() and "Traceback" not in panel.status.text()
+    assert panel.result_label.text() == "Nothing was loaded."
+    assert panel.load_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+    _select(qtbot, panel, "CHURN.csv")
+    assert panel.table_edit.text() == "CHURN"
+    _load(qtbot, panel)
+    assert panel.last_result() is not None and panel.last_result().table == "CHURN"
+
+
+def test_invalid_table_name_disables_load(qtbot, panel):
+    _select(qtbot, panel, "CHURN.csv")
+    panel.table_edit.setText('"bad"name"')
+    assert not panel.load_button.isEnabled()
+    assert panel.load_request() is None
+    panel.table_edit.setText("my table")
+    request = panel.load_request()
+    assert request is not None and panel.table_edit.canonical() == "my table"
+    assert request.table == '"my table"' and request.stage == "LOAD_DATA" and request.file == "CHURN.csv"
+
+
+def test_cancel_a_load(qtbot, panel, app_context):
+    _select(qtbot, panel, "CHURN.csv")
+    release = threading.Event()
+    # Another job holds the write lock on CHURN, so the load waits in the queue until it is cancelled.
+    blocker = app_context.run("Hold CHURN", lambda engine, task: release.wait(TIMEOUT / 1000), writes="CHURN")
+    try:
+        qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+        assert panel.cancel_button.isEnabled() and not panel.load_button.isEnabled()
+        with qtbot.waitSignal(panel._load_job.cancelled, timeout=TIMEOUT):
+            qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: blocker.done, timeout=TIMEOUT)
+    assert "cancelled" in panel.status.text()
+    assert panel.last_result() is None
+    assert panel.load_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert not panel.progress.isVisibleTo(panel)

@@ -1,0 +1,76 @@
+"""The model-evaluation charts show exactly the numbers they are given, and cope with nothing to show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from snowml_desktop.core.records import RUN_FAILED, InferenceRun
+from snowml_desktop.ui.widgets.model_charts import (
+    ConfusionMatrixView,
+    CurvesView,
+    FeatureImportanceView,
+    TimingGraph,
+    TopModelsChart,
+    summarize_timings,
+)
+
+
+def _run(i: int, size: str, total: float, credits: float, status: str = "SUCCEEDED") -> InferenceRun:
+    return InferenceRun(
+        i, datetime(2026, 1, 1), "M", "T", "O", 100, total, total * 0.8, size, "STANDARD", 1, credits, status
+    )
+
+
+def test_confusion_matrix_shows_counts_and_row_shares(qtbot):
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.set_confusion([[40, 3, 1], [2, 69, 5], [0, 7, 12]], ["a", "b", "c"])
+    assert view.counts() == [[40, 3, 1], [2, 69, 5], [0, 7, 12]]
+    assert view.cell_texts()[0] == "40\n90.9%"
+    view.set_confusion(None, None)
+    assert "No confusion matrix" in view.message()
+
+
+def test_timing_summary_takes_medians_per_size_and_skips_failed_runs():
+    runs = [
+        _run(1, "X-Small", 3.0, 0.02),
+        _run(2, "XSMALL", 5.0, 0.04),
+        _run(3, "Small", 2.0, 0.03),
+        _run(4, "Medium", 0.1, 0.001, RUN_FAILED),
+    ]
+    points = summarize_timings(runs)
+    assert [(p.size, p.runs, p.total_seconds) for p in points] == [("X-Small", 2, 4.0), ("Small", 1, 2.0)]
+
+
+def test_timing_graph_marks_cheapest_and_fastest(qtbot):
+    graph = TimingGraph()
+    qtbot.addWidget(graph)
+    assert graph.points() == [] and graph.message()
+    graph.set_runs([_run(1, "X-Small", 3.0, 0.01), _run(2, "Small", 1.5, 0.02), _run(3, "Medium", 1.4, 0.05)])
+    assert len(graph.points()) == 3
+    assert graph.marked() == ("X-Small", "Medium")
+    assert graph.message() == ""
+
+
+def test_bars_and_curves(qtbot):
+    class Model:
+        def __init__(self, name, auc):
+            self.name, self.metrics = name, {"roc_auc": auc}
+
+    top = TopModelsChart()
+    qtbot.addWidget(top)
+    top.set_models([Model(f"M{i}", i / 10) for i in range(8)] + [Model("NONE", None)], "roc_auc")
+    assert [label for label, _ in top.bars()] == ["M7", "M6", "M5", "M4", "M3"]
+    importance = FeatureImportanceView()
+    qtbot.addWidget(importance)
+    importance.set_importance(
+        [{"feature": "b", "importance": 0.1, "std": 0.01}, {"feature": "a", "importance": 0.3, "std": 0}]
+    )
+    assert importance.bars() == [("a", 0.3), ("b", 0.1)]
+    importance.set_importance([])
+    assert importance.message()
+    curves = CurvesView()
+    qtbot.addWidget(curves)
+    curves.set_curves({"roc": [{"label": "1", "fpr": [0, 1], "tpr": [0, 1], "auc": 0.5}], "pr": []})
+    assert curves.line_count() == (1, 0)
+    assert curves.pr.message()

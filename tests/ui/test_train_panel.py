@@ -1,0 +1,129 @@
+"""Train Model panel on a real LocalEngine: screening, training two methods, cancel, errors, odd inputs."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from snowml_desktop.core.methods import METHODS
+from snowml_desktop.ui.panels.train import TrainPanel, guess_target
+
+from .model_fixtures import JOB_MS, load_demo, settle
+
+
+@pytest.fixture
+def panel(qtbot, app_context):
+    load_demo(app_context, "BREAST_CANCER.csv", "CHURN.csv")
+    widget = TrainPanel(app_context)
+    qtbot.addWidget(widget)
+    widget.on_shown()
+    settle(qtbot, app_context)
+    return widget
+
+
+def choose(qtbot, panel, table: str, target: str | None = None) -> None:
+    panel.table_combo.setCurrentText(table)
+    settle(qtbot, panel.ctx)
+    if target is not None:
+        panel.target_combo.setCurrentText(target)
+        settle(qtbot, panel.ctx)
+
+
+def train(qtbot, panel):
+    with qtbot.waitSignal(panel.ctx.models_changed, timeout=JOB_MS) as changed:
+        handle = panel.start_training()
+        assert handle is not None
+    settle(qtbot, panel.ctx)
+    return changed.args[0]
+
+
+def test_guess_target():
+    assert guess_target(["A", "DIAGNOSIS", "B"]) == "DIAGNOSIS"
+    assert guess_target(["A", "B"]) == "B"
+    assert guess_target([]) is None
+
+
+def test_screening_lists_excluded_columns_with_reasons(qtbot, panel):
+    choose(qtbot, panel, "CHURN")
+    assert panel.target_combo.currentText() == "CHURNED"
+    excluded = dict(panel.excluded_columns())
+    assert excluded["CHURNED"] == "the target"
+    assert "identifier" in excluded["CUSTOMER_ID"]
+    assert "CUSTOMER_ID" not in panel.selected_features()
+    assert "2 class" in panel.target_info.text()
+    assert panel.train_button.isEnabled()
+
+
+def test_train_two_methods_and_jump_to_catalog(qtbot, panel):
+    choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
+    navigations = []
+    panel.ctx.navigate_requested.connect(lambda key, arg: navigations.append((key, arg)))
+    panel.params.set_values({"n_estimators": 10})
+    first = train(qtbot, panel)
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData("logistic_regression"))
+    assert panel.method_description.text() == METHODS["logistic_regression"].description
+    second = train(qtbot, panel)
+    assert first.startswith("RANDOM_FOREST") and second.startswith("LOGISTIC_REGRESSION")
+    assert navigations == [("catalog", first), ("catalog", second)]
+    record = panel.ctx.engine.get_model(first)
+    assert record.params["n_estimators"] == 10
+    assert "Trained" in panel.status.text()
+
+
+def test_unchecking_features_trains_on_the_rest(qtbot, panel):
+    choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
+    panel._check_all(False)
+    assert not panel.train_button.isEnabled() and "feature" in panel.blocker.text()
+    item = panel.features_list.item(0)
+    item.setCheckState(Qt.CheckState.Checked)
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData("gaussian_nb"))
+    assert not panel.class_weight.isEnabled()
+    name = train(qtbot, panel)
+    assert panel.ctx.engine.get_model(name).feature_names == [item.data(Qt.ItemDataRole.UserRole)]
+
+
+def test_cancel_training_leaves_no_model_and_panel_usable(qtbot, panel):
+    choose(qtbot, panel, "CHURN", "CHURNED")
+    panel.params.set_values({"n_estimators": 3000})
+    handle = panel.start_training()
+    with qtbot.waitSignal(handle.progress, timeout=JOB_MS):
+        pass
+    with qtbot.waitSignal(handle.cancelled, timeout=JOB_MS):
+        panel.status.cancel_button.click()
+    settle(qtbot, panel.ctx)
+    assert "cancelled" in panel.status.text()
+    assert panel.ctx.engine.list_models() == []
+    assert panel.train_button.isEnabled() and panel.table_combo.isEnabled()
+
+
+def test_engine_error_shows_message_and_panel_stays_usable(qtbot, panel):
+    choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
+    panel.ctx.engine.drop_table("BREAST_CANCER")  # gone between screening and training
+    handle = panel.start_training()
+    with qtbot.waitSignal(handle.failed, timeout=JOB_MS):
+        pass
+    settle(qtbot, panel.ctx)
+    assert panel.status.text().startswith("Training failed: ")
+    assert "BREAST_CANCER" in panel.status.text()
+    assert panel.status.details_toggle.isVisible() or not panel.isVisible()
+    assert panel.train_button.isEnabled()
+
+
+def test_single_class_empty_and_all_nan_inputs(qtbot, panel):
+    engine = panel.ctx.engine
+    import pandas as pd
+
+    path = engine.describe().workspace / "odd.csv"
+    pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0], "B": [None] * 4, "Y": ["x"] * 4}).to_csv(path, index=False)
+    engine.upload([path])
+    from snowml_desktop.engines.base import LoadRequest
+
+    engine.load(LoadRequest("LOAD_DATA", "odd.csv", "ODD"))
+    panel.ctx.tables_changed.emit()
+    settle(qtbot, panel.ctx)
+    choose(qtbot, panel, "ODD", "Y")
+    assert not panel.train_button.isEnabled()
+    assert "only one class" in panel.blocker.text()
+    assert "every value is missing" in dict(panel.excluded_columns())["B"]
+    choose(qtbot, panel, "ODD", "B")  # all-NaN target
+    assert not panel.train_button.isEnabled() and panel.blocker.text()
