@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,6 +36,9 @@ SOURCES = ("builtin", "app", "connections.toml")
 SECRET_KINDS = ("password", "private_key_passphrase", "token")
 SETTINGS_VERSION = 1
 KEYRING_SERVICE = "snowml-desktop"
+
+#: Asked for a secret the store does not hold: (profile name, secret kind) -> value, or None to give up.
+AskSecret = Callable[[str, str], "str | None"]
 
 
 class Authenticator(NamedTuple):

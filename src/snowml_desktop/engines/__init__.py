@@ -8,16 +8,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from snowml_desktop.core.connections import LOCAL
+
 if TYPE_CHECKING:
+    from snowml_desktop.core.connections import AskSecret
     from snowml_desktop.engines.base import Engine
 
-LOCAL = "local"
 
-
-def open_engine(connection: str | None = None, *, workspace: Path | None = None) -> Engine:
+def open_engine(
+    connection: str | None = None,
+    *,
+    workspace: Path | None = None,
+    ask: AskSecret | None = None,
+    passcode: str | None = None,
+) -> Engine:
     """Open the engine for a saved connection name; None or "local" opens the embedded engine.
 
     ``workspace`` overrides the local workspace folder (else ``SNOWML_HOME``, else the user data dir).
+    ``ask`` is called for a Snowflake secret found nowhere; ``passcode`` is an MFA code.
     Raises NotFound for an unknown connection, ConnectionFailed when it cannot connect.
     """
     if connection is None or connection.strip().lower() == LOCAL:
@@ -26,4 +34,4 @@ def open_engine(connection: str | None = None, *, workspace: Path | None = None)
         return LocalEngine(workspace)
     from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
 
-    return SnowflakeEngine.from_connection(connection)
+    return SnowflakeEngine.from_connection(connection, ask=ask, passcode=passcode)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from snowml_desktop.core.connections import LOCAL, AskSecret
 from snowml_desktop.core.errors import Cancelled, ConnectionFailed
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle, JobManager
@@ -28,9 +29,6 @@ __all__ = ["AppContext"]
 
 log = logging.getLogger(__name__)
 
-LOCAL = "local"
-#: Supplies a secret the keyring does not hold: (profile name, secret kind) -> value or None.
-AskSecret = Callable[[str, str], "str | None"]
 #: Seconds a retired engine waits for its last jobs before it is closed anyway.
 RETIRE_TIMEOUT = 60.0
 
@@ -269,28 +267,11 @@ def open_connection(
     from snowml_desktop.engines import open_engine
 
     task.report(0.1, f"Opening {name}…")
-    if name.strip().lower() != LOCAL and (ask is not None or passcode is not None):
-        engine = _open_snowflake_with(name, ask, passcode)
-    else:
-        engine = open_engine(name, workspace=workspace)
+    engine = open_engine(name, workspace=workspace, ask=ask, passcode=passcode)
     if task.token.cancelled:
         _close_quietly(engine)
         raise Cancelled()
     return engine
-
-
-def _open_snowflake_with(name: str, ask: AskSecret | None, passcode: str | None) -> Engine:
-    """Open a Snowflake engine with typed secrets, when its ``from_connection`` accepts them."""
-    import inspect
-
-    from snowml_desktop.engines import open_engine
-    from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
-
-    accepted = inspect.signature(SnowflakeEngine.from_connection).parameters
-    extra = {k: v for k, v in (("ask", ask), ("passcode", passcode)) if k in accepted and v is not None}
-    if not extra:
-        return open_engine(name)
-    return SnowflakeEngine.from_connection(name, **extra)
 
 
 def _close_quietly(engine: Engine) -> None:

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from snowml_desktop import __version__
-from snowml_desktop.core.connections import ConnectionProfile, SecretStore, authenticator, toml_secret
+from snowml_desktop.core.connections import (
+    AskSecret,
+    ConnectionProfile,
+    SecretStore,
+    authenticator,
+    toml_secret,
+)
 from snowml_desktop.core.errors import (
     Cancelled,
     ConnectionFailed,
@@ -35,9 +41,6 @@ from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.snowflake import sql
 
 log = logging.getLogger(__name__)
-
-#: Asked for a secret the store does not hold: (profile name, secret kind) -> value, or None to give up.
-AskSecret = Callable[[str, str], "str | None"]
 
 _OPTIONAL_SECRETS = {"private_key_passphrase"}  # an unencrypted key needs none
 
