@@ -20,7 +20,9 @@ def run_json(capsys: pytest.CaptureFixture[str], workspace: Path, *args: str) ->
     return json.loads(out)
 
 
-def test_whole_workflow_through_the_cli(capsys: pytest.CaptureFixture[str], workspace: Path, tmp_path: Path) -> None:
+def test_whole_workflow_through_the_cli(
+    capsys: pytest.CaptureFixture[str], workspace: Path, tmp_path: Path
+) -> None:
     stages = run_json(capsys, workspace, "stages")
     assert {"LOAD_DATA", "MODELS"} <= set(stages)
     seeded = {f["name"] for f in run_json(capsys, workspace, "files", "LOAD_DATA")}
@@ -45,7 +47,9 @@ def test_whole_workflow_through_the_cli(capsys: pytest.CaptureFixture[str], work
     trained = []
     for key in METHODS:
         params = ["--param", "trials=3", "--param", "timeout_seconds=30"] if key == "auto" else []
-        model = run_json(capsys, workspace, "train", "CANCER", "--target", "diagnosis", "--method", key, *params)
+        model = run_json(
+            capsys, workspace, "train", "CANCER", "--target", "diagnosis", "--method", key, *params
+        )
         assert sum(map(sum, model["confusion_matrix"])) == model["rows_test"]
         assert model["metrics"]["accuracy"] > 0.8, key
         trained.append(model["name"])
@@ -55,7 +59,16 @@ def test_whole_workflow_through_the_cli(capsys: pytest.CaptureFixture[str], work
     best = trained[2]
     small = run_json(capsys, workspace, "score", "--model", best, "--table", "new_patients", "--size", "xs")
     again = run_json(
-        capsys, workspace, "score", "--model", best, "--table", "new_patients", "--size", "Small", "--overwrite"
+        capsys,
+        workspace,
+        "score",
+        "--model",
+        best,
+        "--table",
+        "new_patients",
+        "--size",
+        "Small",
+        "--overwrite",
     )
     assert small["rows"] == again["rows"] == new["rows_loaded"]
     assert (small["workers"], again["warehouse_size"]) == (1, "Small")
@@ -74,8 +87,51 @@ def test_text_output_is_for_people(capsys: pytest.CaptureFixture[str], workspace
     assert "loaded" in out and "CHURN" in out
     assert "Small" in out and "2 workers" in out
 
+    assert (
+        main(
+            [
+                "--workspace",
+                str(workspace),
+                "train",
+                "churn",
+                "--target",
+                "churned",
+                "--method",
+                "gaussian_nb",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "--workspace",
+                str(workspace),
+                "score",
+                "--model",
+                "GAUSSIAN_NB_1",
+                "--table",
+                "churn",
+                "--size",
+                "xsmall",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    # Model and run both show the confusion matrix with each row named by its true class.
+    assert out.count("true \\ predicted  No") == 2
+    assert [
+        line.split()[0]
+        for line in out.splitlines()
+        if line.startswith("    No ") or line.startswith("    Yes ")
+    ] == ["No", "Yes", "No", "Yes"]
+    assert "1 worker," in out
 
-def test_operation_errors_exit_1_with_one_clear_line(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+
+def test_operation_errors_exit_1_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
     code = main(["--workspace", str(workspace), "train", "NO_SUCH_TABLE", "--target", "x"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
@@ -91,14 +147,19 @@ def test_json_errors_carry_a_code(capsys: pytest.CaptureFixture[str], workspace:
 def test_usage_errors_exit_2_in_a_real_process(workspace: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "snowml_desktop.cli", "--workspace", str(workspace), "score", "--table", "T"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2 and "--model" in done.stderr
-    version = subprocess.run([sys.executable, "-m", "snowml_desktop.cli", "--version"], capture_output=True, text=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "snowml_desktop.cli", "--version"], capture_output=True, text=True
+    )
     assert version.returncode == 0 and version.stdout.startswith("snowml ")
 
 
 def test_bad_param_syntax_is_explained(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
     assert main(["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "churn"]) == 0
-    assert main(["--workspace", str(workspace), "train", "churn", "--target", "churned", "--param", "oops"]) == 1
+    assert (
+        main(["--workspace", str(workspace), "train", "churn", "--target", "churned", "--param", "oops"]) == 1
+    )
     assert "NAME=VALUE" in capsys.readouterr().err

@@ -348,7 +348,7 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
             if (args.size or args.wh_type)
             else engine.warehouse()
         )
-        workers = f", {state.workers} workers" if state.workers else ""
+        workers = f", {_workers(state.workers)}" if state.workers else ""
         return (
             state,
             f"{state.name}: {state.size} {state.type} ({state.state}{workers}, {state.credits_per_hour:g} credits/hour)",
@@ -367,7 +367,7 @@ def _methods() -> tuple[Any, str]:
     lines = []
     for spec in METHODS.values():
         lines.append(f"{spec.key:<20} {spec.label}: {spec.description}")
-        lines += [f"    {p.name}={p.default!r:<10} {p.help}" for p in spec.params]
+        lines += [f"    {f'{p.name}={p.default!r}':<28} {p.help}" for p in spec.params]
     return list(METHODS.values()), "\n".join(lines)
 
 
@@ -405,8 +405,7 @@ def _describe_model(m: Any) -> str:
     ]
     if m.cv:
         lines.append(f"  cv: {m.cv['folds']}-fold {m.cv['metric']} {m.cv['mean']:.4f} ± {m.cv['std']:.4f}")
-    lines.append("  confusion matrix (rows = true, columns = predicted):")
-    lines += ["    " + _table(m.confusion_matrix, [str(c) for c in m.classes]).replace("\n", "\n    ")]
+    lines += _confusion(m.confusion_matrix, m.classes)
     if m.feature_importance:
         top = ", ".join(f"{f['feature']} {f['importance']:.3f}" for f in m.feature_importance[:5])
         lines.append(f"  top features: {top}")
@@ -419,7 +418,7 @@ def _describe_run(r: Any) -> str:
     lines = [
         f"run {r.run_id}: {r.status}  {r.model} on {r.source_table} -> {r.output_table}",
         f"  {r.rows} rows in {r.total_seconds:.2f} s (scoring {r.scoring_seconds:.2f} s) on {r.warehouse_size} "
-        f"{r.warehouse_type}, {r.workers or '-'} workers, ~{r.credits:.6f} credits",
+        f"{r.warehouse_type}, {_workers(r.workers)}, ~{r.credits:.6f} credits",
     ]
     if r.error:
         lines.append(f"  error: {r.error}")
@@ -428,7 +427,22 @@ def _describe_run(r: Any) -> str:
             "  metrics: "
             + ", ".join(f"{k}={_cell(v)}" for k, v in r.metrics.items() if not isinstance(v, list))
         )
+    lines += _confusion(r.confusion_matrix, r.classes)
     return "\n".join(lines)
+
+
+def _confusion(matrix: Sequence[Sequence[int]] | None, classes: Sequence[Any] | None) -> list[str]:
+    """The confusion matrix as indented table lines, each row labelled with its true class."""
+    if not matrix or not classes:
+        return []
+    labels = [str(c) for c in classes]
+    rows = [[label, *counts] for label, counts in zip(labels, matrix, strict=True)]
+    table = _table(rows, ["true \\ predicted", *labels])
+    return ["  confusion matrix:", *("    " + line for line in table.splitlines())]
+
+
+def _workers(count: int | None) -> str:
+    return "- workers" if not count else f"{count} worker" + ("" if count == 1 else "s")
 
 
 def _connections() -> tuple[Any, str]:
