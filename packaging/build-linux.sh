@@ -39,6 +39,7 @@ Description: Point-and-click machine learning on Snowflake data
  Load data, analyze it, train and evaluate classifiers and score tables, with the
  heavy work in a Snowflake warehouse or in an embedded local DuckDB warehouse.
 CONTROL
-dpkg-deb --build --root-owner-group "$deb" "$out/snowml-desktop_${version}_${arch}.deb" >/dev/null
-echo "bundle: $(du -sh "$out/dist/snowml-desktop" | cut -f1)  deb: $(du -h "$out"/*.deb | cut -f1)"
+# xz level 3: a few MB larger than the default level 6, several times faster to build.
+dpkg-deb --build --root-owner-group -Zxz -z3 "$deb" "$out/snowml-desktop_${version}_${arch}.deb" >/dev/null
+echo "bundle: $(du -sh "$out/dist/snowml-desktop" | cut -f1)  deb: $(du -h "$out"/*.deb | cut -f1)" >&2
 echo "$out/snowml-desktop_${version}_${arch}.deb"

@@ -11,8 +11,17 @@ import shutil
 import sys
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parent.parent / "src" / "snowml_desktop" / "ui" / "resources" / "snowml-desktop.svg"
+SOURCE = (
+    Path(__file__).resolve().parent.parent
+    / "src"
+    / "snowml_desktop"
+    / "ui"
+    / "resources"
+    / "snowml-desktop.svg"
+)
 SIZES = (16, 32, 48, 64, 128, 256, 512, 1024)
+#: The point sizes of a macOS .iconset; iconutil rejects any other file in it.
+ICONSET_POINTS = (16, 32, 128, 256, 512)
 
 
 def render(out: Path) -> list[Path]:
@@ -39,9 +48,9 @@ def render(out: Path) -> list[Path]:
         png = out / f"snowml-desktop-{size}.png"
         image.save(str(png))
         written.append(png)
-        if size <= 512:
+        if size in ICONSET_POINTS:
             image.save(str(iconset / f"icon_{size}x{size}.png"))
-        if size >= 32:
+        if size // 2 in ICONSET_POINTS:
             image.save(str(iconset / f"icon_{size // 2}x{size // 2}@2x.png"))
         if size == 256:
             image.save(str(out / "snowml-desktop.ico"), "ICO")

@@ -14,7 +14,9 @@ pyinstaller --noconfirm --log-level WARN --distpath "$out/dist" --workpath "$out
 
 app="$out/dist/snowml-desktop.app"
 /usr/libexec/PlistBuddy -c "Print :CFBundleShortVersionString" "$app/Contents/Info.plist" | grep -qx "$version"
-"$app/Contents/MacOS/snowml" --version
+test "$("$app/Contents/MacOS/snowml" --version)" = "snowml $version"
+# The same end-to-end check CI runs on Linux: imports, Snowpark local training, load -> train -> score in the GUI.
+QT_QPA_PLATFORM=offscreen "$app/Contents/MacOS/snowml-desktop" --self-test
 
 staging=$(mktemp -d)
 cp -R "$app" "$staging/"

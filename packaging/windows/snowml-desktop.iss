@@ -59,3 +59,25 @@ begin
   else
     Result := Pos(';' + Uppercase(Dir) + ';', ';' + Uppercase(Current) + ';') = 0;
 end;
+
+// The uninstaller takes the app folder back out of the user's PATH (Inno Setup only restores values it created).
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+var
+  Current, Dir: string;
+  At: Integer;
+begin
+  if CurUninstallStep <> usPostUninstall then
+    exit;
+  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Current) then
+    exit;
+  Dir := ExpandConstant('{app}');
+  At := Pos(';' + Uppercase(Dir) + ';', ';' + Uppercase(Current) + ';');
+  if At = 0 then
+    exit;
+  // At is the position of the ';' before Dir in the padded string: Dir starts at At in Current.
+  if At = 1 then
+    Delete(Current, 1, Length(Dir) + 1)   // "Dir;rest" -> "rest"
+  else
+    Delete(Current, At - 1, Length(Dir) + 1);  // "rest;Dir..." -> "rest..."
+  RegWriteExpandStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Current);
+end;

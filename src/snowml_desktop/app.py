@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import logging.handlers
 import sys
 import time
 from collections.abc import Sequence
@@ -38,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--connection", metavar="NAME", help="connection to open (default: the last one used)"
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (load, train and score in a temporary workspace, Snowflake modules, "
+        "Snowpark local testing); prints one line, exits 0 or 1",
+    )
     # For benchmarks/bench_startup.py: print the seconds to the first shown window, then quit.
     parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -51,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"{APP_NAME} {__version__}")
         return 0
+    if args.self_test:
+        from snowml_desktop import logs
+        from snowml_desktop.selftest import run_self_test
+
+        return run_self_test(log_file=logs.configure(console=False))
     return run_gui(args)
 
 
@@ -61,7 +71,9 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    _configure_logging()
+    from snowml_desktop import logs
+
+    logs.configure()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt_pass_through())
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
@@ -143,29 +155,6 @@ def Qt_pass_through():  # noqa: ANN201, N802 - reads like the enum it returns
     from PySide6.QtCore import Qt
 
     return Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-
-
-def _configure_logging() -> None:
-    """Warnings to stderr; everything from INFO up to a rotating log file in the config dir."""
-    from snowml_desktop.core.connections import config_dir
-
-    root = logging.getLogger()
-    if root.handlers:
-        return
-    root.setLevel(logging.INFO)
-    console = logging.StreamHandler()
-    console.setLevel(logging.WARNING)
-    root.addHandler(console)
-    try:
-        folder = config_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        file = logging.handlers.RotatingFileHandler(
-            folder / "snowml-desktop.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        return
-    file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    root.addHandler(file)
 
 
 def _install_excepthook(window) -> None:  # noqa: ANN001

@@ -91,7 +91,7 @@ def test_string_labels_categoricals_and_missing_values(churn: pd.DataFrame) -> N
         "SENIOR": ("categorical", "BOOLEAN"),
     }
     assert outcome.excluded_columns == [
-        {"column": "CUSTOMER_ID", "reason": "a different value on every row (an identifier)"}
+        {"column": "CUSTOMER_ID", "reason": "a different value on every row, like an identifier"}
     ]
     assert "id_columns_excluded" in {w.code for w in outcome.warnings}
     assert outcome.cv["folds"] == 3 and len(outcome.cv["scores"]) == 3 and outcome.cv["metric"] == "accuracy"

@@ -2,8 +2,9 @@
 
 It keeps warehouses (size, type, state, resource constraint), grants, and per-test answers for queries,
 applies the rules that matter here (a memory option needs its documented minimum size; a suspended warehouse
-cannot be suspended again; and, stricter than needed if Snowflake allows it, the type changes only while
-suspended, which is how Snowflake's demo converted), logs every statement, and can fail
+cannot be suspended again; the generation of a standard warehouse changes only while suspended, as documented;
+and, stricter than needed if Snowflake allows it, the type changes only while suspended, which is how
+Snowflake's demo converted), logs every statement, and can fail
 the N-th statement (``fail_at``) or every statement from then on (``dead_from``: the network or app died).
 """
 
@@ -150,9 +151,15 @@ class FakeAccount:
             constraint = constraint or (
                 "MEMORY_16X" if new_type == sizes.SNOWPARK_OPTIMIZED else "STANDARD_GEN_1"
             )
+        elif constraint and constraint != warehouse.resource_constraint and warehouse.state != "SUSPENDED":
+            raise EngineError(
+                "The warehouse generation can only be changed while the warehouse is suspended."
+            )
         constraint = constraint or warehouse.resource_constraint
         if new_type == sizes.SNOWPARK_OPTIMIZED:
             sql.check_resource_constraint(constraint, new_size)  # the documented minimum sizes
+        else:
+            sql.check_standard_generation(constraint, new_size)
         warehouse.type, warehouse.size, warehouse.resource_constraint = new_type, new_size, constraint
 
 

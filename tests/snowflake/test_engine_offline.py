@@ -3,6 +3,7 @@ network; it checks that every PARSED statement is real SQL and every bind has a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from snowml_desktop.core.connections import ConnectionProfile, save_profile
 from snowml_desktop.core.errors import (
     AlreadyExists,
     Cancelled,
+    ConnectionFailed,
     EngineError,
     InvalidInput,
     NotFound,
@@ -147,6 +149,8 @@ def _account(**kwargs) -> FakeAccount:
                 account.current_warehouse,
             )
         )
+        if "SNOWML_LOAD" in statement.text:
+            return [{"SNOWML_LOAD": json.dumps({"ok": True, "row": LOADED})}]
         row = records.model_to_row(_record()) if "TRAIN" in statement.text else records.run_to_row(_run())
         row["CREATED_AT"] = row["CREATED_AT"].isoformat()
         return [{"SNOWML_X": json.dumps({"ok": True, "row": row})}]
@@ -307,62 +311,53 @@ def test_score_resizes_for_the_call_and_checks_input() -> None:
         engine.get_model("NOPE_1")
 
 
-def _copy_result(loaded: int, errors: int) -> list[dict]:
-    return [
-        {
-            "file": "load_data/churn.csv",
-            "status": "PARTIALLY_LOADED" if errors else "LOADED",
-            "rows_parsed": loaded + errors,
-            "rows_loaded": loaded,
-            "errors_seen": errors,
-            "first_error": "Numeric value 'abc' is not recognized" if errors else None,
-            "first_error_line": 4 if errors else None,
-        }
-    ]
+LOADED = {
+    "table": "NEW",
+    "rows_loaded": 9,
+    "rows_rejected": 1,
+    "rejections": [{"line": 4, "reason": "Numeric value 'abc' is not recognized"}],
+    "columns": [{"name": "A", "sql_type": "NUMBER(38,0)", "kind": "numeric"}],
+    "seconds": 0.5,
+}
 
 
-def test_load_builds_a_new_table_then_renames_it_and_reports_rejections() -> None:
+def test_load_calls_snowml_load_with_canonical_names_and_reports_rejections() -> None:
     account = _account()
-    account.answer(r"^COPY INTO", _copy_result(9, 1))
-    account.answer(r"VALIDATE\(", [{"ERROR": "Numeric value 'abc' is not recognized", "LINE": 4}])
-    created = set()
-    account.answer(r"RENAME TO", lambda s: created.add("NEW") or [])
-    account.answer(
-        r"INFORMATION_SCHEMA\"\.\"COLUMNS\"",
-        lambda s: (
-            [{"COLUMN_NAME": "A", "DATA_TYPE": "NUMBER", "NUMERIC_PRECISION": 38, "NUMERIC_SCALE": 0}]
-            if s.params[1] == "NEW" and created
-            else []
-        ),
+    result = _engine(account).load(
+        LoadRequest("load_data", "more.csv", "new", header="no", columns_from="churn", mode="replace")
     )
-    result = _engine(account).load(LoadRequest("load_data", "churn.csv", "new"))
+    text, request, _, _ = account.calls[0]
+    assert text == 'CALL "DB"."SNOWML"."SNOWML_LOAD"(?)'
+    assert (request["stage"], request["file"], request["table"], request["columns_from"]) == (
+        "LOAD_DATA",
+        "more.csv",
+        "NEW",
+        "CHURN",
+    )
+    assert (request["header"], request["mode"], request["data_schema"]) == ("no", "replace", "DATA")
     assert (result.table, result.rows_loaded, result.rows_rejected) == ("NEW", 9, 1)
     assert result.rejections[0].line == 4 and "abc" in result.rejections[0].reason
-    assert [c.name for c in result.columns] == ["A"]
-    texts = [s.text for s in account.log]
-    assert any(
-        t.startswith('CREATE OR REPLACE TABLE "DB"."DATA"."NEW__SNOWML_LOADING" USING TEMPLATE')
-        for t in texts
-    )
-    assert 'ALTER TABLE "DB"."DATA"."NEW__SNOWML_LOADING" RENAME TO "DB"."DATA"."NEW"' in texts
+    assert [(c.name, c.kind) for c in result.columns] == [("A", "numeric")]
+    tags = [op for op, st in zip(account.operations, account.log, strict=True) if st.text.startswith("CALL")]
+    assert tags == ["load"]
 
 
-def test_failed_copy_leaves_no_partial_table_and_replace_swaps() -> None:
+def test_load_errors_cross_as_their_type_and_a_killed_load_drops_its_staging_table() -> None:
     account = _account()
-    account.answer(r"^COPY INTO", lambda s: (_ for _ in ()).throw(EngineError("Load: file is empty")))
+    failed = {"ok": False, "error": {"code": "already_exists", "message": "NEW exists.", "hint": None}}
+    account.answer(r"^CALL", [{"SNOWML_LOAD": json.dumps({**failed, "row": None})}])
     engine = _engine(account)
-    with pytest.raises(EngineError, match="empty"):
-        engine.load(LoadRequest("LOAD_DATA", "bad.csv", "NEW"))
-    assert account.log[-1].text == 'DROP TABLE IF EXISTS "DB"."DATA"."NEW__SNOWML_LOADING"'
-    assert not any("RENAME" in s.text or "SWAP" in s.text for s in account.log)
-    account.answer(r"^COPY INTO", _copy_result(3, 0))
-    with pytest.raises(AlreadyExists):
-        engine.load(LoadRequest("LOAD_DATA", "churn.csv", "churn"))
-    engine.load(LoadRequest("LOAD_DATA", "churn.csv", "churn", mode="replace"))
-    assert any(
-        s.text == 'ALTER TABLE "DB"."DATA"."CHURN__SNOWML_LOADING" SWAP WITH "DB"."DATA"."CHURN"'
-        for s in account.log
-    )
+    with pytest.raises(AlreadyExists, match="NEW exists"):
+        engine.load(LoadRequest("LOAD_DATA", "churn.csv", "new"))
+    assert not any(s.text.startswith("DROP") for s in account.log)  # the procedure cleaned up itself
+    account.answer(r"^CALL", lambda s: (_ for _ in ()).throw(Cancelled()))
+    with pytest.raises(Cancelled):
+        engine.load(LoadRequest("LOAD_DATA", "churn.csv", 'we"ird'))
+    assert account.log[-1].text == 'DROP TABLE IF EXISTS "DB"."DATA"."we""ird__SNOWML_LOADING"'
+    with pytest.raises(InvalidInput, match="Unknown load mode"):
+        engine.load(LoadRequest("LOAD_DATA", "churn.csv", "new", mode="upsert"))
+    with pytest.raises(NotFound):
+        engine.load(LoadRequest("SECRETS", "churn.csv", "new"))
 
 
 def test_statistics_are_pushed_down() -> None:
@@ -488,21 +483,6 @@ def test_open_engine_routes_to_snowflake_and_names_unknown_connections() -> None
         SnowflakeEngine.from_connection("local")
 
 
-def test_headerless_load_takes_names_and_types_from_another_table() -> None:
-    account = _account()
-    account.answer(r"^COPY INTO", _copy_result(5, 0))
-    result = _engine(account).load(
-        LoadRequest("LOAD_DATA", "more.csv", "more", header="no", columns_from="churn")
-    )
-    texts = [s.text for s in account.log]
-    assert 'CREATE OR REPLACE TABLE "DB"."DATA"."MORE__SNOWML_LOADING" LIKE "DB"."DATA"."CHURN"' in texts
-    copy = next(t for t in texts if t.startswith("COPY INTO"))
-    assert "SNOWML_CSV'" in copy.replace('"', "") and "MATCH_BY_COLUMN_NAME" not in copy
-    assert (result.rows_loaded, result.rows_rejected, result.rejections) == (5, 0, [])
-    with pytest.raises(NotFound):
-        _engine(account).load(LoadRequest("LOAD_DATA", "more.csv", "more2", header="no", columns_from="nope"))
-
-
 def test_actual_credits_replace_the_estimate_when_attributed() -> None:
     account = _account()
     run_row = records.run_to_row(dataclasses.replace(_run(), query_ids=["q-call"]))
@@ -551,3 +531,111 @@ def test_demo_table_is_generated_in_the_warehouse() -> None:
     assert account.log[-1].text.startswith('CREATE OR REPLACE TABLE "DB"."DATA"."CHURN" AS')
     with pytest.raises(InvalidInput):
         engine.create_demo_table("x", 10**9)
+
+
+def _cancel_the_call(task: TaskContext, *, output_written: list[str] | None = None):
+    """A CALL answer that stands for a procedure killed by the user's Cancel (after writing the output)."""
+
+    def call(statement: sql.Statement) -> list[dict]:
+        if output_written is not None:
+            output_written.append("written")
+        task.token.cancel()
+        raise Cancelled()
+
+    return call
+
+
+def test_cancelled_scoring_records_the_run_drops_its_output_and_restores_the_size() -> None:
+    account = _account()
+    account.answer(r'^SELECT \* FROM "DB"."SNOWML"."INFERENCE_RUNS" WHERE', [])  # the procedure recorded none
+    task = TaskContext()
+    account.answer(r"^CALL", _cancel_the_call(task))
+    engine = _engine(account)
+    with pytest.raises(Cancelled):
+        engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", size="Large"), task=task)
+    assert account.warehouses["WH"].size == "XSMALL" and Journal("ACCT").pending() == []
+    texts = [s.text for s in account.log]
+    assert 'DROP TABLE IF EXISTS "DB"."DATA"."CHURN_RANDOM_FOREST_7_INF"' in texts
+    insert = next(s for s in account.log if s.text.startswith('INSERT INTO "DB"."SNOWML"."INFERENCE_RUNS"'))
+    row = dict(zip([c for c, _ in records.INFERENCE_RUNS_COLUMNS], insert.params, strict=True))
+    assert (row["RUN_ID"], row["STATUS"], row["OUTPUT_TABLE"], row["WAREHOUSE_SIZE"]) == (
+        7,
+        records.RUN_CANCELLED,
+        None,
+        "Large",
+    )
+    assert json.loads(row["QUERY_IDS"]) == []
+
+
+def test_a_cancel_that_came_too_late_undoes_the_finished_run_but_keeps_a_replaced_output() -> None:
+    """The procedure finished (its SUCCEEDED row is there) just before the cancel: the cancel wins, as for
+    training. The output replaced with overwrite is left (CREATE TABLE AS replaced it whole)."""
+    account = _account()  # its runs table answers with a SUCCEEDED run 7
+    COLUMNS["OUT"] = COLUMNS["CHURN"]
+    task = TaskContext()
+    account.answer(r"^CALL", _cancel_the_call(task))
+    try:
+        with pytest.raises(Cancelled):
+            _engine(account).score(
+                ScoreRequest("RANDOM_FOREST_7", "CHURN", output="out", overwrite=True), task=task
+            )
+    finally:
+        del COLUMNS["OUT"]
+    texts = [s.text for s in account.log]
+    assert not any(t.startswith("DROP TABLE") for t in texts)
+    delete = texts.index('DELETE FROM "DB"."SNOWML"."INFERENCE_RUNS" WHERE "RUN_ID" = ?')
+    assert texts[delete + 1].startswith('INSERT INTO "DB"."SNOWML"."INFERENCE_RUNS"')
+    assert records.RUN_CANCELLED in account.log[delete + 1].params
+
+
+def test_a_run_the_procedure_recorded_as_failed_is_kept() -> None:
+    account = _account()
+    failed = records.run_to_row(dataclasses.replace(_run(), status=records.RUN_FAILED, error="boom"))
+    account.answer(r'^SELECT \* FROM "DB"."SNOWML"."INFERENCE_RUNS" WHERE', [failed])
+    account.answer(r"^CALL", lambda s: (_ for _ in ()).throw(ConnectionFailed("answer lost")))
+    with pytest.raises(ConnectionFailed):
+        _engine(account).score(ScoreRequest("RANDOM_FOREST_7", "CHURN"))
+    assert not any(s.text.startswith(("INSERT", "DELETE", "DROP")) for s in account.log)
+
+
+def _fault_steps(run) -> int:
+    account = _account()
+    run(account)
+    return len(account.log)
+
+
+def _train_optimized(account: FakeAccount) -> None:
+    _engine(account).train(TrainRequest("CHURN", "CHURNED", optimized=True))
+
+
+def _score_resized(account: FakeAccount) -> None:
+    _engine(account).score(ScoreRequest("RANDOM_FOREST_7", "CHURN", size="Large"))
+
+
+@pytest.mark.parametrize("operation", [_train_optimized, _score_resized], ids=["train", "score"])
+@pytest.mark.parametrize("mode", ["transient", "dead"])
+def test_engine_failure_at_each_statement_restores_the_warehouse_or_journals_it(operation, mode: str) -> None:
+    """Every statement of an optimized training / resized scoring fails in turn (a transient error, or the
+    network gone from then on): the warehouse is as it was, or the journal holds it and the next connect
+    restores it; a lost CALL is followed by the clean-up of what the killed procedure may have left."""
+    total = _fault_steps(operation)
+    connect = _fault_steps(lambda account: _engine(account))
+    assert total > connect + 5
+    for step in range(connect, total):
+        account = _account(**({"fail_at": step} if mode == "transient" else {"dead_from": step}))
+        with contextlib.suppress(
+            EngineError
+        ):  # a failed best-effort step (e.g. saving query ids) is no error
+            operation(account)
+        texts = [s.text for s in account.log]
+        if mode == "transient" and texts[step].startswith("CALL"):
+            cleanup = (
+                "REMOVE '@" if "TRAIN" in texts[step] else 'DROP TABLE IF EXISTS "DB"."DATA"."CHURN_RANDOM'
+            )
+            assert any(t.startswith(cleanup) for t in texts[step + 1 :]), f"step {step}: no clean-up"
+        if (account.warehouses["WH"].size, account.warehouses["WH"].type) != ("XSMALL", "STANDARD"):
+            assert Journal("ACCT").pending(), f"step {step} ({mode}): changed and not journaled"
+        healthy = _account(warehouses=account.warehouses)
+        _engine(healthy)  # the next connect replays the journal
+        assert (account.warehouses["WH"].size, account.warehouses["WH"].type) == ("XSMALL", "STANDARD")
+        assert Journal("ACCT").pending() == [], f"step {step} ({mode})"

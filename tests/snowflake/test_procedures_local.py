@@ -357,3 +357,61 @@ def test_session_stage_io_round_trips_artifact_bytes(snowpark_session: Any) -> N
     assert stage.get(path) == b"\x00model bytes\xff"
     with pytest.raises(NotFound, match="missing from its stage"):
         stage.get(path.replace(MODEL, "OTHER_1"))
+
+
+def test_procedure_calls_tag_their_statements_then_restore_the_app_tag(
+    wh: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local testing cannot run ALTER SESSION, so the session's query_tag setter is recorded instead."""
+    from snowflake.snowpark import Session
+
+    from snowml_desktop import __version__
+
+    tags: list[str] = []
+    monkeypatch.setattr(Session, "query_tag", property(lambda self: None, lambda self, tag: tags.append(tag)))
+    result = procedures.train_procedure(
+        wh.session, json.dumps({**wh.base, "model_name": MODEL, "table": "NOPE", "target": "y"})
+    )
+    _raises(result, NotFound)
+    procedures.load_procedure(wh.session, "not json")
+    prefix = f"snowml-desktop/{__version__}/"
+    assert tags == [prefix + "train", prefix + "session", prefix + "load", prefix + "session"]
+
+
+def test_procedure_work_goes_on_when_the_tag_cannot_be_set(wh: Any) -> None:
+    """The tag only attributes cost (here local testing refuses ALTER SESSION): the error is the real one."""
+    result = procedures.train_procedure(
+        wh.session, json.dumps({**wh.base, "model_name": MODEL, "table": "NOPE", "target": "y"})
+    )
+    assert "NOPE" in str(_raises(result, NotFound))
+
+
+def test_headerless_load_takes_names_and_types_from_another_table(empty_wh: Any) -> None:
+    wh, runner = empty_wh, ScriptedRunner()
+    wh.load("TEMPLATE", pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}))
+    loc, staging = wh.loc, f"MORE{sql.LOADING_SUFFIX}"
+
+    def like() -> Any:
+        wh.load(staging, pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}).iloc[:0])
+        return [], None
+
+    def rename() -> Any:
+        wh.session.table(loc.data(staging)).write.save_as_table(loc.data("MORE"))
+        wh.session.table(loc.data(staging)).drop_table()
+        return [], None
+
+    script = [
+        (sql.create_table_like(loc, staging, "TEMPLATE"), like),
+        (sql.copy_into(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV", by_name=False), _copy_result(5, 0)),
+        (sql.rename_table(loc, staging, "MORE"), rename),
+    ]
+    for statement, action in script:
+        runner.on(statement, action)
+    result = procedures.load_result_from_row(
+        procedures.decode_result(_load(wh, runner, table="MORE", header="no", columns_from="TEMPLATE"))
+    )
+    assert runner.ran == [statement.text for statement, _ in script]
+    assert "MATCH_BY_COLUMN_NAME" not in runner.ran[1]  # header-less columns match by position
+    assert (result.rows_loaded, result.rows_rejected, result.rejections) == (5, 0, [])
+    assert [c.name for c in result.columns] == ["amount", "plan name"]
+    _raises(_load(wh, runner, table="MORE2", header="no", columns_from="MISSING"), NotFound)

@@ -91,6 +91,8 @@ def test_password_login_reads_the_keyring() -> None:
     params = sfs.connect_parameters(profile, sfs.gather_credentials(profile))
     assert params["password"] == SECRET and params["account"] == "myorg-acct" and params["role"] == "ANALYST"
     assert "authenticator" not in params  # the connector's default: password
+    # What Snowpark sends by itself is tagged too; the runner overrides the tag per statement.
+    assert params["session_parameters"] == {"QUERY_TAG": f"snowml-desktop/{__version__}/session"}
 
 
 def test_mfa_login_caches_the_token_and_takes_the_passcode() -> None:

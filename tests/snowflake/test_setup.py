@@ -20,12 +20,14 @@ RUNTIME = f"{sys.version_info.major}.{sys.version_info.minor}"
 LOC = sql.Location("ML DB", "SNOWML", "DATA")
 
 
-def _package_rows(skip: str | None = None) -> list[dict]:
+def _package_rows(skip: str | None = None, too_old: str | None = None) -> list[dict]:
     rows = []
     for name in setup.REQUIRED_PACKAGES:
         if name == skip:
             continue
-        for version in ("1.2.0", "1.10.1", "1.9.0"):
+        floor = setup.MIN_VERSIONS[name]
+        versions = ("1.2.0", "1.10.1", "1.9.0") if name == "scikit-learn" else ("0.1", floor, f"{floor}.1")
+        for version in ("0.1",) if name == too_old else versions:
             rows.append({"PACKAGE_NAME": name, "VERSION": version, "RUNTIME_VERSION": RUNTIME})
         rows.append(
             {"PACKAGE_NAME": name, "VERSION": "9.0.0", "RUNTIME_VERSION": "3.8"}
@@ -62,8 +64,15 @@ def test_newest_version_per_package_for_this_runtime() -> None:
 
 
 def test_missing_package_is_named() -> None:
-    with pytest.raises(EngineError, match="no optuna for Python"):
+    with pytest.raises(EngineError, match=r"no optuna>=3\.5 for Python"):
         setup.choose_packages(_package_rows(skip="optuna"))
+
+
+def test_versions_below_what_the_core_supports_are_not_pinned() -> None:
+    packages = setup.choose_packages(_package_rows())
+    assert packages.versions["pandas"] == "2.0.1" and packages.versions["optuna"] == "3.5.1"
+    with pytest.raises(EngineError, match=r"no pandas>=2\.0 for Python"):
+        setup.choose_packages(_package_rows(too_old="pandas"))
 
 
 def test_plan_lists_objects_and_privileges_before_anything_runs() -> None:
@@ -88,6 +97,8 @@ def test_setup_runs_everything_then_is_idempotent(monkeypatch: pytest.MonkeyPatc
     call = session.calls[1]
     assert call["is_permanent"] and call["stage_location"] == '@"ML DB"."SNOWML"."PROCEDURES"'
     assert call["imports"] == [state.code_import] and state.code_import.endswith(".zip")
+    assert call["execute_as"] == "caller"  # a caller never gets the setup role's privileges
+    assert call["statement_params"] == {"QUERY_TAG": f"snowml-desktop/{__version__}/setup"}
     assert "scikit-learn==1.10.1" in call["packages"]
     # Second run: the stored state matches, nothing is created or registered again.
     stored = json.loads(account.log[-1].params[1])

@@ -90,6 +90,7 @@ def every_statement(name: str) -> list[sql.Statement]:
         sql.select_models(loc),
         sql.select_models(loc, name),
         sql.delete_model_row(loc, name),
+        sql.delete_run_row(loc, 3),
         sql.select_runs(loc, model=name, table=name, run_id=3),
         sql.select_runs(loc),
         sql.drop_function(loc, name, ["FLOAT", "VARCHAR"]),
@@ -98,7 +99,18 @@ def every_statement(name: str) -> list[sql.Statement]:
         sql.update_run_credits(loc, 3, 0.25),
         sql.update_run_query_ids(loc, 3, '["q1"]'),
         sql.create_demo_churn_table(loc, name, 1000, 3, replace=True),
+        sql.insert_record(loc, sql.INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS, _run_row(name)),
     ]
+
+
+def _run_row(name: str) -> dict:
+    from datetime import datetime, timezone
+
+    run = records.InferenceRun(
+        3, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), name, name, None, 0, 1.5, 0.0, "Small",
+        "STANDARD", None, 0.0, status=records.RUN_CANCELLED, error=f"{name} ? cancelled", query_ids=["q1"],
+    )  # fmt: skip
+    return records.run_to_row(run)
 
 
 @pytest.mark.parametrize("name", ["SALES", *HOSTILE])
@@ -157,6 +169,11 @@ GOLDEN = [
     (
         sql.alter_warehouse_set("my_wh", warehouse_type="STANDARD", size="SMALL"),
         "ALTER WAREHOUSE my_wh SET WAREHOUSE_TYPE = STANDARD WAREHOUSE_SIZE = SMALL;",
+    ),
+    # Generation (docs: "Snowflake generation 2 standard warehouses", changing a warehouse to Gen2)
+    (
+        sql.alter_warehouse_set("gen2_wh", resource_constraint="standard_gen_2"),
+        "ALTER WAREHOUSE gen2_wh SET RESOURCE_CONSTRAINT = STANDARD_GEN_2;",
     ),
     # CREATE WAREHOUSE (docs: Snowpark-optimized warehouses, "Creating a Snowpark-optimized warehouse")
     (
@@ -230,6 +247,20 @@ def test_golden_exact_text_is_pinned() -> None:
         (lambda: sql.alter_warehouse_set("W", resource_constraint="MEMORY_2X"), "RESOURCE_CONSTRAINT"),
         (lambda: sql.alter_warehouse_set("W"), "Nothing to change"),
         (
+            lambda: sql.alter_warehouse_set("W", warehouse_type="STANDARD", resource_constraint="MEMORY_1X"),
+            "for a standard warehouse",
+        ),
+        (
+            lambda: sql.alter_warehouse_set("W", size="X6LARGE", resource_constraint="STANDARD_GEN_2"),
+            "do not exist at 6X-Large",
+        ),
+        (
+            lambda: sql.alter_warehouse_set(
+                "W", size="SMALL", warehouse_type="SNOWPARK-OPTIMIZED", resource_constraint="MEMORY_16X"
+            ),
+            "at least Medium",
+        ),
+        (
             lambda: sql.create_warehouse(
                 "W", size="XSMALL", warehouse_type="SNOWPARK-OPTIMIZED", resource_constraint="MEMORY_16X"
             ),
@@ -295,3 +326,22 @@ def test_demo_table_sql_follows_the_churn_recipe() -> None:
     assert (df["AGE"].min(), df["AGE"].max()) == (18, 79)
     with pytest.raises(InvalidInput, match="demo rows"):
         sql.create_demo_churn_table(LOC, "DEMO", 0, 1, replace=False)
+
+
+def test_insert_record_binds_every_value_and_parses_json() -> None:
+    row = _run_row('we"ird')
+    statement = sql.insert_record(LOC, sql.INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS, row)
+    tree = sqlglot.parse_one(statement.text, read="snowflake")
+    assert isinstance(tree, exp.Insert)
+    assert [c.name for c in tree.this.expressions] == [c for c, _ in records.INFERENCE_RUNS_COLUMNS]
+    assert statement.text.count("PARSE_JSON(?)") == 4 and "TO_TIMESTAMP_NTZ(?)" in statement.text
+    assert statement.params[1] == "2026-01-02 03:04:05"  # UTC, as the NTZ column holds it
+    assert statement.params[12:14] == ("CANCELLED", 'we"ird ? cancelled')  # values never in the text
+    assert 'we"ird' not in statement.text
+
+
+def test_query_tag_names_the_app_version_and_operation() -> None:
+    from snowml_desktop import __version__
+
+    assert sql.query_tag("score") == f"snowml-desktop/{__version__}/score"
+    assert sql.query_tag("x'; DROP") == f"snowml-desktop/{__version__}/x___DROP"

@@ -254,6 +254,7 @@ def test_registers_a_permanent_vectorized_udf_with_typed_arguments(trained: Any)
     assert kwargs["return_type"] == PandasSeriesType(VariantType())
     assert kwargs["imports"] == [record.artifact_path, '@"DB"."SNOWML"."PROCEDURES"/snowml_desktop.zip']
     assert kwargs["packages"] == ["scikit-learn==1.5.2", "pandas==2.2.3"]
+    assert kwargs["statement_params"]["QUERY_TAG"].endswith("/train")
     assert func.__annotations__ == {}  # Snowpark must not read unresolved hints as the UDF's types
     with pytest.raises(InvalidInput):
         udf.register_model_udf(session, record, record.artifact_path, [], 0, location=loc)  # type: ignore[arg-type]

@@ -52,7 +52,30 @@ def test_convert_switches_and_restores_with_a_journal_meanwhile() -> None:
     texts = [s.text for s in account.log]
     assert 'ALTER WAREHOUSE "WH" SUSPEND' in texts
     assert "ALTER WAREHOUSE \"WH\" SET WAREHOUSE_TYPE = 'SNOWPARK-OPTIMIZED' WAREHOUSE_SIZE = MEDIUM" in texts
-    assert texts[-1] == 'ALTER WAREHOUSE "WH" SET WAREHOUSE_TYPE = STANDARD WAREHOUSE_SIZE = XSMALL'
+    assert texts[-2:] == [
+        'ALTER WAREHOUSE "WH" SET WAREHOUSE_TYPE = STANDARD WAREHOUSE_SIZE = XSMALL '
+        "RESOURCE_CONSTRAINT = STANDARD_GEN_1",
+        "SHOW WAREHOUSES LIKE 'WH'",  # checked before the journal goes
+    ]
+
+
+def test_a_generation_2_warehouse_comes_back_as_generation_2() -> None:
+    account = FakeAccount(warehouses={"WH": FakeWarehouse("SMALL", "STANDARD", "STARTED", "STANDARD_GEN_2")})
+    _train(account)
+    assert _snapshot(account) == ("SMALL", "STANDARD", "STANDARD_GEN_2")
+    assert Journal("acct").pending() == []
+
+
+def test_a_restore_that_does_not_take_keeps_the_journal() -> None:
+    """Snowflake accepts the ALTER but the warehouse is not as it was (e.g. someone changed it meanwhile)."""
+    account = FakeAccount()
+    account.answer(r"^ALTER WAREHOUSE .* SET WAREHOUSE_TYPE = STANDARD", [])  # accepted, but nothing changes
+    with pytest.raises(EngineError, match="after restoring"):
+        _train(account)
+    assert Journal("acct").pending()[0].type == "STANDARD"
+    healthy = FakeAccount(warehouses=account.warehouses)
+    WarehouseGuard(healthy, account="acct").replay()
+    assert _snapshot(healthy) == ORIGINAL and Journal("acct").pending() == []
 
 
 def _steps(run) -> int:
@@ -216,6 +239,11 @@ def test_show_warehouses_rows_are_matched_exactly() -> None:
     assert (state.size, state.credits_per_hour) == ("2X-Large", 48.0)
     with pytest.raises(NotFound, match="USAGE"):
         parse_show_warehouses(rows, "wh")
+    shown = [{"name": "SO", "size": "Medium", "type": "SNOWPARK-OPTIMIZED", "state": "STARTED"}]
+    shown[0]["resource_constraint"] = "MEMORY_16X_X86"  # SHOW's case: kept in the builder's spelling
+    assert parse_show_warehouses(shown, "SO").resource_constraint == "MEMORY_16X_x86"
+    shown[0]["resource_constraint"] = "SOMETHING_NEW"  # undocumented: kept as shown, never set by restore
+    assert parse_show_warehouses(shown, "SO").resource_constraint == "SOMETHING_NEW"
 
 
 def test_journal_write_failure_changes_nothing(tmp_path: Path) -> None:

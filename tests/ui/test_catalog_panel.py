@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from snowml_desktop.ui.panels.catalog import CatalogPanel, usage_text
 
-from .model_fixtures import load_demo, settle, train_demo
+from .model_fixtures import load_demo, make_odd_tables, settle, sql, train_demo
 
 
 @pytest.fixture
@@ -77,3 +77,25 @@ def test_usage_on_snowflake_names_the_udf(panel):
     caps = replace(panel.ctx.engine.capabilities, local=False)
     text = usage_text(record, caps)
     assert f'"PREDICT_{record.name}"(' in text and 'CAST("MEAN_RADIUS" AS FLOAT)' in text.upper()
+
+
+def test_model_with_an_all_null_column_and_odd_training_tables(qtbot, panel):
+    make_odd_tables(panel.ctx)
+    sql(panel.ctx, 'CREATE TABLE "DATA"."BC_HOLE" AS SELECT * FROM "DATA"."BREAST_CANCER"')
+    sql(panel.ctx, 'UPDATE "DATA"."BC_HOLE" SET "MEAN_RADIUS" = NULL')
+    from snowml_desktop.core.errors import InvalidInput
+    from snowml_desktop.engines.base import TrainRequest
+
+    for table in ("BC_EMPTY", "BC_NAN", "BC_SINGLE"):  # nothing to catalog: the engine refuses
+        with pytest.raises(InvalidInput):
+            panel.ctx.engine.train(TrainRequest(table, "DIAGNOSIS"))
+    record = panel.ctx.engine.train(TrainRequest("BC_HOLE", "DIAGNOSIS", method="logistic_regression"))
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    assert panel.model_names() == [record.name]
+    assert panel.selected_name() == record.name
+    assert "MEAN_RADIUS: every value is missing" in panel.info.toPlainText()
+    assert panel.confusion.counts() == record.confusion_matrix
+    assert panel.per_class.rowCount() == len(record.classes)
+    assert record.artifact_sha256 in panel.info.toPlainText()
+    assert f"--model {record.name}" in panel.usage.toPlainText()

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from snowml_desktop.ui.panels.inference import InferencePanel
 
-from .model_fixtures import JOB_MS, load_demo, settle, train_demo
+from .model_fixtures import JOB_MS, load_demo, make_odd_tables, settle, train_demo
 
 
 @pytest.fixture
@@ -77,3 +77,24 @@ def test_scoring_error_is_shown_and_panel_stays_usable(qtbot, panel):
     assert panel.status.text().startswith("Scoring failed: ")
     assert record.name in panel.status.text()
     assert panel.model_combo.isEnabled()
+
+
+def test_empty_all_nan_and_single_class_tables_score_and_the_panel_stays_usable(qtbot, panel):
+    record = train_demo(panel.ctx)
+    odd = make_odd_tables(panel.ctx)
+    panel.ctx.tables_changed.emit()
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    expected_rows = {"empty": 0, "all_nan": 483, "single": 303}
+    for kind, table in odd.items():
+        panel.table_combo.setCurrentText(table)
+        settle(qtbot, panel.ctx)
+        assert panel.check_label.text().startswith("✓"), panel.check_label.text()
+        assert panel.output.text() == f"{table}_{record.name}_INF"
+        with qtbot.waitSignal(panel.ctx.runs_changed, timeout=JOB_MS):
+            assert panel.start_scoring() is not None
+        settle(qtbot, panel.ctx)
+        assert panel.status.text().startswith(f"Scored {expected_rows[kind]:,} rows"), panel.status.text()
+        assert panel.last_run.rows == expected_rows[kind]
+        qtbot.waitUntil(lambda: len(panel.timing.points()) == 1, timeout=JOB_MS)
+        assert panel.run_button.isEnabled() and panel.table_combo.isEnabled()

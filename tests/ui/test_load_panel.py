@@ -6,11 +6,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from snowml_desktop.ui.panels.load import LoadPanel, human_size, table_name_for
+
+from .model_fixtures import drop_files
 
 TIMEOUT = 15_000
 
@@ -88,18 +89,7 @@ def test_upload_by_the_dialog_path(qtbot, panel, tmp_path, monkeypatch):
 
 def test_upload_by_drop_then_load_and_analyze(qtbot, panel, app_context, tmp_path):
     path = _csv(tmp_path, "dropped.csv", "ID,LABEL,SCORE\n1,a,0.5\n2,b,0.25\n3,a,1.5\n")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    viewport = panel.files.viewport()
-    at = QPointF(viewport.width() / 2, viewport.height() / 2)
-    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    # Qt delivers a drop only to the widget that accepted the drag's entry, as in a real drag.
-    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
-    QApplication.sendEvent(viewport, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
-    QApplication.sendEvent(viewport, drop)
-    assert drop.isAccepted()
+    drop_files(panel.files, [path])
     qtbot.waitUntil(lambda: panel.selected_file() == "dropped.csv", timeout=TIMEOUT)
     assert panel.table_edit.canonical() == "DROPPED"
 
@@ -178,3 +168,63 @@ def test_cancel_a_load(qtbot, panel, app_context):
     assert panel.last_result() is None
     assert panel.load_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert not panel.progress.isVisibleTo(panel)
+
+
+def test_header_only_all_null_and_single_class_files(qtbot, panel, tmp_path):
+    files = [
+        _csv(tmp_path, "header_only.csv", "A,B,Y\n"),
+        _csv(tmp_path, "all_null.csv", "A,B,Y\n,,\n,,\n,,\n"),
+        _csv(tmp_path, "one_class.csv", "A,B,Y\n1,x,yes\n2,y,yes\n3,z,yes\n"),
+    ]
+    panel.upload_paths(files)
+    _select(qtbot, panel, "header_only.csv")
+    _load(qtbot, panel)
+    assert panel.last_result() is None
+    assert "no data rows" in panel.status.text() and panel.result_label.text() == "Nothing was loaded."
+
+    _select(qtbot, panel, "all_null.csv")
+    assert panel.table_edit.text() == "ALL_NULL"
+    _load(qtbot, panel)
+    assert panel.last_result().rows_loaded == 3 and panel.last_result().rows_rejected == 0
+    assert "3</b> rows loaded into <b>ALL_NULL" in panel.result_label.text()
+
+    _select(qtbot, panel, "one_class.csv")
+    _load(qtbot, panel)
+    assert panel.last_result().rows_loaded == 3
+    assert panel.analyze_button.isVisible() or not panel.isVisible()
+    assert panel.analyze_button.text() == "Analyze ONE_CLASS"
+
+
+def test_header_mode_columns_from_and_append_replace_modes(qtbot, panel, app_context, tmp_path):
+    panel.upload_paths([_csv(tmp_path, "people.csv", "AGE,NAME\n30,ann\n40,bob\n")])
+    _select(qtbot, panel, "people.csv")
+    _load(qtbot, panel)
+    assert panel.last_result().rows_loaded == 2
+    qtbot.waitUntil(lambda: panel.columns_combo.findData("PEOPLE") > 0, timeout=TIMEOUT)
+
+    # A headerless file takes its column names from PEOPLE and is appended to it.
+    panel.upload_paths([_csv(tmp_path, "more.csv", "50,cy\n60,dee\n70,eve\n")])
+    _select(qtbot, panel, "more.csv")
+    panel.table_edit.setText("people")
+    panel.header_combo.setCurrentIndex(panel.header_combo.findData("no"))
+    assert panel.columns_combo.isEnabled()
+    panel.columns_combo.setCurrentIndex(panel.columns_combo.findData("PEOPLE"))
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("append"))
+    request = panel.load_request()
+    assert (request.header, request.columns_from, request.mode) == ("no", "PEOPLE", "append")
+    _load(qtbot, panel)
+    assert panel.last_result().rows_loaded == 3
+    assert app_context.engine.profile("PEOPLE").rows == 5
+    assert [c.name for c in panel.last_result().columns] == ["AGE", "NAME"]
+
+    # "Create" refuses an existing table and says so; "Replace" swaps it.
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("create"))
+    _load(qtbot, panel)
+    assert panel.last_result() is None and "PEOPLE" in panel.status.text()
+    assert app_context.engine.profile("PEOPLE").rows == 5
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("replace"))
+    _load(qtbot, panel)
+    assert app_context.engine.profile("PEOPLE").rows == 3
+
+    panel.header_combo.setCurrentIndex(panel.header_combo.findData("yes"))
+    assert not panel.columns_combo.isEnabled() and panel.load_request().columns_from is None

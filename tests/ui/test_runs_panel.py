@@ -7,7 +7,7 @@ import pytest
 from snowml_desktop.engines.base import ScoreRequest
 from snowml_desktop.ui.panels.runs import RunsPanel
 
-from .model_fixtures import load_demo, settle, train_demo
+from .model_fixtures import load_demo, make_odd_tables, settle, train_demo
 
 
 @pytest.fixture
@@ -49,9 +49,36 @@ def test_failed_run_shows_its_error(qtbot, panel):
     panel.on_shown()
     settle(qtbot, panel.ctx)
     failed = [r for r in panel.ctx.engine.list_runs() if r.status != "SUCCEEDED"]
-    if not failed:
-        pytest.skip("the engine records no run for a refused request")
+    assert failed, "the engine records a refused request as a failed run"
     panel.select_run(failed[0].run_id)
     settle(qtbot, panel.ctx)
     assert panel.error.isVisibleTo(panel)
     assert "no output" in panel.preview_note.text()
+
+
+def test_runs_on_empty_all_nan_and_single_class_tables(qtbot, panel):
+    record = train_demo(panel.ctx)
+    odd = make_odd_tables(panel.ctx)
+    runs = {kind: panel.ctx.engine.score(ScoreRequest(record.name, table)) for kind, table in odd.items()}
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    assert sorted(panel.run_ids()) == sorted(r.run_id for r in runs.values())
+
+    panel.select_run(runs["empty"].run_id)
+    settle(qtbot, panel.ctx)
+    assert "No metrics" in panel.metrics.text()
+    assert panel.confusion.message()  # nothing to draw, and it says so
+    assert panel.preview_model.total_rows() == 0 and "PREDICTION" in panel.preview_model.headers()
+    assert panel.preview_note.text().startswith("First 0 of 0 rows")
+
+    panel.select_run(runs["all_nan"].run_id)
+    settle(qtbot, panel.ctx)
+    assert panel.confusion.counts() == runs["all_nan"].confusion_matrix
+    assert f"{runs['all_nan'].metrics['accuracy']:.3f}" in panel.metrics.text()
+
+    # One class present: its row holds every count, the other row is all zeros (0 %, not an error).
+    panel.select_run(runs["single"].run_id)
+    settle(qtbot, panel.ctx)
+    assert panel.confusion.counts() == runs["single"].confusion_matrix
+    assert "0\n0.0%" in panel.confusion.cell_texts()
+    assert panel.preview_model.total_rows() == 200

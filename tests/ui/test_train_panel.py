@@ -127,3 +127,40 @@ def test_single_class_empty_and_all_nan_inputs(qtbot, panel):
     assert "every value is missing" in dict(panel.excluded_columns())["B"]
     choose(qtbot, panel, "ODD", "B")  # all-NaN target
     assert not panel.train_button.isEnabled() and panel.blocker.text()
+
+
+def test_options_reach_the_request_and_unavailable_options_say_why(qtbot, panel):
+    import dataclasses
+
+    choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData("logistic_regression"))
+    assert panel.method_description.text() == METHODS["logistic_regression"].description
+    panel.test_size.setValue(0.3)
+    panel.seed.setValue(7)
+    panel.cv_folds.setValue(3)
+    panel.class_weight.setCurrentText("Balanced")
+    panel.dedupe.setChecked(True)
+    panel.keep_clone.setChecked(True)
+    request = panel.train_request()
+    assert (request.method, request.test_size, request.seed, request.cv_folds) == (
+        "logistic_regression",
+        0.3,
+        7,
+        3,
+    )
+    assert (request.class_weight, request.dedupe, request.keep_clone) == ("balanced", True, True)
+    assert set(request.params) == {p.name for p in METHODS["logistic_regression"].params}
+
+    engine = panel.ctx.engine
+    if engine.capabilities.supports_snowpark_optimized:
+        panel.optimized.setChecked(True)
+        assert panel.train_request().optimized
+        assert "credits/hour" in panel.optimized_info.text()
+    # An engine that cannot switch warehouses: the option is off, disabled, and says why.
+    engine.capabilities = dataclasses.replace(
+        engine.capabilities, supports_snowpark_optimized=False, snowpark_optimized_reason="No such warehouse."
+    )
+    panel._apply_capabilities()
+    assert not panel.optimized.isEnabled() and not panel.optimized.isChecked()
+    assert panel.optimized_info.text() == "Unavailable: No such warehouse."
+    assert not panel.train_request().optimized

@@ -1,5 +1,5 @@
 """The whole issue-3 workflow in the real MainWindow, by the panels' own code paths, on a LocalEngine:
-upload (file dialog path) -> load -> analyze -> train two methods -> catalog -> score at two sizes -> runs."""
+upload (file dialog path and drop) -> load -> analyze -> train two methods -> catalog -> score at two sizes -> runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from snowml_desktop.ui.main_window import MainWindow
 
-from .model_fixtures import JOB_MS, settle
+from .model_fixtures import JOB_MS, drop_files, settle
 
 
 # The offscreen platform plugin warns about a shown main window's dock size hints; harmless.
@@ -35,11 +35,34 @@ def test_whole_workflow(qtbot, app_context, tmp_path, monkeypatch):
         qtbot.mouseClick(load.load_button, Qt.MouseButton.LeftButton)
     assert load.last_result().table == "PATIENTS"
 
+    # And by dropping a file onto the stage's file list.
+    dropped = tmp_path / "patients_dropped.csv"
+    breast_cancer_frames()[0].head(50).to_csv(dropped, index=False)
+    drop_files(load.files, [dropped])
+    qtbot.waitUntil(lambda: load.selected_file() == "patients_dropped.csv", timeout=JOB_MS)
+    assert load.table_edit.canonical() == "PATIENTS_DROPPED"
+    with qtbot.waitSignal(ctx.tables_changed, timeout=JOB_MS):
+        qtbot.mouseClick(load.load_button, Qt.MouseButton.LeftButton)
+    assert load.last_result().rows_loaded == 50
+    load.files.select_file("patients.csv")
+    load.table_edit.setText("PATIENTS")
+    load.mode_combo.setCurrentIndex(load.mode_combo.findData("replace"))
+    with qtbot.waitSignal(ctx.tables_changed, timeout=JOB_MS):
+        qtbot.mouseClick(load.load_button, Qt.MouseButton.LeftButton)
+    assert load.last_result().table == "PATIENTS"
+
     # Analyze it.
     qtbot.mouseClick(load.analyze_button, Qt.MouseButton.LeftButton)
     settle(qtbot, ctx)
     assert window.current_key() == "analyze"
-    assert window.panel("analyze").current_table() == "PATIENTS"
+    analyze = window.panel("analyze")
+    assert analyze.current_table() == "PATIENTS"
+    assert {"PATIENTS", "PATIENTS_DROPPED"} <= set(analyze.table_names())
+    qtbot.waitUntil(lambda: analyze.balance_chart.message() == "", timeout=JOB_MS)
+    engine_balance = ctx.engine.class_balance("PATIENTS", "DIAGNOSIS")
+    assert analyze.balance_chart.bars() == list(
+        zip(engine_balance.labels, [float(c) for c in engine_balance.counts], strict=True)
+    )
 
     # Train two methods; each success jumps to the catalog.
     window.navigate("train", "PATIENTS")

@@ -136,7 +136,7 @@ def _exclusion(name: str, series: pd.Series, kind: str) -> tuple[str | None, str
     if distinct + (nonnull < rows) <= 1:
         return "constant_columns_dropped", "the same value on every row"
     if _is_id_like(name, series, kind, rows, nonnull, distinct):
-        return "id_columns_excluded", "a different value on every row (an identifier)"
+        return "id_columns_excluded", "a different value on every row, like an identifier"
     if kind == CATEGORICAL and _is_high_cardinality(nonnull, distinct):
         return (
             "high_cardinality_excluded",

@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from snowml_desktop.jobs.runner import ErrorInfo
 from snowml_desktop.ui.icons import icon
@@ -39,7 +39,7 @@ def describe_status(info: ConnectionInfo) -> list[tuple[str, str, str]]:
     where = str(info.workspace) if info.workspace else info.account
     return [
         ("connection_account", account, f"Account: {where}"),
-        ("connection_role", info.role or "—", "Role"),
+        ("connection_role", f"Role {info.role}" if info.role else "No role", "Role"),
         ("connection_namespace", f"{info.database}.{info.schema}", "Database.schema"),
         ("connection_warehouse", warehouse_text(info.warehouse), "Warehouse (size, type)"),
     ]
@@ -70,6 +70,8 @@ class ConnectionBar(QWidget):
         self.state.setObjectName("connection_state")
         self.state.setAccessibleName("Connection state")
         self.fields: dict[str, QLabel] = {}
+        #: The login prompt last opened by choosing a connection (None until one was needed).
+        self.prompt: QWidget | None = None
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -92,6 +94,10 @@ class ConnectionBar(QWidget):
             field.setAccessibleName(tip)
             field.setToolTip(tip)
             self.fields[name] = field
+            separator = QFrame()
+            separator.setFrameShape(QFrame.Shape.VLine)
+            separator.setFrameShadow(QFrame.Shadow.Sunken)
+            layout.addWidget(separator)
             layout.addWidget(field)
         layout.addStretch(1)
 
@@ -139,8 +145,15 @@ class ConnectionBar(QWidget):
     # --- slots -----------------------------------------------------------------------------------------
     def _on_chosen(self, index: int) -> None:
         name = self.chooser.itemData(index)
-        if name and (name != self.ctx.connection_name or self.ctx.engine is None):
-            self.ctx.connect_to(name)
+        if not name or (name == self.ctx.connection_name and self.ctx.engine is not None):
+            return
+        from snowml_desktop.ui.login_prompt import LoginPrompt, request_connection
+
+        result = request_connection(self.ctx, name, self.window())
+        if isinstance(result, LoginPrompt):
+            self.prompt = result
+            # Cancelled: the chooser goes back to the connection still in use.
+            result.rejected.connect(lambda: self._select(self.ctx.connection_name))
 
     def _on_connecting(self, name: str) -> None:
         self._select(name)

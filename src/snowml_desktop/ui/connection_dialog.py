@@ -38,6 +38,7 @@ from snowml_desktop.core.errors import EngineError
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.login_prompt import SECRET_LABELS, LoginPrompt, request_connection, typed_secret_source
 
 if TYPE_CHECKING:
     from snowml_desktop.engines.base import ConnectionInfo
@@ -59,16 +60,11 @@ TEXT_FIELDS = (
     ("app_schema", "App schema", "SNOWML (catalog and runs)"),
     ("data_schema", "Data schema", "DATA (your tables)"),
 )
-SECRET_LABELS = {
-    "password": "Password",
-    "private_key_passphrase": "Key passphrase",
-    "token": "Token",
-}
 NEW_NAME = "new-connection"
 
 
 class ConnectionDialog(QDialog):
-    """Add, edit, duplicate, delete, set default, test and connect. Non-modal; use ``open()``."""
+    """Add, edit, duplicate, delete, set default, test and connect. Window-modal; use ``open()``."""
 
     #: Emitted with the profile name after Connect was pressed.
     connect_started = Signal(str)
@@ -508,7 +504,7 @@ class ConnectionDialog(QDialog):
         workspace = Path(self.workspace_edit.text().strip()) if profile.kind == "local" else None
         if profile.kind == "local" and not self.workspace_edit.text().strip():
             workspace = self.ctx.workspace_override
-        ask = _typed_secret_source(typed)
+        ask = typed_secret_source(typed)
         self._show_status("runs", f"Testing {profile.name}…")
         self.test_button.setEnabled(False)
         handle = self.ctx.jobs.submit(
@@ -522,8 +518,9 @@ class ConnectionDialog(QDialog):
         self._test_job = handle
         return handle
 
-    def connect_selected(self) -> JobHandle | None:
-        """Save pending edits and make the selected connection the app's current one."""
+    def connect_selected(self) -> JobHandle | LoginPrompt | None:
+        """Save pending edits and make the selected connection the app's current one (asking first for
+        any secret the login needs that neither the form nor a store holds)."""
         typed = self.typed_secrets()
         passcode = self.passcode.text().strip() if self.passcode.isVisibleTo(self) else ""
         editable = self._profile is None or self._profile.source != "connections.toml"
@@ -532,15 +529,17 @@ class ConnectionDialog(QDialog):
         if self._profile is None:
             return None
         name = self._profile.name
-        extra = {}
-        if typed:
-            extra["ask"] = _typed_secret_source(typed)
-        if passcode:
-            extra["passcode"] = passcode
-        handle = self.ctx.connect_to(name, **extra)
+        result = request_connection(self.ctx, name, self, typed=typed, passcode=passcode, store=self.secrets)
+        if isinstance(result, LoginPrompt):
+            self._show_status("runs", f"Type what the login to {name} needs in the window that opened.")
+            result.submitted.connect(lambda *_: self._on_connect_started(name))
+        else:
+            self._on_connect_started(name)
+        return result
+
+    def _on_connect_started(self, name: str) -> None:
         self.connect_started.emit(name)
         self._show_status("runs", f"Connecting to {name}… (see the connection bar)")
-        return handle
 
     def _on_test_succeeded(self, info: ConnectionInfo) -> None:
         where = f"{info.database}.{info.schema}"
@@ -609,12 +608,6 @@ def _test_connection(name, workspace, task: TaskContext, ask, passcode):  # noqa
         return engine.describe()
     finally:
         engine.close()
-
-
-def _typed_secret_source(typed: dict[str, str]):  # noqa: ANN202
-    """An ``ask`` callback answering from secrets typed in the form (a copy: safe on any thread)."""
-    values = dict(typed)
-    return lambda profile, kind: values.get(kind)
 
 
 def _default_workspace() -> str:

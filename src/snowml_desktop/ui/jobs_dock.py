@@ -6,8 +6,6 @@ Finished rows beyond :data:`MAX_ROWS` are dropped, oldest first.
 
 from __future__ import annotations
 
-import dataclasses
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from snowml_desktop.core.records import InferenceRun, ModelRecord
+from snowml_desktop.engines.base import ConnectionInfo, LoadResult, TableProfile
 from snowml_desktop.jobs.runner import JobHandle, JobManager, JobState
 from snowml_desktop.ui.icons import icon
 
@@ -56,14 +56,18 @@ def summarize_result(result: object) -> str:
         return "Done"
     if isinstance(result, str):
         return result if len(result) <= 80 else result[:77] + "…"
+    if isinstance(result, LoadResult):
+        return f"{result.rows_loaded:,} rows loaded into {result.table}, {result.rows_rejected:,} rejected"
+    if isinstance(result, ModelRecord):
+        return f"Model {result.name} saved"
+    if isinstance(result, InferenceRun):
+        return f"{result.rows:,} rows scored into {result.output_table} ({result.status.lower()})"
+    if isinstance(result, TableProfile):
+        return f"{result.rows:,} rows, {len(result.columns)} columns profiled"
+    if isinstance(result, ConnectionInfo):
+        return f"Connected to {result.account}"
     if isinstance(result, (list, tuple, set, dict)):
         return f"{len(result)} item{'s' if len(result) != 1 else ''}"
-    if dataclasses.is_dataclass(result):
-        for field in ("name", "table", "output"):
-            value = getattr(result, field, None)
-            if isinstance(value, str) and value:
-                return f"{type(result).__name__} {value}"
-        return type(result).__name__
     shape = getattr(result, "shape", None)
     if isinstance(shape, tuple) and len(shape) == 2:
         return f"{shape[0]:,} rows × {shape[1]} columns"

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for cancelled jobs to end when the window closes.
 CLOSE_TIMEOUT_MS = 10_000
+#: Height of the Jobs/Activity dock area on first start, in pixels.
+DEFAULT_DOCK_HEIGHT = 170
 
 
 @dataclass(frozen=True)
@@ -265,13 +267,16 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
         super().showEvent(event)
         if self.navigation.currentRow() < 0:
+            # After the first paint: build and show the panel, then the others in the background.
+            QTimer.singleShot(0, self, self._show_first_panel)
+
+    def _show_first_panel(self) -> None:
+        """Show the panel used last, unless something navigated before the first paint."""
+        if self.navigation.currentRow() < 0:
             saved = str(self.ctx.settings.value(Keys.PANEL, PANELS[0].key))
             keys = [s.key for s in PANELS]
-            row = keys.index(saved) if saved in keys else 0
-            # After the first paint: build and show the panel, then the others in the background.
-            QTimer.singleShot(
-                0, self, lambda: (self.navigation.setCurrentRow(row), self._build_remaining_panels())
-            )
+            self.navigation.setCurrentRow(keys.index(saved) if saved in keys else 0)
+        self._build_remaining_panels()
 
     def _on_engine_changed(self, engine: object) -> None:
         if engine is None:
@@ -300,6 +305,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        for dock in (self.jobs_dock, self.activity_dock):
+            if dock.isFloating():
+                dock.hide()  # a floating dock is a window of its own; it must not outlive this one
         if not self.ctx.shutdown(CLOSE_TIMEOUT_MS):
             log.warning("Some jobs did not end within %d ms; quitting anyway", CLOSE_TIMEOUT_MS)
         event.accept()
@@ -331,8 +339,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 820)
         state = settings.value(Keys.DOCK_STATE)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+        if not (isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state)):
+            # First start: the panels get the room; the docks a strip of a few job rows.
+            self.resizeDocks([self.jobs_dock], [DEFAULT_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _save_settings(self) -> None:
         settings = self.ctx.settings
@@ -346,7 +355,6 @@ class MainWindow(QMainWindow):
         from snowml_desktop.ui.connection_dialog import ConnectionDialog
 
         dialog = ConnectionDialog(self.ctx, self)
-        dialog.connect_requested.connect(self.ctx.connect_to)
         dialog.finished.connect(lambda _: self.connection_bar.reload_profiles())
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()

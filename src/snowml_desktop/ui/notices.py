@@ -132,6 +132,7 @@ class NoticeArea(QWidget):
         notice.dismissed.connect(lambda n=notice: self._forget(n))
         self._notices.append(notice)
         self._layout.addWidget(notice)
+        notice.show()  # at once, not on the next event-loop turn as a layout would
         return notice
 
     def _forget(self, notice: Notice) -> None:

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +35,7 @@ from snowml_desktop.core.errors import (
     PermissionDenied,
 )
 from snowml_desktop.core.identifiers import display, normalize
-from snowml_desktop.core.records import InferenceRun, ModelRecord
+from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
     HEADER_MODES,
@@ -51,7 +52,6 @@ from snowml_desktop.engines.base import (
     Histogram,
     LoadRequest,
     LoadResult,
-    Rejection,
     ScoreRequest,
     StageFile,
     TableInfo,
@@ -317,110 +317,33 @@ class SnowflakeEngine(Engine):
 
     @activity("load")
     def load(self, request: LoadRequest, *, task: TaskContext | None = None) -> LoadResult:
-        """INFER_SCHEMA + COPY INTO a new table that replaces the target only when complete (SWAP/RENAME);
-        ``append`` copies by column name into the existing table. ON_ERROR = CONTINUE: rejected rows are
-        counted and the first reasons returned."""
+        """CALL SNOWML_LOAD: INFER_SCHEMA + COPY INTO (ON_ERROR = CONTINUE) into a staging table that replaces
+        the target only when complete; rejected rows counted, the first reasons returned. A killed call's
+        staging table is dropped here (the procedure drops it on its own failures)."""
         task = task or TaskContext()
-        started = time.perf_counter()
-        stage, table = self._stage(request.stage), normalize(request.table, what="table")
         if request.mode not in LOAD_MODES or request.header not in HEADER_MODES:
-            raise InvalidInput(f"Unknown load mode {request.mode!r} or header mode {request.header!r}.")
-        parquet = request.file_format == "parquet" or (
-            request.file_format == "auto" and request.file.lower().endswith(".parquet")
-        )
-        fmt = (
-            "SNOWML_PARQUET" if parquet else ("SNOWML_CSV" if request.header == "no" else "SNOWML_CSV_HEADER")
-        )
-        exists = bool(self._columns(table))
-        if exists and request.mode == "create":
-            raise AlreadyExists(f"Table {display(table)} already exists.", hint="Choose replace or append.")
-        template = None
-        if request.header == "no" and request.columns_from and not parquet:
-            template, _ = self._table(request.columns_from)  # names and types come from that table
-        by_name = fmt != "SNOWML_CSV"  # header-less CSV columns match by position
-        if request.mode == "append":
-            if not exists:
-                raise NotFound(f"Table {display(table)} does not exist; nothing to append to.")
-            loaded, rejected, rejections = self._copy(
-                table, stage, request.file, fmt, by_name=by_name, task=task
+            raise InvalidInput(
+                f"Unknown load mode {request.mode!r} or header mode {request.header!r}.",
+                hint=f"Modes: {', '.join(LOAD_MODES)}; header: {', '.join(HEADER_MODES)}.",
             )
-        else:
-            loaded, rejected, rejections = self._load_new(
-                table, stage, request.file, fmt, replace=exists, template=template, task=task
-            )
-        return LoadResult(
-            table, loaded, rejected, rejections, self._columns(table), time.perf_counter() - started
+        table = normalize(request.table, what="table")
+        normalized = dataclasses.replace(
+            request,
+            stage=self._stage(request.stage),
+            table=table,
+            columns_from=normalize(request.columns_from, what="table") if request.columns_from else None,
         )
-
-    def _load_new(
-        self,
-        table: str,
-        stage: str,
-        file: str,
-        fmt: str,
-        *,
-        replace: bool,
-        template: str | None,
-        task: TaskContext,
-    ) -> tuple[int, int, list[Rejection]]:
-        """Build the table under a staging name, then RENAME it (new) or SWAP it in (replace): the target is
-        never seen half-loaded, and a failure drops the staging table."""
-        staging = f"{table}__SNOWML_LOADING"
-        if template is not None:
-            self._rows(sql.create_table_like(self._loc, staging, template), "load", task)
-        else:
-            self._rows(
-                sql.infer_schema_table(self._loc, staging, stage, file, fmt, replace=True), "load", task
-            )
+        task.report(0.1, f"Loading {request.file} into {display(table)}")
         try:
-            copied = self._copy(staging, stage, file, fmt, by_name=fmt != "SNOWML_CSV", task=task)
-            if replace:
-                self._rows(sql.swap_tables(self._loc, staging, table), "load", task)
-                self._rows(sql.drop_table(self._loc, staging), "load")
-            else:
-                self._rows(sql.rename_table(self._loc, staging, table), "load", task)
-        except BaseException:
+            row = self._call("SNOWML_LOAD", self._request_json(normalized, self.warehouse()), "load", task)
+        except (Cancelled, ConnectionFailed):
             with contextlib.suppress(EngineError):
-                self._rows(sql.drop_table_if_exists(self._loc, staging), "load")
+                self._rows(sql.drop_table_if_exists(self._loc, table + sql.LOADING_SUFFIX), "load")
             raise
-        return copied
+        from snowml_desktop.engines.snowflake.procedures import load_result_from_row
 
-    def _copy(
-        self, table: str, stage: str, file: str, fmt: str, *, by_name: bool, task: TaskContext
-    ) -> tuple[int, int, list[Rejection]]:
-        """COPY one file; (rows loaded, rows rejected, first rejections) — read while ``table`` still has
-        the name the COPY job used, since VALIDATE looks the job up by table."""
-        result = self._runner.execute(
-            sql.copy_into(self._loc, table, stage, file, fmt, by_name=by_name), operation="load", task=task
-        )
-        ids = getattr(self._local, "query_ids", None)
-        if ids is not None and result.query_id:
-            ids.append(result.query_id)
-        rows = [{str(k).lower(): v for k, v in r.items()} for r in result.rows]
-        loaded = sum(int(r.get("rows_loaded") or 0) for r in rows)
-        rejected = sum(int(r.get("errors_seen") or 0) for r in rows)
-        if rows and not loaded and all(str(r.get("status", "")).upper() == "LOAD_FAILED" for r in rows):
-            raise InvalidInput(f"No row of {file} could be loaded: {rows[0].get('first_error')}")
-        return loaded, rejected, self._rejections(table, rows, result.query_id, rejected)
-
-    def _rejections(
-        self, table: str, rows: list[dict[str, Any]], query_id: str | None, rejected: int
-    ) -> list[Rejection]:
-        if not rejected:
-            return []
-        found: list[Rejection] = []
-        if query_id:
-            with contextlib.suppress(EngineError):
-                for row in self._rows(sql.validate_load(self._loc, table, query_id), "load")[:MAX_REJECTIONS]:
-                    upper = {str(k).upper(): v for k, v in row.items()}
-                    found.append(Rejection(upper.get("LINE"), str(upper.get("ERROR"))))
-        if not found:
-            found = [
-                Rejection(r.get("first_error_line"), str(r.get("first_error")))
-                for r in rows
-                if r.get("first_error")
-            ]
-        return found[:MAX_REJECTIONS]
+        task.report(1.0, f"Loaded {display(table)}")
+        return load_result_from_row(row)
 
     # --- tables ------------------------------------------------------------------------------------------
     @activity("list_tables")
@@ -432,7 +355,7 @@ class SnowflakeEngine(Engine):
         for row in self._rows(sql.list_tables(self._loc), "list_tables"):
             upper = {str(k).upper(): v for k, v in row.items()}
             name = str(upper["TABLE_NAME"])
-            if name.endswith("__SNOWML_LOADING"):  # a load in progress (or interrupted): not a user table yet
+            if name.endswith(sql.LOADING_SUFFIX):  # a load in progress (or interrupted): not a user table yet
                 continue
             result.append(
                 TableInfo(
@@ -791,7 +714,8 @@ class SnowflakeEngine(Engine):
             if request.output
             else default_output_table(table, record.name)
         )
-        if self._columns(output) and not request.overwrite:
+        existed = bool(self._columns(output))
+        if existed and not request.overwrite:
             raise AlreadyExists(
                 f"Table {display(output)} already exists.", hint="Choose another name or allow overwriting."
             )
@@ -803,13 +727,28 @@ class SnowflakeEngine(Engine):
             if request.size
             else contextlib.nullcontext(None)
         )
-        with context as used:
-            state = used.to_state() if used is not None else self.warehouse()
-            task.report(0.1, f"Scoring {display(table)} with {record.name} on {state.size}")
-            request_json = self._request_json(normalized, state, run_id=run_id, output=output)
-            before = len(getattr(self._local, "query_ids", None) or [])
-            row = self._call("SNOWML_SCORE", request_json, "score", task)
-            call_ids = list(getattr(self._local, "query_ids", None) or [])[before:]  # the CALL's id
+        started = time.perf_counter()
+        state: WarehouseState | None = None
+        row: dict[str, Any] | None = None
+        try:
+            with context as used:
+                state = used.to_state() if used is not None else self.warehouse()
+                task.report(0.1, f"Scoring {display(table)} with {record.name} on {state.size}")
+                request_json = self._request_json(normalized, state, run_id=run_id, output=output)
+                before = len(getattr(self._local, "query_ids", None) or [])
+                row = self._call("SNOWML_SCORE", request_json, "score", task)
+                call_ids = list(getattr(self._local, "query_ids", None) or [])[before:]  # the CALL's id
+        except (Cancelled, ConnectionFailed) as exc:
+            if state is None or row is not None:  # stopped before the CALL, or after its answer came
+                raise
+            # A killed procedure records nothing; its output, if it got that far, is dropped.
+            interrupted = InferenceRun(
+                run_id, datetime.now(timezone.utc), record.name, table, None, 0,
+                time.perf_counter() - started, 0.0, state.size, state.type, None, 0.0,
+                status=RUN_CANCELLED if isinstance(exc, Cancelled) else RUN_FAILED, error=str(exc),
+            )  # fmt: skip
+            self._record_interrupted_run(interrupted, output, drop_output=not existed)
+            raise
         run = records.run_from_row(row)
         if not run.query_ids and call_ids:
             # The procedure cannot see its own CALL's id; keep it so credits can be attributed later.
@@ -818,6 +757,27 @@ class SnowflakeEngine(Engine):
                 self._rows(sql.update_run_query_ids(self._loc, run.run_id, json.dumps(call_ids)), "score")
         task.report(1.0, "Scored")
         return run
+
+    def _record_interrupted_run(self, run: InferenceRun, output: str, *, drop_output: bool) -> None:
+        """After a cancelled (or lost) SNOWML_SCORE call, leave things as before the call: drop the output
+        table it created (one it was allowed to overwrite is either untouched or completely replaced, since
+        CREATE TABLE AS is atomic), drop the run row it recorded if it finished before the cancel took effect,
+        and record ``run`` instead. A run the procedure recorded as failed stays. Best effort: the network may
+        be gone, and the user's Cancel is what counts."""
+        try:
+            recorded = self._rows(sql.select_runs(self._loc, run_id=run.run_id), "score_cancelled")
+            if recorded and records.run_from_row(recorded[0]).status != records.RUN_SUCCEEDED:
+                return
+            if drop_output:
+                self._rows(sql.drop_table_if_exists(self._loc, output), "score_cancelled")
+            if recorded:
+                self._rows(sql.delete_run_row(self._loc, run.run_id), "score_cancelled")
+            statement = sql.insert_record(
+                self._loc, sql.INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS, records.run_to_row(run)
+            )
+            self._rows(statement, "score_cancelled")
+        except EngineError as exc:
+            log.warning("Could not record the interrupted run %s: %s", run.run_id, exc)
 
     @activity("list_runs")
     def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:

@@ -122,6 +122,25 @@ def decode_result(text: str) -> dict[str, Any]:
     raise exc
 
 
+@contextlib.contextmanager
+def tagged(session: Session, operation: str) -> Iterator[None]:
+    """Tag every statement of this procedure call ``snowml-desktop/<version>/<operation>`` (a caller's rights
+    procedure may set its session's QUERY_TAG), then put the app's generic session tag back: Snowpark cannot
+    tell which tag the calling session had."""
+    _set_query_tag(session, sql.query_tag(operation))
+    try:
+        yield
+    finally:
+        _set_query_tag(session, sql.query_tag("session"))
+
+
+def _set_query_tag(session: Session, tag: str) -> None:
+    try:
+        session.query_tag = tag
+    except Exception as exc:  # the tag only attributes cost: never fail the user's work because of it
+        log.warning("Could not set QUERY_TAG %s: %s", tag, type(exc).__name__)
+
+
 # --- injectable services -------------------------------------------------------------------------------------
 class StageIO(Protocol):
     """Artifact files on a stage. ``path`` is a full stage path: ``@"APP"."MODELS"/NAME.joblib``."""
@@ -342,12 +361,13 @@ def _insert_row(session: Session, table: str, columns: tuple[tuple[str, str], ..
 # --- train ---------------------------------------------------------------------------------------------------
 def train_procedure(session: Session, request_json: str) -> str:
     """SNOWML_TRAIN: train, save the artifact, register the UDF, insert the catalog row; return it."""
-    try:
-        _, place, extras = parse_request(session, request_json, TrainRequest)
-        services = default_services(session, place, extras)
-    except Exception as exc:
-        return _failure(exc)
-    return run_train(session, request_json, services)
+    with tagged(session, "train"):
+        try:
+            _, place, extras = parse_request(session, request_json, TrainRequest)
+            services = default_services(session, place, extras)
+        except Exception as exc:
+            return _failure(exc)
+        return run_train(session, request_json, services)
 
 
 def run_train(session: Session, request_json: str, services: Services) -> str:
@@ -598,12 +618,13 @@ def build_record(
 # --- score ---------------------------------------------------------------------------------------------------
 def score_procedure(session: Session, request_json: str) -> str:
     """SNOWML_SCORE: score a table into the output table with the model's UDF; insert and return the run."""
-    try:
-        _, place, extras = parse_request(session, request_json, ScoreRequest)
-        services = default_services(session, place, extras)
-    except Exception as exc:
-        return _failure(exc)
-    return run_score(session, request_json, services)
+    with tagged(session, "score"):
+        try:
+            _, place, extras = parse_request(session, request_json, ScoreRequest)
+            services = default_services(session, place, extras)
+        except Exception as exc:
+            return _failure(exc)
+        return run_score(session, request_json, services)
 
 
 def run_score(session: Session, request_json: str, services: Services) -> str:
@@ -809,12 +830,12 @@ def _record_failure(
 
 # --- load ----------------------------------------------------------------------------------------------------
 MAX_REJECTIONS = 10
-_STAGING_SUFFIX = "__SNOWML_LOADING"  # the engine hides tables named so: a load in progress
 
 
 def load_procedure(session: Session, request_json: str) -> str:
     """SNOWML_LOAD: INFER_SCHEMA + COPY INTO (ON_ERROR = CONTINUE) one stage file; return the LoadResult."""
-    return run_load(session, request_json, SessionSqlRunner(session))
+    with tagged(session, "load"):
+        return run_load(session, request_json, SessionSqlRunner(session))
 
 
 def run_load(
@@ -884,7 +905,7 @@ def _load_new(
     template: str | None,
 ) -> tuple[int, int, list[Rejection]]:
     loc, table = place.loc, request.table
-    staging = f"{table}{_STAGING_SUFFIX}"
+    staging = f"{table}{sql.LOADING_SUFFIX}"
     if template is not None:
         runner.run(sql.create_table_like(loc, staging, template))
     else:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from snowml_desktop import __version__
 from snowml_desktop.core.connections import (
     AskSecret,
     ConnectionProfile,
@@ -39,16 +38,11 @@ from snowml_desktop.core.errors import (
 )
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.snowflake import sql
+from snowml_desktop.engines.snowflake.sql import query_tag
 
 log = logging.getLogger(__name__)
 
 _OPTIONAL_SECRETS = {"private_key_passphrase"}  # an unencrypted key needs none
-
-
-def query_tag(operation: str) -> str:
-    """``snowml-desktop/<version>/<operation>``: lets an admin attribute warehouse cost to this app."""
-    clean = re.sub(r"[^A-Za-z0-9_.\-]", "_", operation)[:64] or "op"
-    return f"snowml-desktop/{__version__}/{clean}"
 
 
 @dataclass
@@ -151,6 +145,9 @@ def connect_parameters(
         if getattr(profile, key):
             params[key] = getattr(profile, key)
     params["application"] = "snowml-desktop"
+    # The session-level tag covers what Snowpark sends by itself (its own queries, registrations, cancel_all);
+    # the runner overrides it per statement with the operation.
+    params["session_parameters"] = {"QUERY_TAG": query_tag("session")}
     secret = credentials.values
     if auth == "snowflake":
         params["password"] = secret["password"]

@@ -36,6 +36,15 @@ log = logging.getLogger(__name__)
 SETUP_FORMAT = 1  # bump when the objects created here change shape
 #: Packages the procedures and UDFs import (Anaconda channel names).
 REQUIRED_PACKAGES = ("snowflake-snowpark-python", "scikit-learn", "pandas", "numpy", "joblib", "optuna")
+#: The oldest version of each the shipped core code supports (the same floors as pyproject.toml).
+MIN_VERSIONS = {
+    "snowflake-snowpark-python": "1.20",
+    "scikit-learn": "1.3",
+    "pandas": "2.0",
+    "numpy": "1.24",
+    "joblib": "1.3",
+    "optuna": "3.5",
+}
 STATE_KEY = "setup"
 
 
@@ -74,21 +83,24 @@ def _version_key(version: str) -> tuple:
 
 
 def choose_packages(rows: Sequence[dict[str, Any]], runtime: str | None = None) -> PackageSet:
-    """Newest version of each required package available for ``runtime`` (default: this Python).
-    Raises EngineError naming every package the account's channel lacks for that runtime."""
+    """Newest version of each required package available for ``runtime`` (default: this Python, which is
+    the runtime Snowpark registers procedures and UDFs for), at least ``MIN_VERSIONS``.
+    Raises EngineError naming every package the account's channel lacks (or has only too old)."""
     runtime = runtime or f"{sys.version_info.major}.{sys.version_info.minor}"
     found: dict[str, list[str]] = {}
     for row in rows:
         upper = {str(k).upper(): v for k, v in row.items()}
         if upper.get("RUNTIME_VERSION") not in (None, runtime):
             continue
-        found.setdefault(str(upper["PACKAGE_NAME"]).lower(), []).append(str(upper["VERSION"]))
-    missing = [name for name in REQUIRED_PACKAGES if name not in found]
+        name, version = str(upper["PACKAGE_NAME"]).lower(), str(upper["VERSION"])
+        if _version_key(version) >= _version_key(MIN_VERSIONS.get(name, "0")):
+            found.setdefault(name, []).append(version)
+    missing = [f"{name}>={MIN_VERSIONS[name]}" for name in REQUIRED_PACKAGES if name not in found]
     if missing:
         raise EngineError(
             f"The account's Anaconda channel has no {', '.join(missing)} for Python {runtime}.",
-            hint="Ask an admin to accept the Anaconda terms (Admin > Billing & Terms) or check the Python "
-            "version; the procedures need these packages.",
+            hint="Ask an admin to accept the Anaconda terms (Admin > Billing & Terms), or run the app on a "
+            "Python version Snowflake offers these packages for; the procedures and UDFs need them.",
         )
     return PackageSet(runtime, {name: max(found[name], key=_version_key) for name in REQUIRED_PACKAGES})
 
@@ -119,6 +131,11 @@ def required_privileges(loc: sql.Location) -> list[str]:
         f"CREATE FUNCTION on schema {app}",
         f"CREATE TABLE on schema {data}",
         "Anaconda packages accepted for the account (an ORGADMIN step, once)",
+        f"Every other role that uses the app (the procedures run with the caller's rights): USAGE on "
+        f"database {db} and both schemas, USAGE on the procedures, READ and WRITE on stages LOAD_DATA and "
+        f"MODELS, READ on PROCEDURES, SELECT, INSERT, UPDATE and DELETE on {sql.MODELS_CATALOG} and "
+        f"{sql.INFERENCE_RUNS}, SELECT on {sql.SETUP_STATE}, USAGE on {sql.SEQUENCE}, CREATE FUNCTION on "
+        f"{app}, CREATE TABLE on {data}",
     ]
 
 
@@ -210,7 +227,12 @@ def register_procedures(session: Any, loc: sql.Location, packages: PackageSet, c
             imports=[code_import],
             packages=packages.pins(),
             replace=True,
+            # Caller's rights: a procedure may touch only what the calling role may (owner's rights would
+            # lend every caller the setup role's privileges on any table named in a request), and it may
+            # set its session's QUERY_TAG.
+            execute_as="caller",
             comment=f"snowml-desktop {__version__}",
+            statement_params={"QUERY_TAG": sql.query_tag("setup")},
         )
 
 

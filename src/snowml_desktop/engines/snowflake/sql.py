@@ -14,10 +14,12 @@ Rules kept by every function here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from snowml_desktop import __version__
 from snowml_desktop.core import records, sizes
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.identifiers import qualified, quote, string_literal
@@ -37,6 +39,11 @@ RESOURCE_CONSTRAINTS: dict[str, str] = {
 }
 #: Snowflake's default for a Snowpark-optimized warehouse when RESOURCE_CONSTRAINT is not given.
 DEFAULT_RESOURCE_CONSTRAINT = "MEMORY_16X"
+#: Documented RESOURCE_CONSTRAINT values of a standard warehouse: its generation (docs, "Snowflake generation 2
+#: standard warehouses"; Gen1 when none is given; Gen2 not at 5X-Large and 6X-Large). Restoring a converted
+#: Gen2 warehouse must set it again, or it comes back as Gen1.
+STANDARD_GENERATIONS = ("STANDARD_GEN_1", "STANDARD_GEN_2")
+_NO_GEN_2 = ("X5LARGE", "X6LARGE")
 
 # Logical record column types -> Snowflake column types.
 SNOWFLAKE_TYPES = {
@@ -59,6 +66,16 @@ FILE_FORMATS = {  # name -> documented file format options
 }
 PROCEDURES = ("SNOWML_LOAD", "SNOWML_TRAIN", "SNOWML_SCORE")
 MAX_PREVIEW = 10_000
+#: A load builds its table under ``<table><LOADING_SUFFIX>`` and renames/swaps it in when complete; the
+#: engine hides such tables (a load in progress or interrupted) and drops one an interrupted load left.
+LOADING_SUFFIX = "__SNOWML_LOADING"
+
+
+def query_tag(operation: str) -> str:
+    """``snowml-desktop/<version>/<operation>``, the QUERY_TAG of every statement the app sends (from the
+    desktop and inside its procedures), so an admin can attribute warehouse cost to this app."""
+    clean = re.sub(r"[^A-Za-z0-9_.\-]", "_", operation)[:64] or "op"
+    return f"snowml-desktop/{__version__}/{clean}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,33 @@ def check_resource_constraint(value: str, size: str | None = None) -> str:
     )
 
 
+def check_standard_generation(value: str, size: str | None = None) -> str:
+    """The documented spelling of a standard warehouse's RESOURCE_CONSTRAINT; with ``size``, also check that
+    the generation exists at that size. Raises InvalidInput."""
+    known = str(value).strip().upper()
+    if known not in STANDARD_GENERATIONS:
+        raise InvalidInput(
+            f"Unknown RESOURCE_CONSTRAINT {value!r} for a standard warehouse.",
+            hint="Use one of: " + ", ".join(STANDARD_GENERATIONS) + ".",
+        )
+    if known == "STANDARD_GEN_2" and size is not None and sizes.parse_size(size).sql in _NO_GEN_2:
+        raise InvalidInput(
+            f"Generation 2 standard warehouses do not exist at {sizes.parse_size(size).label}.",
+            hint="Pick 4X-Large or smaller, or STANDARD_GEN_1.",
+        )
+    return known
+
+
+def resource_constraint_sql(value: str, warehouse_type: str | None = None, size: str | None = None) -> str:
+    """A RESOURCE_CONSTRAINT value checked against the documented values of ``warehouse_type`` (without a
+    type: whichever family the value belongs to). Raises InvalidInput."""
+    kind = sizes.parse_type(warehouse_type) if warehouse_type is not None else None
+    standard = str(value).strip().upper().startswith("STANDARD_")
+    if kind == sizes.STANDARD or (kind is None and standard):
+        return check_standard_generation(value, size)
+    return check_resource_constraint(value, size)
+
+
 def alter_warehouse_set(
     name: str,
     *,
@@ -190,7 +234,9 @@ def alter_warehouse_set(
     if size is not None:
         parts.append(f"WAREHOUSE_SIZE = {sizes.parse_size(size).sql}")
     if resource_constraint is not None:
-        parts.append(f"RESOURCE_CONSTRAINT = {check_resource_constraint(resource_constraint)}")
+        parts.append(
+            f"RESOURCE_CONSTRAINT = {resource_constraint_sql(resource_constraint, warehouse_type, size)}"
+        )
     if wait_for_completion is not None:
         parts.append(f"WAIT_FOR_COMPLETION = {'TRUE' if wait_for_completion else 'FALSE'}")
     if not parts:
@@ -264,6 +310,27 @@ def create_catalog_table(loc: Location) -> Statement:
 
 def create_runs_table(loc: Location) -> Statement:
     return create_record_table(loc, INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS)
+
+
+def insert_record(
+    loc: Location, table: str, columns: Sequence[tuple[str, str]], row: dict[str, Any]
+) -> Statement:
+    """INSERT one catalog/runs row (``records.*_to_row`` layout: JSON columns as text) with bound values.
+    ``INSERT ... SELECT`` because Snowflake refuses PARSE_JSON inside VALUES; timestamps are bound as ISO
+    text (UTC) and converted with TO_TIMESTAMP_NTZ."""
+    names = ", ".join(quote(name) for name, _ in columns)
+    marks = {records.JSON: "PARSE_JSON(?)", records.TIMESTAMP: "TO_TIMESTAMP_NTZ(?)"}
+    values = [marks.get(kind, "?") for _, kind in columns]
+    params = tuple(_utc_text(row[name]) if kind == records.TIMESTAMP else row[name] for name, kind in columns)
+    return Statement(f"INSERT INTO {loc.app(table)} ({names}) SELECT {', '.join(values)}", params)
+
+
+def _utc_text(value: Any) -> str:
+    from datetime import timezone
+
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(sep=" ")
 
 
 def create_setup_state_table(loc: Location) -> Statement:
@@ -582,6 +649,10 @@ def query_credits(query_ids: Sequence[str]) -> Statement:
         f'WHERE "QUERY_ID" IN ({marks}) OR "ROOT_QUERY_ID" IN ({marks})',
         tuple(query_ids) * 2,
     )
+
+
+def delete_run_row(loc: Location, run_id: int) -> Statement:
+    return Statement(f'DELETE FROM {loc.app(INFERENCE_RUNS)} WHERE "RUN_ID" = ?', (int(run_id),))
 
 
 def update_run_query_ids(loc: Location, run_id: int, query_ids_json: str) -> Statement:

@@ -217,6 +217,7 @@ def register_model_udf(
         replace=True,
         immutable=True,
         comment=f"snowml-desktop scoring UDF of model {record.name}",
+        statement_params={"QUERY_TAG": sql.query_tag("train")},
     )
     return name
 

@@ -70,18 +70,28 @@ def parse_show_warehouses(rows: list[dict[str, Any]], name: str) -> WarehouseSet
     for row in rows:
         lower = {str(k).lower(): v for k, v in row.items()}
         if lower.get("name") == name:
-            constraint = lower.get("resource_constraint") or None
+            constraint = _documented_spelling(lower.get("resource_constraint") or None)
             return WarehouseSettings(
                 name=name,
                 size=sizes.parse_size(str(lower.get("size") or "X-Small")).sql,
                 type=sizes.parse_type(str(lower.get("type") or sizes.STANDARD)),
                 state=str(lower.get("state") or "UNKNOWN").upper(),
-                resource_constraint=str(constraint) if constraint else None,
+                resource_constraint=constraint,
             )
     raise NotFound(
         f"Warehouse {name!r} does not exist or the role cannot see it.",
         hint="Check the warehouse in the connection, and that the role has USAGE on it.",
     )
+
+
+def _documented_spelling(value: Any) -> str | None:
+    """A resource constraint as the builder spells it (SHOW output's case may differ), else as shown."""
+    if value is None:
+        return None
+    for known in (*sql.RESOURCE_CONSTRAINTS, *sql.STANDARD_GENERATIONS):
+        if known.upper() == str(value).upper():
+            return known
+    return str(value)
 
 
 def training_settings(
@@ -199,6 +209,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _restorable(settings: WarehouseSettings, original: WarehouseSettings) -> tuple[str, str, str | None]:
+    """What restoring compares: size, type, and the resource constraint when the original's is a value the
+    builder can set for its type (an undocumented one is left as Snowflake has it)."""
+    known = sql.STANDARD_GENERATIONS if original.type == sizes.STANDARD else tuple(sql.RESOURCE_CONSTRAINTS)
+    constraint = settings.resource_constraint if original.resource_constraint in known else None
+    return settings.size, settings.type, constraint
+
+
 def _lock_for(account: str, warehouse: str) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(f"{account}\0{warehouse}", threading.Lock())
@@ -277,25 +295,32 @@ class WarehouseGuard:
                 raise
 
     def restore(self, original: WarehouseSettings) -> None:
-        """Put the warehouse back as journaled, then delete the journal. Raises (journal kept) on failure."""
+        """Put the warehouse back as journaled (size, type and, when it is a documented value, the resource
+        constraint: a Gen2 or MEMORY_1X warehouse must not come back with Snowflake's default), check that it
+        is, then delete the journal. Raises EngineError (journal kept) on failure."""
         current = self.settings(original.name)
-        if (current.size, current.type, current.resource_constraint) != (
-            original.size,
-            original.type,
-            original.resource_constraint,
-        ):
-            if current.type != original.type:
-                self._suspend(original.name, None)
-            constraint = original.resource_constraint if original.type == sizes.SNOWPARK_OPTIMIZED else None
+        if _restorable(current, original) != _restorable(original, original):
+            type_changes = current.type != original.type
+            constraint = _restorable(original, original)[2]
+            if type_changes or current.resource_constraint != constraint:
+                self._suspend(original.name, None)  # type and generation change only while suspended
             self._run(
                 sql.alter_warehouse_set(
                     original.name,
                     size=original.size,
-                    warehouse_type=original.type if current.type != original.type else None,
-                    resource_constraint=constraint if constraint in sql.RESOURCE_CONSTRAINTS else None,
+                    warehouse_type=original.type if type_changes else None,
+                    resource_constraint=constraint if current.resource_constraint != constraint else None,
                 ),
                 "restore_warehouse",
             )
+            after = self.settings(original.name)
+            if _restorable(after, original) != _restorable(original, original):
+                raise EngineError(
+                    f"Warehouse {original.name!r} is {sizes.parse_size(after.size).label} {after.type} "
+                    f"({after.resource_constraint}) after restoring, not {sizes.parse_size(original.size).label} "
+                    f"{original.type} ({original.resource_constraint}).",
+                    hint="The journal keeps its settings; the next connect tries again.",
+                )
         self.journal.delete(original.name)
         log.info("Warehouse %s restored to %s %s", original.name, original.size, original.type)
 

@@ -179,7 +179,7 @@ class CatalogPanel(Panel):
             "color: palette(text); background: rgba(255, 160, 0, 0.22); border: 1px solid rgba(255, 140, 0, 0.8);"
             " border-radius: 4px; padding: 6px;"
         )
-        self.tabs = self.name_widget(QTabWidget(), "catalog.details", "Model details")
+        self.tabs = self.name_widget(QTabWidget(), "catalog.tabs", "Model details")
         self.confusion = self.name_widget(ConfusionMatrixView(), "catalog.confusion", "Confusion matrix")
         self.per_class = self.name_widget(QTableWidget(0, 5), "catalog.per_class", "Per-class metrics")
         self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Support"])

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,7 @@ from snowml_desktop.core.sizes import SIZES, estimate_credits, parse_size
 from snowml_desktop.engines.base import ScoreRequest, default_output_table
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
-from snowml_desktop.ui.widgets.model_charts import TimingGraph
+from snowml_desktop.ui.widgets.model_charts import TimingGraph, credits_text
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class InferencePanel(Panel):
             QListWidget(), "inference.compare_sizes", "Sizes to compare", "Check the sizes to score at"
         )
         self.compare_sizes.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.compare_sizes.setMinimumHeight(6 * (self.fontMetrics().height() + 4))  # six sizes in view
         self.compare_sizes.itemChanged.connect(self._update_enabled)
         self.compare_button = self.name_widget(
             QPushButton("Compare sizes"), "inference.compare", "Score at each checked size in turn"
@@ -160,7 +162,8 @@ class InferencePanel(Panel):
         left_layout.addWidget(box)
         left_layout.addLayout(actions)
         left_layout.addWidget(self.blocker)
-        left_layout.addWidget(compare, 1)
+        left_layout.addWidget(compare)
+        left_layout.addStretch(1)
 
         self.timing = self.name_widget(TimingGraph(), "inference.timing", "Timing graph")
         self.history = self.name_widget(QLabel(), "inference.history", "Past runs")
@@ -171,8 +174,14 @@ class InferencePanel(Panel):
         right_layout.addWidget(self.timing, 1)
         right_layout.addWidget(self.history)
 
+        # The form's wrapped notes must never be squeezed out of sight on a short window: it scrolls.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left_scroll.setWidget(left)
+        left_scroll.setMinimumWidth(360)
         columns = QHBoxLayout()
-        columns.addWidget(left, 2)
+        columns.addWidget(left_scroll, 2)
         columns.addWidget(right, 3)
         self.status = JobStatus("inference", self)
         self.status.cancel_button.clicked.connect(self._queue.clear)
@@ -360,12 +369,12 @@ class InferencePanel(Panel):
             seconds = statistics.median(r.total_seconds for r in at_size)
             credits = estimate_credits(seconds, size)
             self.estimate.setText(
-                f"Estimated ≈ {credits:.4g} credits ({seconds:.1f} s, the median of {len(at_size)} past run(s) at "
+                f"Estimated ≈ {credits_text(credits)} credits ({seconds:.1f} s, the median of {len(at_size)} past run(s) at "
                 f"{size}; at least 60 s is billed when the warehouse resumes)."
             )
         else:
             self.estimate.setText(
-                f"Estimated ≥ {minimum:.4g} credits: at least 60 s is billed when the warehouse resumes "
+                f"Estimated ≥ {credits_text(minimum)} credits: at least 60 s is billed when the warehouse resumes "
                 f"({parse_size(size).credits_per_hour:g} credits/hour). No past run at {size} to go by."
             )
 
@@ -470,7 +479,7 @@ class InferencePanel(Panel):
         workers = f", {run.workers} workers" if run.workers else ""
         self.status.show_success(
             f"Scored {run.rows:,} rows into {run.output_table} in {run.total_seconds:.2f} s at {run.warehouse_size}"
-            f"{workers}; ≈ {run.credits:.4g} credits{score}."
+            f"{workers}; ≈ {credits_text(run.credits)} credits{score}."
         )
 
     def _on_score_failed(self, error: ErrorInfo) -> None:

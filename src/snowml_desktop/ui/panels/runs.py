@@ -29,7 +29,7 @@ from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.panels.catalog import SortItem, metric_text
 from snowml_desktop.ui.widgets.frame_model import FrameModel
 from snowml_desktop.ui.widgets.job_status import JobStatus
-from snowml_desktop.ui.widgets.model_charts import ConfusionMatrixView
+from snowml_desktop.ui.widgets.model_charts import ConfusionMatrixView, credits_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,7 +141,7 @@ class RunsPanel(Panel):
         preview_layout.addWidget(self.preview_note)
         preview_layout.addWidget(self.preview, 1)
 
-        self.tabs = self.name_widget(QTabWidget(), "runs.details", "Run details")
+        self.tabs = self.name_widget(QTabWidget(), "runs.tabs", "Run details")
         self.tabs.addTab(evaluation, "Evaluation and timings")
         self.tabs.addTab(preview_box, "Output preview")
         details = QWidget()
@@ -212,7 +212,7 @@ class RunsPanel(Panel):
                 SortItem(f"{run.rows:,}", run.rows),
                 SortItem(f"{run.total_seconds:.2f}", run.total_seconds),
                 SortItem(run.warehouse_size, _size_index(run.warehouse_size)),
-                SortItem(f"{run.credits:.4g}", run.credits),
+                SortItem(credits_text(run.credits), run.credits),
                 SortItem(metric_text(accuracy), accuracy if isinstance(accuracy, (int, float)) else None),
                 SortItem(_STATUS_TEXT.get(run.status, run.status), run.status),
             ]
@@ -350,7 +350,7 @@ def _timings_html(run: InferenceRun) -> str:
     return (
         f"<p><b>Timings</b><br/>Total {run.total_seconds:.2f} s, scoring {run.scoring_seconds:.2f} s"
         f" ({rate:,.0f} rows/s)<br/>Warehouse {run.warehouse_size} {run.warehouse_type}{workers}<br/>"
-        f"≈ {run.credits:.4g} credits (estimate){queries}</p>"
+        f"≈ {credits_text(run.credits)} credits (estimate){queries}</p>"
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
@@ -27,6 +27,8 @@ MAX_BAR_LABELS = 24
 #: Cell labels are drawn only up to this many cells, beyond that they would be unreadable.
 MAX_CELL_LABELS = 400
 BAR_WIDTH = 0.72
+#: A heatmap with more columns than this numbers them instead of naming them under the cells.
+MAX_NAMED_COLUMNS = 8
 
 
 def elide(text: str, limit: int = MAX_TICK_CHARS) -> str:
@@ -43,21 +45,15 @@ class ChartView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, title: str = "") -> None:
         super().__init__(parent)
-        palette = self.palette()
-        self._fg = palette.color(QPalette.ColorRole.WindowText)
-        self._accent = palette.color(QPalette.ColorRole.Highlight)
-        self.plot_widget = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
+        self._accent = self.palette().color(QPalette.ColorRole.Highlight)
+        self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMinimumSize(160, 120)
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
         self.plot_item.getViewBox().setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom", "right", "top"):
-            axis = self.plot_item.getAxis(name)
-            axis.setPen(pg.mkPen(self._fg))
-            axis.setTextPen(pg.mkPen(self._fg))
-        if title:
-            self.plot_item.setTitle(title, color=self._fg.name())
+        self._title = title
+        self._apply_palette()
         self._message_label = QLabel(self)
         self._message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message_label.setWordWrap(True)
@@ -67,6 +63,25 @@ class ChartView(QWidget):
         self._stack.addWidget(self.plot_widget)
         self._stack.addWidget(self._message_label)
         self.show_message("No data")
+
+    def _apply_palette(self) -> None:
+        """Draw the frame, axes and titles in the palette's colours (again after a light/dark switch)."""
+        palette = self.palette()
+        self._fg = palette.color(QPalette.ColorRole.WindowText)
+        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
+        for name in ("left", "bottom", "right", "top"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(pg.mkPen(self._fg))
+            axis.setTextPen(pg.mkPen(self._fg))
+            if axis.labelText:
+                axis.setLabel(axis.labelText, units=axis.labelUnits or None, color=self._fg.name())
+        if self._title:
+            self.plot_item.setTitle(self._title, color=self._fg.name())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plot_item"):
+            self._apply_palette()
 
     def show_message(self, text: str) -> None:
         """Hide the plot and show ``text`` (an empty state or an error) in its place."""
@@ -88,6 +103,7 @@ class ChartView(QWidget):
             self.plot_item.setLabel("left", y, color=self._fg.name())
 
     def set_title(self, title: str) -> None:
+        self._title = title
         self.plot_item.setTitle(title or None, color=self._fg.name())
 
     def _bar_brush(self) -> QColor:
@@ -357,8 +373,21 @@ class HeatmapChart(ChartView):
         self._image.setRect(0, 0, data.shape[1], data.shape[0])
         self._colorbar.setLevels((low, high))
         self._colorbar.getAxis("right").setLabel(value_title, color=self._fg.name())
-        self.plot_item.getAxis("left").setTicks([_centred_ticks(row_labels)])
-        self.plot_item.getAxis("bottom").setTicks([_centred_ticks(col_labels)])
+        # Many columns leave no room for their names under the cells: number them, and number a square
+        # matrix's rows the same way so each column can be read off its row.
+        numbered = len(col_labels) > MAX_NAMED_COLUMNS
+        square = list(map(str, row_labels)) == list(map(str, col_labels))
+        rows = (
+            [f"{elide(str(r), 14)} {i + 1}" for i, r in enumerate(row_labels)]
+            if numbered and square
+            else row_labels
+        )
+        cols = [str(i + 1) for i in range(len(col_labels))] if numbered else col_labels
+        self.plot_item.getAxis("left").setTicks([_centred_ticks(rows, 18)])
+        self.plot_item.getAxis("bottom").setTicks([_centred_ticks(cols)])
+        if numbered:
+            x_title = x_title or ("Column numbers as on the rows" if square else "Column number")
+            self.setToolTip("\n".join(f"{i + 1}: {label}" for i, label in enumerate(col_labels)))
         self.set_axis_titles(x=x_title, y=y_title)
         self._set_cell_labels(data, cell_text, (low, high))
         self.plot_item.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
@@ -412,8 +441,8 @@ def _data_levels(data: np.ndarray) -> tuple[float, float]:
     return (low, high) if high > low else (low - 0.5, high + 0.5)
 
 
-def _centred_ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
-    return [(i + 0.5, elide(str(label), 14)) for i, label in enumerate(labels)]
+def _centred_ticks(labels: Sequence[str], limit: int = 14) -> list[tuple[float, str]]:
+    return [(i + 0.5, elide(str(label), limit)) for i, label in enumerate(labels)]
 
 
 def _cell_point_size(cells_per_side: int, base: float) -> float:

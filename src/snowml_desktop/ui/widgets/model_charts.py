@@ -31,6 +31,7 @@ __all__ = [
     "TimingGraph",
     "TimingPoint",
     "TopModelsChart",
+    "credits_text",
     "summarize_timings",
 ]
 
@@ -47,6 +48,15 @@ METRIC_LABELS: dict[str, str] = {
 }
 
 _SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def credits_text(credits: float) -> str:
+    """Credits as people read them: ``0.0017``, ``1.25``, ``< 0.0001`` (never ``8.2e-05``)."""
+    if credits == 0:
+        return "0"
+    if abs(credits) < 0.0001:
+        return "< 0.0001"
+    return f"{credits:.4f}" if abs(credits) < 1 else f"{credits:,.2f}"
 
 
 def _colour(index: int) -> QColor:
@@ -223,6 +233,8 @@ class TopModelsChart(BarChart):
             texts=[f" {v:.3f}" for _, v in scored],
             empty_message=f"No model has {label} yet",
         )
+        if scored:  # room for the value labels beyond the longest bar
+            self.plot_item.setXRange(0.0, max(v for _, v in scored) * 1.3 or 1.0, padding=0)
 
 
 # --- timing graph -----------------------------------------------------------------------------------------
@@ -354,17 +366,26 @@ class TimingGraph(ChartView):
         # Head room above the highest point keeps the notes clear of the frame.
         plot.setRange(xRange=(low - 0.5, high + 0.5), yRange=(0, top_seconds * _HEADROOM), padding=0)
         self._credits_box.setRange(yRange=(0, top_credits * _HEADROOM), padding=0)
-        self._note(
-            f"fastest: {fastest.total_seconds:.2f} s", fastest.index, fastest.total_seconds, _colour(3)
-        )
-        # Credits live on the other axis: place the note in seconds units at the same relative height.
-        cheap_y = cheapest.credits / top_credits * top_seconds
-        self._note(f"cheapest: {cheapest.credits:.4g} cr", cheapest.index, cheap_y, _colour(2), below=True)
+        # Notes go above their point (a note below the lowest point would leave the plot); one note when
+        # the fastest size is also the cheapest.
+        if cheapest.index == fastest.index:
+            text = f"fastest & cheapest: {fastest.total_seconds:.2f} s, {credits_text(cheapest.credits)} cr"
+            self._note(text, fastest.index, fastest.total_seconds, _colour(3))
+        else:
+            self._note(
+                f"fastest: {fastest.total_seconds:.2f} s", fastest.index, fastest.total_seconds, _colour(3)
+            )
+            # Credits live on the other axis: place the note in seconds units at the same relative height.
+            cheap_y = cheapest.credits / top_credits * top_seconds
+            self._note(f"cheapest: {credits_text(cheapest.credits)} cr", cheapest.index, cheap_y, _colour(2))
         self._show_plot()
         self._sync_boxes()
 
-    def _note(self, text: str, x: float, y: float, colour: QColor, *, below: bool = False) -> None:
-        note = pg.TextItem(text, color=colour, anchor=(0.5, -0.4 if below else 1.4))
+    def _note(self, text: str, x: float, y: float, colour: QColor) -> None:
+        # Centred over its point, but kept inside the plot at the first and last size.
+        xs = [p.index for p in self._points]
+        horizontal = 0.0 if x == min(xs) and len(xs) > 1 else 1.0 if x == max(xs) and len(xs) > 1 else 0.5
+        note = pg.TextItem(text, color=colour, anchor=(horizontal, 1.4))
         note.setPos(x, y)
         self.plot_item.addItem(note, ignoreBounds=True)
         self._notes.append(note)
