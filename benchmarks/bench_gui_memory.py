@@ -84,9 +84,15 @@ def prepare(workspace: Path, rows: int) -> None:
     print(f"made {BIG} ({rows:,} rows) and {SMALL} in {time.perf_counter() - started:.1f} s")
 
 
-def browse(session: screenshots.Session) -> float:
+def browse(session: screenshots.Session, sampler: PeakSampler) -> tuple[float, dict[str, int]]:
     """One browse cycle (see the module docstring); returns the seconds until the big table's views
-    were all shown."""
+    were all shown, and the peak RSS of each step (the views, each histogram, the class counts)."""
+    peaks: dict[str, int] = {}
+
+    def step(name: str) -> None:
+        peaks[name] = sampler.peak
+        sampler.reset()
+
     window = session.window
     analyze = window.panel("analyze")
     started = time.perf_counter()
@@ -98,6 +104,7 @@ def browse(session: screenshots.Session) -> float:
         f"every view of {BIG}",
     )
     shown = time.perf_counter() - started
+    step("views")
     for index in range(analyze.tabs.count()):
         analyze.tabs.setCurrentIndex(index)
         screenshots.pause(30)
@@ -110,14 +117,17 @@ def browse(session: screenshots.Session) -> float:
         analyze.histogram_combo.setCurrentIndex(index)
         column = analyze.histogram_combo.currentText()
         session.wait(lambda: analyze.histogram.message() == "", f"the histogram of {column}")
+        step(f"histogram {column}")
     analyze.tabs.setCurrentIndex(2)
     for column in LABEL_COLUMNS:
         analyze.label_combo.setCurrentIndex(analyze.label_combo.findData(column))
         session.wait(lambda: analyze.balance_chart.message() == "", f"the class balance of {column}")
+        step(f"balance {column}")
     analyze.select_table(SMALL)
     session.wait(lambda: analyze.current_table() == SMALL, f"{SMALL} to be selected")
     session.settle()
-    return shown
+    step("small table")
+    return shown, peaks
 
 
 def load_average() -> str:
@@ -139,16 +149,22 @@ def main(argv: list[str] | None = None) -> int:
         with screenshots.demo_session(root) as session, PeakSampler() as sampler:
             before = rss_bytes()
             print(f"RSS with the window open, before browsing: {before / MB:,.0f} MB")
-            after, peaks, shown = [], [], []
+            after, peaks, shown, steps = [], [], [], {}
             for cycle in range(args.cycles):
                 sampler.reset()
-                shown.append(browse(session))
+                seconds, step_peaks = browse(session, sampler)
+                shown.append(seconds)
                 after.append(rss_bytes())
-                peaks.append(sampler.peak)
+                peaks.append(max(step_peaks.values()))
+                for name, peak in step_peaks.items():
+                    steps.setdefault(name, []).append(peak)
                 print(
                     f"cycle {cycle + 1}: views shown in {shown[-1]:.1f} s; RSS after {after[-1] / MB:,.0f} MB, "
                     f"peak {peaks[-1] / MB:,.0f} MB"
                 )
+    print("median peak RSS of each step:")
+    for name, values in steps.items():
+        print(f"    {name:<32} {statistics.median(values) / MB:7,.0f} MB")
     growth = [(b - a) / MB for a, b in zip(after, after[1:], strict=False)]
     table_mb = args.rows * 14 * 8 / MB  # the demo table's 14 columns as plain 8-byte values
     print(f"median time to every view of {BIG}: {statistics.median(shown):.1f} s")

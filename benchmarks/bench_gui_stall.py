@@ -5,11 +5,14 @@ Target: no gap between two beats of a 10 ms heartbeat timer longer than 50 ms, i
 
 The real main window (offscreen, fixed size, every panel built) runs on a throw-away local workspace that
 holds a churn-like table made by ``snowml demo big``. A ``QTimer`` beats every 10 ms (precise timer) on the
-GUI thread; each repeat clicks Train in the Train Model panel (or Compare sizes' single size in the Inference
-panel) and records every beat until the job and its follow-up refreshes have ended. The longest gap between
-two beats is the stall; the 99th percentile gap shows whether stalls are rare or the rule.
+GUI thread; each repeat clicks Train in the Train Model panel (Random Forest, 20 trees, depth 8, on the big
+table), or Compare sizes in the Inference panel with one size checked, and records every beat until the job
+and its follow-up refreshes have ended. The longest gap between two beats is the stall; the 99th percentile
+gap shows whether stalls are rare or the rule. Each long gap is listed with the jobs then running, and with
+``--stacks`` with where the GUI thread was (a GUI-thread slot, or idle in the event loop while another
+thread held the GIL).
 
-Run:  python benchmarks/bench_gui_stall.py [--rows 2000000] [--repeats 3] [--size X-Small]
+Run:  python benchmarks/bench_gui_stall.py [--rows 2000000] [--repeats 3] [--size X-Small] [--stacks]
 Prints every repeat's figures, the medians, and the ratios to the target. Note the machine's load: other
 processes competing for the CPUs show up as stalls too.
 """
@@ -92,6 +95,8 @@ class Heartbeat:
         self._times: list[float] = []
         self._long: list[tuple[float, float, str]] = []
         self._stack: tuple[float, str] | None = None  # (beat it belongs to, where the GUI thread was)
+        self._active = False  # read by the watchdog, which must not touch Qt objects
+        self._stopped = threading.Event()
         self._watchdog = (
             threading.Thread(target=self._watch, name="stall-watchdog", daemon=True) if stacks else None
         )
@@ -111,11 +116,16 @@ class Heartbeat:
             self._long.append((now - self._times[0], gap, jobs))
         self._times.append(now)
 
+    def close(self) -> None:
+        """Stop the watchdog (before the Qt objects go)."""
+        self._stopped.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+
     def _watch(self) -> None:
-        while True:
-            time.sleep(0.005)
+        while not self._stopped.wait(0.005):
             times = self._times
-            if not times or not self._timer.isActive():
+            if not times or not self._active:
                 continue
             last = times[-1]
             overdue = (time.perf_counter() - last) * 1000 > TARGET_MS * 0.6
@@ -132,9 +142,11 @@ class Heartbeat:
         """Beat while ``action()`` runs (it runs the event loop while it waits); the beats and its result."""
         self._times, self._long = [time.perf_counter()], []
         self._timer.start()
+        self._active = True
         try:
             result = action()
         finally:
+            self._active = False
             self._timer.stop()
             self._beat()  # the time from the last beat to the end counts too
         times = self._times
@@ -184,6 +196,28 @@ def score_once(session: screenshots.Session, model: str, size: str, output: str)
     print(f"    scored {run.rows:,} rows in {run.total_seconds:.1f} s at {run.warehouse_size}")
 
 
+def measure_phases(session: screenshots.Session, args: argparse.Namespace) -> tuple[list[Beats], list[Beats]]:
+    """Idle, then ``args.repeats`` trainings and scorings, each under the heartbeat."""
+    heartbeat = Heartbeat(session.ctx, stacks=args.stacks)
+    try:
+        idle, _ = heartbeat.measure(lambda: screenshots.pause(2000))
+        print(f"idle (2 s, nothing running): {idle.line()}")
+        training, scoring, models = [], [], []
+        for run in range(args.repeats):
+            beats, name = heartbeat.measure(lambda: train_once(session))
+            training.append(beats)
+            models.append(name)
+            print(f"run {run + 1} training {name}: {beats.line()}", *beats.details(), sep="\n")
+        for run in range(args.repeats):
+            output = f"{TABLE}_SCORED_{run + 1}"
+            beats, _ = heartbeat.measure(lambda out=output: score_once(session, models[0], args.size, out))
+            scoring.append(beats)
+            print(f"run {run + 1} scoring at {args.size}: {beats.line()}", *beats.details(), sep="\n")
+    finally:
+        heartbeat.close()
+    return training, scoring
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
@@ -213,22 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         make_table(root / "workspace", args.rows)
         with screenshots.demo_session(root) as session:
-            heartbeat = Heartbeat(session.ctx, stacks=args.stacks)
-            idle, _ = heartbeat.measure(lambda: screenshots.pause(2000))
-            print(f"idle (2 s, nothing running): {idle.line()}")
-            training, scoring, models = [], [], []
-            for run in range(args.repeats):
-                beats, name = heartbeat.measure(lambda: train_once(session))
-                training.append(beats)
-                models.append(name)
-                print(f"run {run + 1} training {name}: {beats.line()}", *beats.details(), sep="\n")
-            for run in range(args.repeats):
-                output = f"{TABLE}_SCORED_{run + 1}"
-                beats, _ = heartbeat.measure(
-                    lambda out=output: score_once(session, models[0], args.size, out)
-                )
-                scoring.append(beats)
-                print(f"run {run + 1} scoring at {args.size}: {beats.line()}", *beats.details(), sep="\n")
+            training, scoring = measure_phases(session, args)
     summary("training", training)
     summary(f"scoring {args.rows:,} rows", scoring)
     print(f"load average after: {load_average()}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from screenshots import REPO, Session, demo_session, pause, wait_until
+from screenshots import DEMO_APP_PROFILE, REPO, Session, demo_session, pause, wait_until
 
 DOC = REPO / "docs" / "ui.md"
 #: The job run to document a Jobs dock row and an error notice; shown as <job name> in the document.
@@ -37,7 +37,8 @@ automation tools such as Qt's accessibility bridge, `pywinauto` or AT-SPI see). 
 
 Generated from the real widgets by `python scripts/ui_names.py`; `tests/test_ui_names.py` fails when this
 file is out of date (run the script to refresh it). Rows are in widget-tree order. A name shown as
-*(none)* is a gap to fix in the code. `<id>` stands for a job's number and `<job name>` for its name.
+*(none)* is a gap to fix in the code. `<id>` stands for a job's number, `<job name>` for its name and
+`<connection>` for a connection's name.
 """
 
 
@@ -54,7 +55,8 @@ class Row:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """``text`` for a Markdown table cell (``<job name>`` must not read as an HTML tag)."""
+    return text.replace("|", "\\|").replace("<", "\\<").replace(">", "\\>").replace("\n", " ")
 
 
 def _qt() -> Any:
@@ -108,7 +110,8 @@ def walk(root: Any, skip: Iterable[Any] = ()) -> list[Row]:
 
 
 def _generic(row: Row) -> Row:
-    return Row(row.object_name, row.accessible_name.replace(SAMPLE_JOB, "<job name>"), row.kind)
+    accessible = row.accessible_name.replace(SAMPLE_JOB, "<job name>")
+    return Row(row.object_name, accessible.replace(DEMO_APP_PROFILE["name"], "<connection>"), row.kind)
 
 
 def action_rows(window: Any) -> list[str]:
@@ -153,8 +156,10 @@ def _section(title: str, rows: list[Row]) -> list[str]:
 
 def document(session: Session) -> str:
     """The whole of ``docs/ui.md`` for the window of ``session`` (every panel built, not connected)."""
+    from snowml_desktop.core import connections
     from snowml_desktop.core.errors import InvalidInput
     from snowml_desktop.ui.connection_dialog import ConnectionDialog
+    from snowml_desktop.ui.login_prompt import SECRET_LABELS, LoginNeeds, LoginPrompt
     from snowml_desktop.ui.main_window import PANELS
 
     window, ctx = session.window, session.ctx
@@ -190,6 +195,13 @@ def document(session: Session) -> str:
         lines += _section("Connection manager (dialog)", walk(dialog))
     finally:
         dialog.deleteLater()
+    # Every field the login prompt can ask for (it shows only those the login lacks).
+    profile = connections.get_profile(DEMO_APP_PROFILE["name"])
+    prompt = LoginPrompt(profile, LoginNeeds(tuple(SECRET_LABELS), passcode=True, keyring=True), window)
+    try:
+        lines += _section("Login prompt (dialog, before connecting)", walk(prompt))
+    finally:
+        prompt.deleteLater()
     lines += [
         "## Menu actions",
         "",

@@ -85,6 +85,7 @@ LIBRARY_MODULES = (
     "pandas",
     "optuna",
     "pyqtgraph",
+    "PySide6.QtOpenGL",  # pyqtgraph imports it by name (importlib), unseen by a frozen build's analysis
     "sklearn.calibration",
     "sklearn.compose",
     "sklearn.datasets",

@@ -117,12 +117,9 @@ def settings(tmp_path: Path) -> QSettings:
 @pytest.fixture
 def app_context(settings: QSettings, workspace: Path) -> Iterator:
     """An AppContext connected to a real LocalEngine on a fresh workspace; shut down after the test."""
+    from snowml_desktop.engines.local.engine import LocalEngine
     from snowml_desktop.ui.context import AppContext
 
-    try:
-        from snowml_desktop.engines.local.engine import LocalEngine
-    except ImportError as exc:  # the local engine is being built in parallel
-        pytest.skip(f"LocalEngine is not available yet: {exc}")
     ctx = AppContext(settings, workspace=workspace)
     ctx.set_engine(LocalEngine(workspace), "local")
     try:
