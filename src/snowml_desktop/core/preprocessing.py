@@ -239,15 +239,16 @@ def coerce_features(frame: pd.DataFrame, features: list[Feature]) -> pd.DataFram
             f"The input lacks the model's feature column(s): {', '.join(missing)}.",
             hint="Score a table that has every column the model was trained on.",
         )
-    data: dict[str, pd.Series] = {}
+    data: dict[str, Any] = {}
     for feature in features:
         series = frame[feature.name]
         if feature.kind == NUMERIC:
-            values, dtype = to_float(series), "float64"
+            # Plain float64 arrays: a Series per column costs more than the model on small scoring batches.
+            data[feature.name] = to_float(series)
         else:
-            values, dtype = to_categories(series, boolean=feature.sql_type == "BOOLEAN"), object
-        # Explicit dtypes: pandas 3 would otherwise infer its "str" dtype for the object arrays.
-        data[feature.name] = pd.Series(values, index=frame.index, dtype=dtype)
+            values = to_categories(series, boolean=feature.sql_type == "BOOLEAN")
+            # An explicit object Series: pandas 3 would otherwise infer its "str" dtype for the array.
+            data[feature.name] = pd.Series(values, index=frame.index, dtype=object)
     return pd.DataFrame(data, index=frame.index, columns=[f.name for f in features])
 
 
