@@ -163,3 +163,69 @@ def test_bad_param_syntax_is_explained(capsys: pytest.CaptureFixture[str], works
         main(["--workspace", str(workspace), "train", "churn", "--target", "churned", "--param", "oops"]) == 1
     )
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_setup_on_the_local_engine_has_nothing_to_do(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    assert main(["--workspace", str(workspace), "setup"]) == 0
+    assert capsys.readouterr().out.strip() == "Setup needed: no. The embedded warehouse needs no setup."
+    plan = run_json(capsys, workspace, "setup", "--yes")
+    assert plan == {
+        "needed": False,
+        "reason": "The embedded warehouse needs no setup.",
+        "objects": [],
+        "privileges": [],
+        "statements": [],
+    }
+
+
+def _snowflake_cli(account, sprocs=None):
+    """``open_engine`` for the CLI: each run connects anew to the same account test double."""
+    from tests.snowflake.sf_setup_account import setup_engine
+
+    opened = []
+
+    def open_engine(name, *, workspace=None):
+        assert name == "work"
+        opened.append(setup_engine(account, sprocs))
+        return opened[-1]
+
+    return open_engine
+
+
+def test_setup_on_snowflake_shows_the_plan_then_runs_with_yes(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.snowflake.sf_setup_account import RecordingSprocs, setup_account
+
+    account, sprocs = setup_account(), RecordingSprocs()
+    open_engine = _snowflake_cli(account, sprocs)
+    assert main(["--connection", "work", "setup", "--sql"], open_engine=open_engine) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Setup needed: yes. The app schema has not been set up in this database yet.")
+    assert "Creates (or updates):\n  - schemas SNOWML and DATA in database DB" in out
+    assert "Privileges it needs:\n  - USAGE on database DB" in out
+    assert 'CREATE SCHEMA IF NOT EXISTS "DB"."SNOWML"' in out and "-- CREATE OR REPLACE PROCEDURE" in out
+    assert out.rstrip().endswith("Run `snowml setup --yes` to do it.")
+    assert not [s.text for s in account.log if s.text.startswith(("CREATE", "PUT", "MERGE"))]
+
+    assert main(["--connection", "work", "--json", "setup", "--yes"], open_engine=open_engine) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["needed"] is False and "nothing to do" in done["reason"]
+    assert len(sprocs.calls) == 3
+
+    assert main(["--connection", "work", "setup"], open_engine=open_engine) == 0
+    assert capsys.readouterr().out.startswith("Setup needed: no.")
+
+
+def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.snowflake.sf_setup_account import refuse, setup_account
+
+    account = setup_account()
+    refuse(account, r"^CREATE SCHEMA", "database 'DB'")
+    code = main(["--connection", "work", "setup", "--yes"], open_engine=_snowflake_cli(account))
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("snowml: error: Setup needs CREATE SCHEMA on database DB, which role ANALYST")
+    assert "Insufficient privileges to operate on database 'DB'" in err
+    code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
+    assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"

@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     big.add_argument("--seed", type=int, default=0)
     big.add_argument("--replace", action="store_true")
 
+    p = sub.add_parser(
+        "setup", help="show what the engine's one-time setup creates and the privileges it needs"
+    )
+    p.add_argument("--yes", action="store_true", help="run setup now (it does nothing when not needed)")
+    p.add_argument("--sql", action="store_true", help="also print the SQL setup runs")
+
     sub.add_parser("connections", help="list saved connections")
     return parser
 
@@ -353,6 +359,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
             state,
             f"{state.name}: {state.size} {state.type} ({state.state}{workers}, {state.credits_per_hour:g} credits/hour)",
         )
+    if cmd == "setup":
+        plan = engine.run_setup(task=_task()) if args.yes else engine.plan_setup()
+        return plan, _describe_setup(plan, ran=args.yes, with_sql=args.sql)
     if cmd == "demo":
         info = engine.create_demo_table(
             args.table, args.rows, seed=args.seed, replace=args.replace, task=_task()
@@ -439,6 +448,23 @@ def _confusion(matrix: Sequence[Sequence[int]] | None, classes: Sequence[Any] | 
     rows = [[label, *counts] for label, counts in zip(labels, matrix, strict=True)]
     table = _table(rows, ["true \\ predicted", *labels])
     return ["  confusion matrix:", *("    " + line for line in table.splitlines())]
+
+
+def _describe_setup(plan: Any, *, ran: bool, with_sql: bool) -> str:
+    if ran:
+        return f"Setup is complete. {plan.reason}"
+    lines = [f"Setup needed: {'yes' if plan.needed else 'no'}. {plan.reason}"]
+    if plan.objects:
+        lines += ["Creates (or updates):", *(f"  - {item}" for item in plan.objects)]
+    if plan.privileges:
+        lines += ["Privileges it needs:", *(f"  - {item}" for item in plan.privileges)]
+    if with_sql and plan.statements:
+        lines += ["SQL, in order:", *(s if s.startswith("--") else f"{s};" for s in plan.statements)]
+    if plan.needed:
+        lines.append(
+            "Run `snowml setup --yes` to do it" + ("." if with_sql else " (--sql shows the SQL first).")
+        )
+    return "\n".join(lines)
 
 
 def _workers(count: int | None) -> str:

@@ -85,7 +85,9 @@ LIBRARY_MODULES = (
     "pandas",
     "optuna",
     "pyqtgraph",
-    "PySide6.QtOpenGL",  # pyqtgraph imports it by name (importlib), unseen by a frozen build's analysis
+    # pyqtgraph imports these two by name (importlib), which a frozen build's analysis does not see.
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
     "sklearn.calibration",
     "sklearn.compose",
     "sklearn.datasets",

@@ -31,6 +31,17 @@ def _table_names(engine: Engine) -> set[str]:
     return {t.name for t in engine.list_tables()}
 
 
+# --- setup -----------------------------------------------------------------------------------------------
+def test_a_ready_engine_needs_no_setup_and_running_it_again_changes_nothing(engine: Engine) -> None:
+    """Every harness hands over an engine that works (the Snowflake one after running setup)."""
+    plan = engine.plan_setup()
+    assert not plan.needed and plan.reason
+    tables, models = engine.list_tables(), engine.list_models()
+    again = engine.run_setup()
+    assert not again.needed and again == engine.plan_setup()
+    assert engine.list_tables() == tables and engine.list_models() == models
+
+
 # --- stages and loading ----------------------------------------------------------------------------------
 def test_stages_files_and_upload(engine: Engine, tmp_path: Path) -> None:
     assert {"LOAD_DATA", "MODELS"} <= set(engine.list_stages())

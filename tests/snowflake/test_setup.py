@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.snowflake.sf_fake_account import FakeAccount
+from tests.snowflake.sf_setup_account import RecordingSprocs
 
 from snowml_desktop import __version__
 from snowml_desktop.core.errors import EngineError
@@ -33,17 +34,6 @@ def _package_rows(skip: str | None = None, too_old: str | None = None) -> list[d
             {"PACKAGE_NAME": name, "VERSION": "9.0.0", "RUNTIME_VERSION": "3.8"}
         )  # other runtime: ignored
     return rows
-
-
-class RecordingSprocs:
-    """Stands in for the network behind ``session.sproc.register`` (permanent registration needs an account)."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict] = []
-        self.sproc = self
-
-    def register(self, handler, **kwargs) -> None:
-        self.calls.append({"handler": handler, **kwargs})
 
 
 def _account(state: dict | None = None, skip: str | None = None) -> FakeAccount:

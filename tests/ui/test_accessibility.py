@@ -31,6 +31,7 @@ from snowml_desktop.ui.jobs_dock import JobRow
 from snowml_desktop.ui.login_prompt import LoginNeeds, LoginPrompt
 from snowml_desktop.ui.main_window import MainWindow
 from snowml_desktop.ui.notices import Notice
+from snowml_desktop.ui.setup_dialog import SetupDialog
 
 from .model_fixtures import load_demo, settle, train_demo
 
@@ -122,3 +123,24 @@ def test_every_control_of_the_connection_manager_and_login_prompt_is_named(qtbot
     prompt = LoginPrompt(profile, LoginNeeds(("password",), True, False))
     qtbot.addWidget(prompt)
     assert problems(prompt) == []
+
+
+def test_every_control_of_the_setup_dialog_is_named(qtbot, bare_context):
+    from snowml_desktop.engines.base import SetupPlan
+
+    plan = SetupPlan(
+        True,
+        "The app schema has not been set up in this database yet.",
+        ["schemas SNOWML and DATA in database DB"],
+        ["CREATE SCHEMA on database DB"],
+        ['CREATE SCHEMA IF NOT EXISTS "DB"."SNOWML"'],
+    )
+    dialog = SetupDialog(bare_context, plan)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.sql_toggle.click()
+    # The walk sees the dialog's own controls (and the job status line's, which problems() checks too).
+    assert {"setup_objects", "setup_privileges", "setup_show_sql", "setup_sql", "setup_run"} <= {
+        w.objectName() for w in interactive_widgets(dialog)
+    }
+    assert problems(dialog) == []

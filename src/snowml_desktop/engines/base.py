@@ -66,6 +66,7 @@ __all__ = [
     "PermissionDenied",
     "Rejection",
     "ScoreRequest",
+    "SetupPlan",
     "StageFile",
     "TableInfo",
     "TableProfile",
@@ -272,6 +273,20 @@ class ScoreRequest:
 
 
 @dataclass(frozen=True)
+class SetupPlan:
+    """What an engine's one-time setup creates, the privileges it needs, and whether it is needed now.
+
+    ``objects`` and ``privileges`` are sentences for people; ``statements`` is the SQL text setup runs, in
+    order (steps that are not SQL, such as uploading code, appear as SQL comments)."""
+
+    needed: bool
+    reason: str  # why it is (or is not) needed, for people
+    objects: list[str] = field(default_factory=list)
+    privileges: list[str] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Activity:
     """One finished engine operation, for the Activity log: what, how long, and the query id on Snowflake."""
 
@@ -317,6 +332,20 @@ class Engine(ABC):
             listeners = list(self._listeners)
         for listener in listeners:
             listener(activity)
+
+    # --- setup ------------------------------------------------------------------------------------
+    @abstractmethod
+    def plan_setup(self) -> SetupPlan:
+        """What setup would create now and why; changes nothing. A few small queries: the app calls it at
+        every connect. Raises EngineError when setup cannot succeed here (e.g. a package the procedures need
+        is missing from the account), naming what is missing."""
+
+    @abstractmethod
+    def run_setup(self, *, task: TaskContext | None = None) -> SetupPlan:
+        """Run setup when :meth:`plan_setup` says it is needed (idempotent: a no-op otherwise) and return the
+        plan afterwards, whose ``needed`` is False. Raises PermissionDenied naming the privilege the role
+        lacks, EngineError for a missing package (nothing is created then), Cancelled. Objects made before
+        a failure or cancel stay (each step is idempotent); the next run completes them."""
 
     # --- connection -------------------------------------------------------------------------------
     @abstractmethod

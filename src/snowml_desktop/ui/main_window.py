@@ -36,6 +36,7 @@ from snowml_desktop.ui.jobs_dock import JobsDock
 from snowml_desktop.ui.notices import NoticeArea
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.settings import Keys
+from snowml_desktop.ui.setup_dialog import SetupWatcher
 
 __all__ = ["PANELS", "MainWindow", "PanelSpec"]
 
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_connection_bar()
         self._build_docks()
+        self.setup_watcher = SetupWatcher(ctx, self)
+        self.setup_watcher.setup_finished.connect(self._on_setup_finished)
         self._build_actions()
         self._restore_settings()
 
@@ -153,6 +156,11 @@ class MainWindow(QMainWindow):
             "action_connections", "&Connections…", "Ctrl+Shift+O", self.open_connection_manager, "connection"
         )
         file_menu.addAction(self.action_connections)
+        self.action_setup = self._action(
+            "action_setup", "Snowflake &setup…", None, self.setup_watcher.open_dialog
+        )
+        self.action_setup.setEnabled(self.ctx.engine is not None)
+        file_menu.addAction(self.action_setup)
         file_menu.addSeparator()
         file_menu.addAction(self._action("action_quit", "&Quit", QKeySequence.StandardKey.Quit, self.close))
         go_menu = self.menuBar().addMenu("&Go")
@@ -279,11 +287,15 @@ class MainWindow(QMainWindow):
         self._build_remaining_panels()
 
     def _on_engine_changed(self, engine: object) -> None:
+        self.action_setup.setEnabled(engine is not None)
         if engine is None:
             return
         widget = self.stack.currentWidget()
         if isinstance(widget, Panel):
             widget.on_shown()
+
+    def _on_setup_finished(self, _plan: object) -> None:
+        self.notices.show_info("Setup finished.")
 
     def _on_job_added(self, handle: JobHandle) -> None:
         handle.failed.connect(lambda error, h=handle: self._on_job_failed(h, error))

@@ -35,6 +35,7 @@ from snowml_desktop.engines.base import (
     LoadRequest,
     LoadResult,
     ScoreRequest,
+    SetupPlan,
     StageFile,
     TableInfo,
     TableProfile,
@@ -112,6 +113,14 @@ class LocalEngine(Engine):
             self.workspace.close()
             raise
         self._closed = False
+
+    # --- setup -----------------------------------------------------------------------------------------
+    def plan_setup(self) -> SetupPlan:
+        """Never needed: opening the workspace creates everything it uses."""
+        return SetupPlan(needed=False, reason="The embedded warehouse needs no setup.")
+
+    def run_setup(self, *, task: TaskContext | None = None) -> SetupPlan:
+        return self.plan_setup()
 
     # --- connection ------------------------------------------------------------------------------------
     def describe(self) -> ConnectionInfo:

@@ -16,6 +16,7 @@ import email.utils
 import functools
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,6 +54,7 @@ from snowml_desktop.engines.base import (
     LoadRequest,
     LoadResult,
     ScoreRequest,
+    SetupPlan,
     StageFile,
     TableInfo,
     TableProfile,
@@ -61,7 +63,14 @@ from snowml_desktop.engines.base import (
     default_output_table,
 )
 from snowml_desktop.engines.snowflake import setup, sql
-from snowml_desktop.engines.snowflake.session import AskSecret, SnowparkRunner, SqlRunner, open_session
+from snowml_desktop.engines.snowflake.session import (
+    AskSecret,
+    QueryResult,
+    SnowparkRunner,
+    SqlRunner,
+    open_session,
+    translate_error,
+)
 from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseGuard
 
 if TYPE_CHECKING:
@@ -205,11 +214,17 @@ class SnowflakeEngine(Engine):
     def _rows(
         self, statement: sql.Statement, operation: str, task: TaskContext | None = None
     ) -> list[dict[str, Any]]:
+        return self._execute(statement, operation=operation, task=task).rows
+
+    def _execute(
+        self, statement: sql.Statement, *, operation: str, task: TaskContext | None = None
+    ) -> QueryResult:
+        """Run one statement, keeping its query id for the operation's Activity."""
         result = self._runner.execute(statement, operation=operation, task=task)
         ids = getattr(self._local, "query_ids", None)
         if ids is not None and result.query_id:
             ids.append(result.query_id)
-        return result.rows
+        return result
 
     def _capabilities(self) -> Capabilities:
         reason = None
@@ -237,18 +252,65 @@ class SnowflakeEngine(Engine):
         if state is None:
             raise EngineError(
                 f"Snowflake setup has not been run in {display(self._loc.database)}.{display(self._loc.app_schema)}.",
-                hint="Run Setup from the connection bar (it shows what it will create first).",
+                hint="Run it with File > Snowflake setup… in the app or `snowml setup --yes` (both show what "
+                "it creates first).",
             )
         return state
 
-    def plan_setup(self) -> setup.SetupPlan:
-        """What setup would create and the privileges it needs (changes nothing)."""
-        return setup.plan_setup(self._runner, self._loc)
+    # --- setup -------------------------------------------------------------------------------------------
+    @activity("plan_setup")
+    def plan_setup(self) -> SetupPlan:
+        """See ``Engine.plan_setup``; reads SETUP_STATE and INFORMATION_SCHEMA.PACKAGES (``setup.py``)."""
+        return _public_plan(setup.plan_setup(_SetupRunner(self), self._loc))
 
     @activity("setup")
-    def run_setup(self, *, task: TaskContext | None = None) -> setup.SetupState:
-        """Run the idempotent bootstrap (see ``setup.py``)."""
-        return setup.run_setup(self._runner, self._session, self._loc, task=task)
+    def run_setup(self, *, task: TaskContext | None = None) -> SetupPlan:
+        """See ``Engine.run_setup`` and ``setup.py``. Snowflake names only the object when a privilege is
+        missing, so the PermissionDenied raised here names the grant the failing step needs."""
+        try:
+            setup.run_setup(_SetupRunner(self), self._session, self._loc, task=task)
+        except EngineError:
+            raise
+        except Exception as exc:  # registering procedures goes through Snowpark, not the runner
+            if not _is_snowflake_error(exc):
+                raise
+            error = translate_error(exc, where="Setup")
+            if isinstance(error, PermissionDenied):
+                error = self._setup_permission(error, f"CREATE PROCEDURE on schema {self._app_schema()}")
+            raise error from None
+        plan = self.plan_setup()
+        if plan.needed:  # e.g. the role may write SETUP_STATE but not read it
+            raise EngineError(
+                f"Setup ran, but the engine still finds it needed: {plan.reason}",
+                hint=f"Check that the role may SELECT from {self._app_schema()}.{sql.SETUP_STATE}.",
+            )
+        return plan
+
+    def _app_schema(self) -> str:
+        return f"{display(self._loc.database)}.{display(self._loc.app_schema)}"
+
+    def _setup_permission(self, error: PermissionDenied, privilege: str) -> PermissionDenied:
+        role = f"role {display(self._role)}" if self._role else "the current role"
+        said = " ".join(error.message.split())  # Snowflake's words, on one line
+        return PermissionDenied(
+            f"Setup needs {privilege}, which {role} does not have.",
+            hint=f"Ask an admin to grant it, or run setup with a role that has it. ({said})",
+        )
+
+    def _setup_privilege(self, statement: sql.Statement) -> str:
+        """The grant a setup statement needs (setup's statements are CREATE, PUT and MERGE)."""
+        database, app = display(self._loc.database), self._app_schema()
+        created = re.match(
+            r"CREATE (?:OR REPLACE )?(SCHEMA|STAGE|FILE FORMAT|TABLE|SEQUENCE|VIEW)\b", statement.text
+        )
+        if created:
+            kind = created.group(1)
+            return f"CREATE {kind} on " + (f"database {database}" if kind == "SCHEMA" else f"schema {app}")
+        if statement.text.startswith("PUT "):
+            return f"WRITE on stage {app}.PROCEDURES"
+        if statement.text.startswith("MERGE "):
+            return f"INSERT and UPDATE on {app}.{sql.SETUP_STATE}"
+        return f"USAGE on database {database} and schema {app}"
 
     # --- connection --------------------------------------------------------------------------------------
     def describe(self) -> ConnectionInfo:
@@ -842,6 +904,52 @@ class SnowflakeEngine(Engine):
                 sql.alter_warehouse_set(name, size=target_size, wait_for_completion=True), "set_warehouse"
             )
         return self.warehouse()
+
+
+class _SetupRunner:
+    """The SqlRunner setup runs on: the engine's runner, with query ids kept for the Activity log and a
+    missing privilege reported as the grant the statement needs."""
+
+    def __init__(self, engine: SnowflakeEngine) -> None:
+        self._engine = engine
+
+    def execute(
+        self, statement: sql.Statement, *, operation: str, task: TaskContext | None = None
+    ) -> QueryResult:
+        try:
+            return self._engine._execute(statement, operation=operation, task=task)
+        except PermissionDenied as error:
+            privilege = self._engine._setup_privilege(statement)
+            raise self._engine._setup_permission(error, privilege) from None
+
+    def cancel_all(self) -> None:
+        self._engine.cancel_all()
+
+    def close(self) -> None:  # the engine owns the connection
+        pass
+
+
+def _public_plan(plan: setup.BootstrapPlan) -> SetupPlan:
+    """The protocol's view of setup's plan: its SQL, with the steps Snowpark runs shown as comments."""
+    loc = plan.location
+    pins = ", ".join(plan.packages.pins()) if plan.packages else ""
+    statements = [s.text for s in plan.statements]
+    statements.append(f"-- PUT the app's code (one zip file) to {loc.stage('PROCEDURES')}")
+    statements += [
+        f"-- CREATE OR REPLACE PROCEDURE {loc.app(name)}(STRING) RETURNS STRING EXECUTE AS CALLER, "
+        f"PACKAGES {pins}, IMPORTS the code zip (registered through Snowpark)"
+        for name in sql.PROCEDURES
+    ]
+    statements.append(f"-- MERGE INTO {loc.app(sql.SETUP_STATE)}: the app version and package set")
+    return SetupPlan(plan.needed, plan.reason, list(plan.objects), list(plan.privileges), statements)
+
+
+def _is_snowflake_error(exc: BaseException) -> bool:
+    """An error of Snowpark or the connector (an account's answer), as opposed to a bug of ours."""
+    from snowflake.connector.errors import Error
+    from snowflake.snowpark.exceptions import SnowparkClientException
+
+    return isinstance(exc, (Error, SnowparkClientException))
 
 
 def _detail_of(args: tuple[Any, ...]) -> str:

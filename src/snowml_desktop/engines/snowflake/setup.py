@@ -66,8 +66,8 @@ class SetupState:
 
 
 @dataclass(frozen=True)
-class SetupPlan:
-    """What setup will do, shown to the user before it runs."""
+class BootstrapPlan:
+    """What setup will do and with which packages (the engine shows it as an ``engines.base.SetupPlan``)."""
 
     location: sql.Location
     needed: bool
@@ -164,7 +164,7 @@ def available_packages(runner: SqlRunner, loc: sql.Location) -> PackageSet:
     return choose_packages(rows)
 
 
-def plan_setup(runner: SqlRunner, loc: sql.Location) -> SetupPlan:
+def plan_setup(runner: SqlRunner, loc: sql.Location) -> BootstrapPlan:
     """What setup would do now and why (never changes anything). Raises EngineError for missing packages."""
     state = read_state(runner, loc)
     packages = available_packages(runner, loc)
@@ -183,7 +183,7 @@ def plan_setup(runner: SqlRunner, loc: sql.Location) -> SetupPlan:
         f"tables {sql.MODELS_CATALOG}, {sql.INFERENCE_RUNS}, {sql.SETUP_STATE}; views MODELS, RUNS; sequence {sql.SEQUENCE}",
         f"procedures {', '.join(sql.PROCEDURES)} (packages: {', '.join(packages.pins())})",
     ]
-    return SetupPlan(loc, needed, reason, objects, required_privileges(loc), statements, packages)
+    return BootstrapPlan(loc, needed, reason, objects, required_privileges(loc), statements, packages)
 
 
 def code_zip(directory: Path) -> Path:
