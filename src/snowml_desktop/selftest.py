@@ -384,7 +384,7 @@ SCORE_TABLE = "NEW_PATIENTS"
 def check_gui(root: Path) -> Passed:
     """Upload -> load -> train -> score through the real panels on a temporary local workspace."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QSettings, qInstallMessageHandler
+    from PySide6.QtCore import QEvent, QSettings, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     from snowml_desktop.core.demo_data import breast_cancer_frames
@@ -416,7 +416,11 @@ def check_gui(root: Path) -> Passed:
         ctx.jobs.cancel_all()
         ctx.jobs.wait_idle(10_000)
         window.close()
+        # Delete the window and context now, on this thread: left to Python's garbage collector, a QObject may
+        # be destroyed later on whatever thread happens to collect it (a crash in a host process, e.g. pytest).
         window.deleteLater()
+        ctx.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         app.processEvents()
         qInstallMessageHandler(previous_handler)
 

@@ -145,7 +145,7 @@ def test_opening_sweeps_crash_leftovers(ws: Workspace) -> None:
     for name in ("KEPT_1.joblib", "ORPHAN_2.joblib", ".KEPT_1.joblib.tmp", "notes.txt"):
         (models_dir / name).write_bytes(b"x")
 
-    scratch = ws.root / ".scoring" / "run-1-abc"
+    scratch = ws.root / ".scratch" / "run-1-abc"
     scratch.mkdir(parents=True)
     (scratch / "part-00000000.parquet").write_bytes(b"x")
 

@@ -159,7 +159,7 @@ def test_cancel_from_another_thread_leaves_no_table(env, monkeypatch) -> None:
     canceller.join()
     assert "BIG_OUT" not in _tables(ws)
     assert models.list_runs(table="BIG")[0].status == RUN_CANCELLED
-    assert not any((ws.root / ".scoring").iterdir())  # no part files left
+    assert not any((ws.root / ".scratch").iterdir())  # no part files left
     # The pool was killed; the next run gets a fresh one and succeeds.
     assert models.score(ScoreRequest(model=model.name, table="NEW", output="AFTER_CANCEL")).rows == 86
 

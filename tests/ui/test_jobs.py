@@ -268,3 +268,29 @@ def test_context_run_uses_the_engine_and_changing_it_cancels_jobs(qtbot: QtBot, 
     with qtbot.waitSignal(handle.succeeded, timeout=WAIT_MS) as result:
         pass
     assert result.args == [second]
+
+
+def test_reference_cycles_are_freed_on_the_gui_thread_only(qtbot: QtBot, manager: JobManager) -> None:
+    import gc
+
+    assert not gc.isenabled()  # the job manager handed cycle collection to the GUI thread's timer
+    freed_on: list[threading.Thread] = []
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the cyclic collector can free it
+
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread())
+
+    def churn(task: TaskContext) -> int:
+        # Enough cyclic garbage on a worker thread to cross every collection threshold many times over.
+        for _ in range(50_000):
+            Node()
+        return 0
+
+    handle = manager.submit("make garbage", churn)
+    with qtbot.waitSignal(handle.finished, timeout=WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: len(freed_on) >= 49_000, timeout=WAIT_MS)
+    assert set(freed_on) == {threading.main_thread()}

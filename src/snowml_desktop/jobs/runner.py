@@ -42,6 +42,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, 
 
 from snowml_desktop.core.errors import EngineError
 from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.jobs import collector
 
 __all__ = ["ErrorInfo", "JobHandle", "JobManager", "JobState"]
 
@@ -292,6 +293,7 @@ class JobManager(QObject):
 
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 6) -> None:
         super().__init__(parent)
+        collector.ensure_running()  # cycles holding Qt objects must never be freed on a worker thread
         self.pool = QThreadPool(self)
         # Jobs mostly wait on a database (GIL released), so more threads than cores keep cheap refreshes
         # from queueing behind a long training run.

@@ -12,7 +12,7 @@ the output and its SUCCEEDED run appear together or not at all, and DuckDB write
 its threads.
 
 Leftovers of a crash (temporary files, artifacts without a catalog row, staging tables named with
-:data:`STAGING_PREFIX`, scoring scratch folders) are removed when a workspace is opened.
+:data:`STAGING_PREFIX`, the scratch folder) are removed when a workspace is opened.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ MAX_TRAINING_ROWS = 1_000_000  # larger tables are sampled (reproducibly, with t
 BATCH_ROWS = 65_536  # rows per scoring batch: amortizes per-call overhead, balances workers, bounds memory
 BATCHES_PER_WORKER = 3  # batches in flight per worker: keeps workers busy while bounding memory
 PREDICTION, PROBABILITY = "PREDICTION", "PREDICTION_PROBABILITY"
-SCRATCH_FOLDER = ".scoring"  # under the workspace root: one folder of part files per running score
+SCRATCH_FOLDER = ".scratch"  # under the workspace root: rows of running fits, part files of running scores
 
 
 class LocalModels:
@@ -180,21 +180,21 @@ class LocalModels:
         started: float,
         task: TaskContext,
     ) -> ModelRecord:
-        from snowml_desktop.core.artifacts import library_versions, write_artifact
+        from snowml_desktop.core.artifacts import write_artifact
 
         clone = f"{table}_CLONE_{name}" if request.keep_clone else None
         staging = f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}" if clone else None
         artifact = self._models_dir / f"{name}{ARTIFACT_SUFFIX}"
+        rows_file = self._workspace.root / SCRATCH_FOLDER / f"train-{name}-{uuid.uuid4().hex[:8]}.arrow"
         try:
             task.report(0.0, "Reading the training rows")
-            data, sampled = self._read_training_rows(table, staging, clone, spec, columns, task)
+            sampled = self._write_training_rows(table, staging, clone, spec, columns, rows_file, task)
             payload = workers.TrainPayload(
-                data=data,
+                rows_file=str(rows_file),
                 spec=spec,
                 metadata={"model": name, "target": spec.target, "target_sql_type": columns[spec.target]},
             )
             result = workers.run_training(payload, task.sub(0.05, 0.95), self._training)
-            del data, payload
             task.report(0.96, "Saving the model")
             sha = write_artifact(artifact, result.artifact)
             record = self._record(
@@ -204,7 +204,7 @@ class LocalModels:
                 record,
                 artifact_path=f"@{MODELS_STAGE}/{artifact.name}",
                 artifact_sha256=sha,
-                library_versions=library_versions(),
+                library_versions=result.library_versions,
                 train_seconds=time.perf_counter() - started,
             )
             task.check()
@@ -214,21 +214,24 @@ class LocalModels:
             if staging:
                 self._drop_quietly(staging)
             raise
+        finally:
+            rows_file.unlink(missing_ok=True)
         task.report(1.0, f"Model {name} saved")
         return record
 
-    def _read_training_rows(
+    def _write_training_rows(
         self,
         table: str,
         staging: str | None,
         clone: str | None,
         spec: Any,
         columns: dict[str, str],
+        rows_file: Path,
         task: TaskContext,
-    ) -> tuple[Any, int | None]:
-        """The rows to fit on as an Arrow table (sampled above MAX_TRAINING_ROWS), and the full row count
-        when sampled. With a clone requested, the snapshot is taken first and the rows are read from it, so
-        the clone is exactly the data the model saw."""
+    ) -> int | None:
+        """Write the rows to fit on (sampled above MAX_TRAINING_ROWS) to ``rows_file``; return the full row
+        count when sampled. With a clone requested, the snapshot is taken first and the rows are read from
+        it, so the clone is exactly the data the model saw."""
         wanted = list(columns) if spec.features is None else [*spec.features, spec.target]
         select = ", ".join(quote(c) for c in wanted)
         with self._cursor() as cur:
@@ -246,12 +249,17 @@ class LocalModels:
                     )
                     source = qualified(_data_schema(), staging)
                 total = _count(cur, source)
-                if total > MAX_TRAINING_ROWS:
-                    sample = (
-                        f" USING SAMPLE reservoir({MAX_TRAINING_ROWS} ROWS) REPEATABLE ({int(spec.seed)})"
-                    )
-                    return cur.sql(f"SELECT {select} FROM {source}{sample}").to_arrow_table(), total
-                return cur.sql(f"SELECT {select} FROM {source}").to_arrow_table(), None
+                sampled = total > MAX_TRAINING_ROWS
+                sample = (
+                    f" USING SAMPLE reservoir({MAX_TRAINING_ROWS} ROWS) REPEATABLE ({int(spec.seed)})"
+                    if sampled
+                    else ""
+                )
+                rows_file.parent.mkdir(parents=True, exist_ok=True)
+                workers.write_rows(
+                    cur.sql(f"SELECT {select} FROM {source}{sample}").to_arrow_reader(), rows_file
+                )
+                return total if sampled else None
             except Exception as exc:
                 task.check()
                 if isinstance(exc, EngineError):

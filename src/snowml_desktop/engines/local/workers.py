@@ -2,8 +2,11 @@
 
 Workers are started with the "spawn" method (the parent may be a Qt process with threads, where fork is
 unsafe) and never open the DuckDB file: DuckDB allows one writing process per file, so the parent reads the
-data, ships it over a pipe as Arrow, and writes results back itself. Scoring workers write their predictions
-to Parquet part files that the parent then joins to the input in one SQL statement.
+data and writes results back itself. The training rows go to the worker as an Arrow IPC file that the parent
+streams from DuckDB (both sides of that run in C++ without the GIL, and the start-up message stays small:
+a large one written into the spawn pipe would block the parent for good if the child died first). Scoring
+batches travel as Arrow record batches; scoring workers write their predictions to Parquet part files that
+the parent then joins to the input in one SQL statement.
 
 The parent-side helpers (:func:`run_training`, :class:`ScoringPool`) honour the task's cancel token by
 terminating the processes, so a cancel takes effect at once even in the middle of a fit.
@@ -46,9 +49,10 @@ def _context() -> multiprocessing.context.SpawnContext:
 # --- training --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainPayload:
-    """What the training worker receives: the training rows and everything needed to build the artifact."""
+    """What the training worker receives: where the training rows are and everything needed to build the
+    artifact."""
 
-    data: pa.Table
+    rows_file: str  # an Arrow IPC file (see :func:`write_rows`); the worker only reads it
     spec: TrainSpec
     metadata: dict[str, Any]  # artifact metadata known before the fit (model name, target type ...)
 
@@ -59,16 +63,29 @@ class TrainResult:
     outcome: (
         TrainOutcome  # with ``pipeline`` set to None: the fitted pipeline travels only inside ``artifact``
     )
+    library_versions: dict[str, str]  # read in the worker, which has the libraries loaded anyway
+
+
+def write_rows(reader: pa.RecordBatchReader, path: Path) -> None:
+    """Stream ``reader`` into the Arrow IPC file ``path`` batch by batch (bounded memory in the parent)."""
+    import pyarrow as pa
+
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
 
 
 def _train_main(conn: Any, payload: TrainPayload) -> None:
     """Child process entry: fit, serialize, send ("done", TrainResult) or ("error", class, message, hint)."""
     try:
-        from snowml_desktop.core.artifacts import artifact_bytes
+        import pyarrow as pa
+
+        from snowml_desktop.core.artifacts import artifact_bytes, library_versions
         from snowml_desktop.core.tasks import TaskContext
         from snowml_desktop.core.training import train_model
 
-        frame = payload.data.to_pandas()
+        with pa.memory_map(payload.rows_file) as source:
+            frame = pa.ipc.open_file(source).read_all().to_pandas()
         task = TaskContext(progress=lambda fraction, text: conn.send(("progress", fraction, text)))
         outcome = train_model(frame, payload.spec, task)
         metadata = dict(payload.metadata)
@@ -79,7 +96,9 @@ def _train_main(conn: Any, payload: TrainPayload) -> None:
             classes=list(outcome.classes),
         )
         data = artifact_bytes(outcome.pipeline, metadata)
-        conn.send(("done", TrainResult(data, dataclasses.replace(outcome, pipeline=None))))
+        conn.send(
+            ("done", TrainResult(data, dataclasses.replace(outcome, pipeline=None), library_versions()))
+        )
     except EngineError as exc:
         conn.send(("error", type(exc), exc.message, exc.hint))
     except BaseException:  # anything else is a bug; the parent logs the traceback
