@@ -211,7 +211,7 @@ class Session:
 
     def settle(self) -> None:
         """Wait until no job runs and their results have reached the widgets."""
-        self.wait(lambda: not self.ctx.jobs.running(), "the background jobs to end")
+        self.wait(lambda: self.ctx.idle, "the background jobs to end")
         pause(50)
 
 

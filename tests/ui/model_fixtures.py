@@ -20,8 +20,9 @@ def train_demo(ctx, method: str = "random_forest", **params):
 
 
 def settle(qtbot, ctx) -> None:
-    """Wait until every job of the context has ended and its signals were delivered."""
-    qtbot.waitUntil(lambda: not ctx.jobs.running(), timeout=JOB_MS)
+    """Wait until every job of the context has ended and its signals were delivered, and no panel has a
+    refresh due."""
+    qtbot.waitUntil(lambda: ctx.idle, timeout=JOB_MS)
 
 
 def sql(ctx, statement: str) -> None:

@@ -98,3 +98,36 @@ def test_empty_all_nan_and_single_class_tables_score_and_the_panel_stays_usable(
         assert panel.last_run.rows == expected_rows[kind]
         qtbot.waitUntil(lambda: len(panel.timing.points()) == 1, timeout=JOB_MS)
         assert panel.run_button.isEnabled() and panel.table_combo.isEnabled()
+
+
+def test_score_with_this_model_picks_its_own_table_when_already_listed(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    panel.table_combo.setCurrentText("CHURN")  # another table chosen before
+    settle(qtbot, panel.ctx)
+    assert panel.model_combo.findText(record.name) >= 0 and not panel.run_button.isEnabled()
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert panel.table_combo.currentText() == "BREAST_CANCER" and panel.run_button.isEnabled()
+
+
+def test_output_hint_says_replaces_when_the_table_exists(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert panel.output.hint.text().startswith("Creates ") and panel.output_note.text() == ""
+    panel.output.setText("CHURN")
+    assert panel.output.hint.text() == "Replaces CHURN" and "exists" in panel.output_note.text()
+
+
+def test_a_burst_of_change_signals_makes_one_refresh(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    names: list[str] = []
+    panel.ctx.jobs.job_added.connect(lambda h: names.append(h.name))
+    panel.ctx.runs_changed.emit()  # what the end of a scoring emits
+    panel.ctx.tables_changed.emit()
+    settle(qtbot, panel.ctx)
+    assert names == ["List models and tables for scoring", f"Check BREAST_CANCER for {record.name}"]

@@ -83,6 +83,7 @@ def test_jobs_dock_row_shows_progress_stage_elapsed_and_cancels(qtbot, window):
     with qtbot.waitSignal(handle.finished, timeout=JOB_MS):
         qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
     assert handle.state == JobState.CANCELLED
+    assert window.jobs_dock.row_for(handle) is row  # row_for brings the row up to date
     assert row.stage.text() == "Cancelled" and not row.cancel_button.isVisible()
 
 
@@ -129,6 +130,7 @@ def test_window_and_docks_are_remembered(qtbot, app_context):
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
+    first.ensure_all_panels()  # the window's minimum size grows as panels are built: build them all first
     first.resize(720, 540)
     first.navigate("catalog")
     first.activity_dock.raise_()
@@ -147,6 +149,7 @@ def test_window_and_docks_are_remembered(qtbot, app_context):
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
+    second.ensure_all_panels()
     assert (second.width(), second.height()) == size
     assert second.jobs_dock.isFloating()
     qtbot.waitUntil(lambda: second.current_key() == "catalog", timeout=JOB_MS)
@@ -243,3 +246,37 @@ def test_window_appears_before_heavy_modules_load(tmp_path):
     lines = done.stdout.splitlines()
     assert "at-show []" in lines
     assert "built True" in lines
+
+
+def test_hidden_panels_refresh_when_shown_not_on_every_change(qtbot, window):
+    window.ensure_all_panels()
+    window.navigate("inference")
+    settle(qtbot, window.ctx)
+    names: list[str] = []
+    window.ctx.jobs.job_added.connect(lambda h: names.append(h.name))
+    window.ctx.tables_changed.emit()
+    window.ctx.runs_changed.emit()
+    settle(qtbot, window.ctx)
+    listed = [name for name in names if name.startswith("List")]
+    assert listed == ["List models and tables for scoring"]  # the panel on screen only
+    window.navigate("analyze")
+    settle(qtbot, window.ctx)
+    assert names.count("List tables") == 1
+
+
+def test_jobs_dock_collects_a_burst_of_job_changes(qtbot, window, monkeypatch):
+    from snowml_desktop.ui.jobs_dock import JobRow
+
+    settle(qtbot, window.ctx)
+    refreshes: list[int] = []
+    original = JobRow.refresh
+    monkeypatch.setattr(JobRow, "refresh", lambda row: (refreshes.append(row.handle.id), original(row)))
+    handles = [window.ctx.jobs.submit(f"Quick {i}", lambda task: task.report(0.5, "half")) for i in range(6)]
+    settle(qtbot, window.ctx)
+    qtbot.waitUntil(lambda: not window.jobs_dock._pass.isActive(), timeout=JOB_MS)
+    rows = [window.jobs_dock.row_for(h) for h in handles]
+    # Each job changed state three times or more (started, progress, ended); its row was drawn far fewer.
+    assert len(refreshes) <= 2 * len(handles)
+    assert all(row.stage.text() == "Done" and not row.cancel_button.isVisible() for row in rows)
+    assert all(row.elapsed.text() == "<0.1 s" or row.elapsed.text().endswith(" s") for row in rows)
+    assert all(row.cancel_button.sizePolicy().retainSizeWhenHidden() for row in rows)

@@ -82,3 +82,23 @@ def test_runs_on_empty_all_nan_and_single_class_tables(qtbot, panel):
     assert panel.confusion.counts() == runs["single"].confusion_matrix
     assert "0\n0.0%" in panel.confusion.cell_texts()
     assert panel.preview_model.total_rows() == 200
+
+
+def test_a_new_run_is_shown_and_an_older_output_is_not_previewed_again(qtbot, panel):
+    record = train_demo(panel.ctx)
+    engine = panel.ctx.engine
+    first = engine.score(ScoreRequest(record.name, "BREAST_CANCER", output="SCORED_1", size="X-Small"))
+    panel.on_shown()
+    settle(qtbot, panel.ctx)
+    assert panel.selected_run_id() == first.run_id
+    previews: list[str] = []
+    panel.ctx.jobs.job_added.connect(lambda h: h.name.startswith("Preview") and previews.append(h.name))
+    for number in (2, 3):  # what the Inference panel does: score, then say the runs changed
+        engine.score(ScoreRequest(record.name, "BREAST_CANCER", output=f"SCORED_{number}", size="X-Small"))
+        panel.ctx.runs_changed.emit()
+        settle(qtbot, panel.ctx)
+        assert panel.selected_run().output_table == f"SCORED_{number}"
+    assert previews == ["Preview SCORED_2", "Preview SCORED_3"]
+    panel.refresh()  # nothing new: the run shown stays, with no second preview
+    settle(qtbot, panel.ctx)
+    assert panel.selected_run().output_table == "SCORED_3" and len(previews) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,8 @@ class AppContext(QObject):
         self._lease: _Lease | None = None
         self._connection: str | None = None
         self._connect_job: JobHandle | None = None
+        #: Panels with a refresh due at the next event-loop turn (see ``Panel.refresh_soon``).
+        self.refreshing_panels: weakref.WeakSet[QObject] = weakref.WeakSet()
 
     # --- state ---------------------------------------------------------------------------------------
     @property
@@ -116,6 +119,11 @@ class AppContext(QObject):
     def connection_name(self) -> str | None:
         """The profile name of the current (or opening) connection."""
         return self._connection
+
+    @property
+    def idle(self) -> bool:
+        """No job queued or running, and no panel refresh about to submit one."""
+        return not self.jobs.running() and not any(p.refresh_due for p in self.refreshing_panels)
 
     @property
     def connecting_now(self) -> bool:

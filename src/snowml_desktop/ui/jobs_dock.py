@@ -2,6 +2,11 @@
 
 Rows are newest first. A failed job shows its message; the technical details are behind "Details".
 Finished rows beyond :data:`MAX_ROWS` are dropped, oldest first.
+
+The dock must stay cheap when a burst of jobs starts or ends together (a scoring is followed by several
+refreshes): job changes only mark rows, and one short single-shot timer per dock adds and refreshes the
+marked rows in one pass, with painting held meanwhile. Rows never change size as a job moves on (the
+Cancel button and the progress bar keep their room when hidden), so no change relayouts the list.
 """
 
 from __future__ import annotations
@@ -23,13 +28,23 @@ from PySide6.QtWidgets import (
 )
 
 from snowml_desktop.core.records import InferenceRun, ModelRecord
-from snowml_desktop.engines.base import ConnectionInfo, LoadResult, TableProfile
+from snowml_desktop.engines.base import (
+    ClassBalance,
+    ConnectionInfo,
+    Correlation,
+    Histogram,
+    LoadResult,
+    TableProfile,
+)
 from snowml_desktop.jobs.runner import JobHandle, JobManager, JobState
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.wording import plural
 
 __all__ = ["JobRow", "JobsDock", "format_seconds", "summarize_result"]
 
 MAX_ROWS = 200
+#: How long job changes are collected before the dock shows them (short enough to look immediate).
+COALESCE_MS = 40
 _STATUS_ICONS = {
     JobState.SUCCEEDED: "success",
     JobState.FAILED: "error",
@@ -40,7 +55,9 @@ _STATUS_ICONS = {
 
 
 def format_seconds(seconds: float) -> str:
-    """``0.4 s``, ``12.3 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    """``<0.1 s``, ``0.4 s``, ``12.3 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    if seconds < 0.05:
+        return "<0.1 s"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(int(seconds), 60)
@@ -51,9 +68,14 @@ def format_seconds(seconds: float) -> str:
 
 
 def summarize_result(result: object) -> str:
-    """A short, human description of a job's result for the dock (the panel shows the real thing)."""
+    """A short, human description of a job's result for the dock (the panel shows the real thing).
+
+    A result may describe itself with a ``summary()`` method (the panels' own check results do)."""
     if result is None:
         return "Done"
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
     if isinstance(result, str):
         return result if len(result) <= 80 else result[:77] + "…"
     if isinstance(result, LoadResult):
@@ -63,19 +85,28 @@ def summarize_result(result: object) -> str:
     if isinstance(result, InferenceRun):
         return f"{result.rows:,} rows scored into {result.output_table} ({result.status.lower()})"
     if isinstance(result, TableProfile):
-        return f"{result.rows:,} rows, {len(result.columns)} columns profiled"
+        return f"{plural(result.rows, 'row')}, {plural(len(result.columns), 'column')} profiled"
+    if isinstance(result, Histogram):
+        parts = len(result.counts)
+        unit = plural(parts, "bin") if result.kind == "numeric" else plural(parts, "category", "categories")
+        return f"Histogram of {result.column}: {unit}"
+    if isinstance(result, ClassBalance):
+        return f"{result.column}: {plural(len(result.labels) + bool(result.other), 'class', 'classes')}"
+    if isinstance(result, Correlation):
+        return f"Correlation of {plural(len(result.columns), 'numeric column')}"
     if isinstance(result, ConnectionInfo):
         return f"Connected to {result.account}"
     if isinstance(result, (list, tuple, set, dict)):
-        return f"{len(result)} item{'s' if len(result) != 1 else ''}"
+        return plural(len(result), "item")
     shape = getattr(result, "shape", None)
     if isinstance(shape, tuple) and len(shape) == 2:
-        return f"{shape[0]:,} rows × {shape[1]} columns"
+        return f"{plural(shape[0], 'row')} × {plural(shape[1], 'column')}"
     return "Done"
 
 
 class JobRow(QFrame):
-    """One job in the dock, following its handle's ``changed`` signal (which supersession never cuts)."""
+    """One job in the dock. Its dock calls :meth:`refresh` after the handle's ``changed`` signal (which
+    supersession never cuts), collected with other changes."""
 
     def __init__(self, handle: JobHandle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,15 +117,21 @@ class JobRow(QFrame):
 
         self.status = QLabel()
         self.status.setObjectName("job_status_icon")
+        self.status.setAccessibleName("Job status")
         self.title = QLabel(handle.name)
         self.title.setObjectName("job_name")
         self.title.setAccessibleName("Job name")
+        self.title.setToolTip(handle.name)
+        self.title.setMinimumWidth(60)  # a long job name is clipped, never widens the dock (and window)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
         self.elapsed = QLabel()
         self.elapsed.setObjectName("job_elapsed")
         self.elapsed.setAccessibleName("Elapsed time")
+        # Wide enough for "59 min 59 s": a ticking time never changes the row's layout.
+        self.elapsed.setMinimumWidth(self.elapsed.fontMetrics().horizontalAdvance("59 min 59 s") + 4)
+        self.elapsed.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.progress = QProgressBar()
         self.progress.setObjectName("job_progress")
         self.progress.setAccessibleName(f"Progress of {handle.name}")
@@ -110,6 +147,11 @@ class JobRow(QFrame):
         self.cancel_button.setObjectName("job_cancel")
         self.cancel_button.setAccessibleName(f"Cancel {handle.name}")
         self.cancel_button.setIcon(icon("cancel"))
+        for widget in (self.cancel_button, self.progress):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # hiding it when the job ends must not relayout the list
+            widget.setSizePolicy(policy)
+        self._shown_state: str | None = None
         self.details_button = QToolButton()
         self.details_button.setObjectName("job_details")
         self.details_button.setAccessibleName("Details")
@@ -141,16 +183,18 @@ class JobRow(QFrame):
 
         self.cancel_button.clicked.connect(handle.cancel)
         self.details_button.toggled.connect(self.details.setVisible)
-        handle.changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
         handle = self.handle
-        self.status.setPixmap(icon(_STATUS_ICONS[handle.state]).pixmap(16, 16))
-        self.status.setToolTip(handle.state.capitalize())
+        if handle.state != self._shown_state:
+            self._shown_state = handle.state
+            self.status.setPixmap(icon(_STATUS_ICONS[handle.state]).pixmap(16, 16))
+            self.status.setToolTip(handle.state.capitalize())
+            self.cancel_button.setVisible(not handle.done)
+            self.progress.setVisible(not handle.done)
         self.update_elapsed()
         self.progress.setValue(round(handle.fraction * 1000))
-        self.cancel_button.setVisible(not handle.done)
         self.cancel_button.setEnabled(not handle.cancel_requested)
         if handle.state == JobState.SUCCEEDED:
             self.stage.setText(summarize_result(handle.result))
@@ -164,10 +208,11 @@ class JobRow(QFrame):
             self.stage.setText(
                 handle.stage or ("Waiting to start" if handle.state == JobState.QUEUED else "")
             )
-        self.progress.setVisible(not handle.done)
 
     def update_elapsed(self) -> None:
-        self.elapsed.setText(format_seconds(self.handle.elapsed) if self.handle.elapsed else "")
+        handle = self.handle
+        shown = handle.done or handle.state == JobState.RUNNING
+        self.elapsed.setText(format_seconds(handle.elapsed) if shown else "")
 
 
 class JobsDock(QDockWidget):
@@ -179,6 +224,12 @@ class JobsDock(QDockWidget):
         self.setAccessibleName("Jobs")
         self.jobs = jobs
         self._rows: list[JobRow] = []
+        self._new: list[JobHandle] = []  # submitted, row not built yet
+        self._dirty: dict[JobHandle, None] = {}  # changed since the last pass, in order
+        self._pass = QTimer(self)
+        self._pass.setSingleShot(True)
+        self._pass.setInterval(COALESCE_MS)
+        self._pass.timeout.connect(self.flush)
 
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.setObjectName("jobs_clear_finished")
@@ -224,22 +275,52 @@ class JobsDock(QDockWidget):
         return Qt.DockWidgetArea.BottomDockWidgetArea
 
     def rows(self) -> list[JobRow]:
-        """Rows, newest first."""
+        """Rows, newest first, up to date."""
+        self.flush()
         return list(self._rows)
 
     def row_for(self, handle: JobHandle) -> JobRow | None:
+        """The row of ``handle``, up to date (None once it was dropped)."""
+        self.flush()
         return next((row for row in self._rows if row.handle is handle), None)
 
     def add_job(self, handle: JobHandle) -> None:
-        row = JobRow(handle, self._list)
-        self._rows.insert(0, row)
-        self._list_layout.insertWidget(0, row)
-        handle.changed.connect(self._update_summary)
-        self._trim()
+        self._new.append(handle)
+        handle.changed.connect(lambda h=handle: self._mark(h))
+        self._pass.start()
+
+    def _mark(self, handle: JobHandle) -> None:
+        self._dirty[handle] = None
+        if not self._pass.isActive():
+            self._pass.start()
+
+    def flush(self) -> None:
+        """Show what changed since the last pass: new rows first, then changed ones (one repaint)."""
+        self._pass.stop()
+        if not self._new and not self._dirty:
+            return
+        new, self._new = self._new, []
+        dirty, self._dirty = self._dirty, {}
+        self._list.setUpdatesEnabled(False)
+        try:
+            for handle in new:
+                row = JobRow(handle, self._list)
+                self._rows.insert(0, row)
+                self._list_layout.insertWidget(0, row)
+                row.show()  # now, not at the next event-loop turn: callers may look at it at once
+                dirty.pop(handle, None)  # built from its current state
+            for row in self._rows:
+                if row.handle in dirty:
+                    row.refresh()
+            self._trim()
+        finally:
+            self._list.setUpdatesEnabled(True)
         self._update_summary()
-        self._ticker.start()
+        if any(not row.handle.done for row in self._rows):
+            self._ticker.start()
 
     def clear_finished(self) -> None:
+        self.flush()
         for row in [r for r in self._rows if r.handle.done]:
             self._remove(row)
         self._update_summary()
@@ -251,7 +332,6 @@ class JobsDock(QDockWidget):
 
     def _remove(self, row: JobRow) -> None:
         self._rows.remove(row)
-        row.handle.changed.disconnect(row.refresh)
         row.setParent(None)
         row.deleteLater()
 

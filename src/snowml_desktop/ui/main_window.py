@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         """Show panel ``key``; then pass ``argument`` (when not None) to its ``on_navigate``."""
         index = self._index(key)
         if self.navigation.currentRow() != index:
-            self.navigation.setCurrentRow(index)  # shows it and calls on_shown
+            self.navigation.setCurrentRow(index)  # shows it and calls shown()
         else:
             self._show_row(index)
         widget = self.panel(key)
@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         widget = self.panel(PANELS[row].key)
         self.stack.setCurrentWidget(widget)
         if isinstance(widget, Panel) and self.ctx.engine is not None:
-            widget.on_shown()
+            widget.shown()
 
     def _build_panel(self, spec: PanelSpec) -> QWidget:
         try:
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
             return
         widget = self.stack.currentWidget()
         if isinstance(widget, Panel):
-            widget.on_shown()
+            widget.shown()
 
     def _on_setup_finished(self, _plan: object) -> None:
         self.notices.show_info("Setup finished.")

@@ -121,7 +121,7 @@ class AnalyzePanel(Panel):
         self._infos: dict[str, tuple[int, Any]] = {}  # table -> (rows, created), to notice a reload
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
-        ctx.tables_changed.connect(self.refresh_tables)
+        ctx.tables_changed.connect(lambda: self.refresh_soon(self.refresh_tables))
         self._show_no_table()
 
     # --- layout --------------------------------------------------------------------------------------
@@ -286,13 +286,13 @@ class AnalyzePanel(Panel):
 
     # --- panel protocol ----------------------------------------------------------------------------
     def on_shown(self) -> None:
-        self.refresh_tables()
+        self.refresh_soon(self.refresh_tables)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: a canonical table name to select (after the list refreshes if needed)."""
         if isinstance(argument, str) and not self.select_table(argument):
             self._pending_select = argument
-            self.refresh_tables()
+            self.refresh_soon(self.refresh_tables)
 
     # --- tables list -------------------------------------------------------------------------------
     def _on_engine_changed(self, engine: object) -> None:
@@ -300,7 +300,7 @@ class AnalyzePanel(Panel):
         self._tables_model.removeRows(0, self._tables_model.rowCount())
         self._show_no_table()
         if engine is not None:
-            self.refresh_tables()
+            self.refresh_soon(self.refresh_tables)
 
     def refresh_tables(self) -> JobHandle:
         self.tables_status.setText("Listing tables…")

@@ -39,6 +39,7 @@ from snowml_desktop.ui.widgets.model_charts import (
     FeatureImportanceView,
     TopModelsChart,
 )
+from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
     from snowml_desktop.core.records import ModelRecord
@@ -239,23 +240,23 @@ class CatalogPanel(Panel):
 
     # --- refresh ---------------------------------------------------------------------------------------
     def on_shown(self) -> None:
-        self.refresh()
+        self.refresh_soon(self.refresh)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: the name of a model to select."""
         if isinstance(argument, str) and argument and not self.select_model(argument):
             self._pending_select = argument
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def _on_engine_changed(self, engine: object) -> None:
         self._set_models([])
         if engine is not None:
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def _on_models_changed(self, name: str) -> None:
         if name:
             self._pending_select = name
-        self.refresh()
+        self.refresh_soon(self.refresh)
 
     def refresh(self) -> None:
         if self.ctx.engine is None:
@@ -356,7 +357,9 @@ class CatalogPanel(Panel):
     def _show_warnings(self, record: ModelRecord) -> None:
         self.warnings.setVisible(bool(record.warnings))
         items = "".join(f"<li><b>{w.code}</b>: {_escape(w.message)}</li>" for w in record.warnings)
-        self.warnings.setText(f"⚠ <b>{len(record.warnings)} warning(s)</b><ul style='margin:0'>{items}</ul>")
+        self.warnings.setText(
+            f"⚠ <b>{plural(len(record.warnings), 'warning')}</b><ul style='margin:0'>{items}</ul>"
+        )
 
     def _show_per_class(self, record: ModelRecord) -> None:
         self.per_class.setRowCount(len(record.per_class))

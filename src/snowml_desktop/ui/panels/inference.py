@@ -36,6 +36,7 @@ from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import TimingGraph, credits_text
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
+from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
     from snowml_desktop.core.records import InferenceRun, ModelRecord
@@ -57,6 +58,12 @@ class InputCheck:
     table: str
     missing: list[str]
     runs: list[InferenceRun]
+
+    def summary(self) -> str:
+        """One line for the Jobs dock."""
+        if self.missing:
+            return f"{self.table} lacks {plural(len(self.missing), 'feature')} of {self.model}"
+        return f"{self.table} has every feature of {self.model}; {plural(len(self.runs), 'past run')}"
 
 
 def _lists(engine: Engine, task: TaskContext) -> tuple[list[ModelRecord], list[TableInfo], WarehouseState]:
@@ -89,9 +96,10 @@ class InferencePanel(Panel):
         self.last_run: InferenceRun | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
-        ctx.models_changed.connect(lambda _name: self.refresh())
-        ctx.tables_changed.connect(self.refresh)
-        ctx.runs_changed.connect(self._recheck)
+        ctx.models_changed.connect(lambda _name: self.refresh_soon(self.refresh))
+        ctx.tables_changed.connect(lambda: self.refresh_soon(self.refresh))
+        # A refresh re-checks the pair when its lists arrive: one check, not two.
+        ctx.runs_changed.connect(lambda: self.refresh_soon(self._recheck, covered_by=self.refresh))
         self._fill_sizes()
         self._update_enabled()
 
@@ -146,15 +154,17 @@ class InferencePanel(Panel):
             QListWidget(), "inference.compare_sizes", "Sizes to compare", "Check the sizes to score at"
         )
         self.compare_sizes.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.compare_sizes.setMinimumHeight(6 * (self.fontMetrics().height() + 4))  # six sizes in view
+        self.compare_sizes.setFixedHeight(3 * (self.fontMetrics().height() + 4))  # three sizes in view
         self.compare_sizes.itemChanged.connect(self._update_enabled)
         self.compare_button = self.name_widget(
             QPushButton("Compare sizes"), "inference.compare", "Score at each checked size in turn"
         )
         self.compare_button.clicked.connect(self.start_compare)
-        compare_layout.addWidget(QLabel("Score at each checked size, one after another:"))
-        compare_layout.addWidget(self.compare_sizes, 1)
-        compare_layout.addWidget(self.compare_button)
+        compare_head = QHBoxLayout()
+        compare_head.addWidget(QLabel("Score at each checked size, one after another:"), 1)
+        compare_head.addWidget(self.compare_button)
+        compare_layout.addLayout(compare_head)
+        compare_layout.addWidget(self.compare_sizes)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -162,7 +172,6 @@ class InferencePanel(Panel):
         left_layout.addWidget(box)
         left_layout.addLayout(actions)
         left_layout.addWidget(self.blocker)
-        left_layout.addWidget(compare)
         left_layout.addStretch(1)
 
         self.timing = self.name_widget(TimingGraph(), "inference.timing", "Timing graph")
@@ -173,6 +182,8 @@ class InferencePanel(Panel):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.timing, 1)
         right_layout.addWidget(self.history)
+        # Next to the graph it fills, so it is in view whatever the window's height.
+        right_layout.addWidget(compare)
 
         # The form's wrapped notes must never be squeezed out of sight on a short window: it scrolls.
         left_scroll = QScrollArea()
@@ -202,7 +213,7 @@ class InferencePanel(Panel):
         for size in SIZES:
             if local:
                 workers = size.local_workers()
-                extra = f"{workers} worker{'s' if workers > 1 else ''}, {size.credits_per_hour:g} credits/h"
+                extra = f"{plural(workers, 'worker')}, {size.credits_per_hour:g} credits/h"
             else:
                 extra = f"{size.credits_per_hour:g} credits/h"
             self.size_combo.addItem(f"{size.label} — {extra}", size.label)
@@ -220,16 +231,24 @@ class InferencePanel(Panel):
     # --- refresh ---------------------------------------------------------------------------------------
     def on_shown(self) -> None:
         if self.model_combo.count() == 0 or self.table_combo.count() == 0:
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: a model name to score with."""
         if isinstance(argument, str) and argument:
             if self.model_combo.findText(argument) >= 0:
-                self.model_combo.setCurrentText(argument)
+                self._choose_model(argument)
             else:
                 self._pending_model = argument
-                self.refresh()
+                self.refresh_soon(self.refresh)
+
+    def _choose_model(self, model: str) -> None:
+        """Select ``model`` and its own source table (the pair the check passes on)."""
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentText(model)
+        self.model_combo.blockSignals(False)
+        self._default_table()
+        self._on_selection_changed()
 
     def _on_engine_changed(self, engine: object) -> None:
         self._models, self._tables, self._check = {}, {}, None
@@ -237,7 +256,7 @@ class InferencePanel(Panel):
         self.table_combo.clear()
         self._fill_sizes()
         if engine is not None:
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def refresh(self) -> None:
         if self.ctx.engine is None:
@@ -252,8 +271,8 @@ class InferencePanel(Panel):
         models, tables, warehouse = result
         self._models = {m.name: m for m in models}
         self._tables = {t.name: t for t in tables}
-        model = self._pending_model or self.model_combo.currentText()
-        self._pending_model = None
+        pending, self._pending_model = self._pending_model, None
+        model = pending or self.model_combo.currentText()
         table = self.table_combo.currentText()
         if not self.size_combo.currentData() or self.size_combo.currentIndex() == 0:
             index = self.size_combo.findData(warehouse.size)
@@ -268,7 +287,7 @@ class InferencePanel(Panel):
             if wanted in names:
                 combo.setCurrentText(wanted)
             combo.blockSignals(False)
-        if not table or table not in self._tables:
+        if pending or not table or table not in self._tables:
             self._default_table()
         if (self.model_combo.currentText(), self.table_combo.currentText()) == (model, table):
             self._recheck()  # same pair: keep what is shown, refresh the check and the timings
@@ -324,7 +343,8 @@ class InferencePanel(Panel):
         self._check = check
         if check.missing:
             self.check_label.setText(
-                f"✗ {check.table} lacks the model's feature(s): {', '.join(check.missing)}"
+                f"✗ {check.table} lacks the model's {'feature' if len(check.missing) == 1 else 'features'}: "
+                f"{', '.join(check.missing)}"
             )
         else:
             record = self._models.get(check.model)
@@ -333,7 +353,7 @@ class InferencePanel(Panel):
         self.timing.set_runs(check.runs)
         done = [r for r in check.runs if r.status == RUN_SUCCEEDED]
         self.history.setText(
-            f"{len(check.runs)} past run(s) of {check.model} on {check.table}, {len(done)} succeeded."
+            f"{plural(len(check.runs), 'past run')} of {check.model} on {check.table}, {len(done)} succeeded."
             if check.runs
             else f"No runs yet of {check.model} on {check.table}."
         )
@@ -351,10 +371,9 @@ class InferencePanel(Panel):
 
     def _update_output_note(self, *_: object) -> None:
         name = self.output.canonical()
-        if name and name in self._tables:
-            self.output_note.setText(f"⚠ {name} exists; Run asks before replacing it.")
-        else:
-            self.output_note.setText("")
+        exists = bool(name) and name in self._tables
+        self.output.set_exists(exists)
+        self.output_note.setText(f"⚠ {name} exists; Run asks before replacing it." if exists else "")
         self._update_enabled()
 
     def _update_estimate(self, *_: object) -> None:
@@ -369,8 +388,9 @@ class InferencePanel(Panel):
             seconds = statistics.median(r.total_seconds for r in at_size)
             credits = estimate_credits(seconds, size)
             self.estimate.setText(
-                f"Estimated ≈ {credits_text(credits)} credits ({seconds:.1f} s, the median of {len(at_size)} past run(s) at "
-                f"{size}; at least 60 s is billed when the warehouse resumes)."
+                f"Estimated ≈ {credits_text(credits)} credits ({seconds:.1f} s, the median of "
+                f"{plural(len(at_size), 'past run')} at {size}; at least 60 s is billed when the warehouse "
+                "resumes)."
             )
         else:
             self.estimate.setText(
@@ -476,7 +496,7 @@ class InferencePanel(Panel):
         self.open_run.setEnabled(True)
         accuracy = (run.metrics or {}).get("accuracy")
         score = f", accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else ""
-        workers = f", {run.workers} workers" if run.workers else ""
+        workers = f", {plural(run.workers, 'worker')}" if run.workers else ""
         self.status.show_success(
             f"Scored {run.rows:,} rows into {run.output_table} in {run.total_seconds:.2f} s at {run.warehouse_size}"
             f"{workers}; ≈ {credits_text(run.credits)} credits{score}."

@@ -165,7 +165,7 @@ class LoadPanel(Panel):
         self._last_result: LoadResult | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
-        ctx.tables_changed.connect(self._refresh_tables)
+        ctx.tables_changed.connect(lambda: self.refresh_soon(self._refresh_tables))
 
     # --- layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -299,7 +299,7 @@ class LoadPanel(Panel):
     # --- panel protocol ----------------------------------------------------------------------------
     def on_shown(self) -> None:
         if self.stage_combo.count() == 0:
-            self._refresh_all()
+            self.refresh_soon(self._refresh_all)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: a stage file name to select."""
@@ -312,13 +312,13 @@ class LoadPanel(Panel):
         self.files.clear()
         self._set_result_idle()
         if engine is not None:
-            self._refresh_all()
+            self.refresh_soon(self._refresh_all)
 
     def _refresh_all(self) -> None:
         handle = self.ctx.run("List stages", lambda engine, task: engine.list_stages(), key="load.stages")
         handle.succeeded.connect(self._on_stages)
         handle.failed.connect(self._on_files_failed)
-        self._refresh_tables()
+        self.refresh_soon(self._refresh_tables)
 
     def _on_stages(self, stages: list[str]) -> None:
         current = self.stage_combo.currentText() or DEFAULT_STAGE

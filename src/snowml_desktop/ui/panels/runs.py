@@ -30,6 +30,7 @@ from snowml_desktop.ui.panels.catalog import SortItem, metric_text
 from snowml_desktop.ui.widgets.frame_model import FrameModel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import ConfusionMatrixView, credits_text
+from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,9 +68,10 @@ class RunsPanel(Panel):
         super().__init__(ctx, parent)
         self._runs: list[InferenceRun] = []
         self._pending_select: int | None = None
+        self._shown: InferenceRun | None = None  # the run the details show
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
-        ctx.runs_changed.connect(self.refresh)
+        ctx.runs_changed.connect(lambda: self.refresh_soon(self.refresh))
         self.show_run(None)
 
     # --- layout ----------------------------------------------------------------------------------------
@@ -164,18 +166,18 @@ class RunsPanel(Panel):
 
     # --- refresh ---------------------------------------------------------------------------------------
     def on_shown(self) -> None:
-        self.refresh()
+        self.refresh_soon(self.refresh)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: a run id to select."""
         if isinstance(argument, int) and not self.select_run(argument):
             self._pending_select = argument
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def _on_engine_changed(self, engine: object) -> None:
         self._set_runs([])
         if engine is not None:
-            self.refresh()
+            self.refresh_soon(self.refresh)
 
     def refresh(self) -> None:
         if self.ctx.engine is None:
@@ -185,6 +187,11 @@ class RunsPanel(Panel):
         handle.failed.connect(lambda error: self.status.show_error(error, "Could not list the runs: "))
 
     def _set_runs(self, runs: list[InferenceRun]) -> None:
+        known = {r.run_id for r in self._runs}
+        new = [r for r in runs if r.run_id not in known]
+        if known and new and self._pending_select is None:
+            # A run was made since the last list (e.g. by the Inference panel): show it, not an older one.
+            self._pending_select = max(new, key=lambda r: (r.created, r.run_id)).run_id
         self._runs = list(runs)
         chosen = self.model_filter.currentText()
         models = sorted({r.model for r in runs})
@@ -200,6 +207,8 @@ class RunsPanel(Panel):
         self._pending_select = None
         model = self.model_filter.currentText()
         runs = [r for r in self._runs if model == ALL_MODELS or r.model == model]
+        # Rebuilding the rows clears the selection; it is restored below, so say nothing meanwhile.
+        self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(runs))
         for row, run in enumerate(runs):
@@ -224,10 +233,12 @@ class RunsPanel(Panel):
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
+        self.table.blockSignals(False)
         if not runs:
             self.show_run(None)
         elif not (selected is not None and self.select_run(selected)):
             self.table.selectRow(0)
+        self._on_selection()  # shows the run selected now, unless it is shown already
 
     # --- selection -------------------------------------------------------------------------------------
     def run_ids(self) -> list[int]:
@@ -253,9 +264,12 @@ class RunsPanel(Panel):
         return False
 
     def _on_selection(self) -> None:
-        self.show_run(self.selected_run())
+        run = self.selected_run()
+        if run is None or run != self._shown:  # the same record again: keep its details and preview
+            self.show_run(run)
 
     def show_run(self, run: InferenceRun | None) -> None:
+        self._shown = run
         self.preview_model.clear()
         self.tabs.setEnabled(run is not None)
         if run is None:
@@ -345,7 +359,7 @@ def _metrics_html(run: InferenceRun) -> str:
 
 def _timings_html(run: InferenceRun) -> str:
     rate = run.rows / run.total_seconds if run.total_seconds > 0 else 0.0
-    workers = f", {run.workers} worker(s)" if run.workers else ""
+    workers = f", {plural(run.workers, 'worker')}" if run.workers else ""
     queries = f"<br/>Query ids: {', '.join(run.query_ids)}" if run.query_ids else ""
     return (
         f"<p><b>Timings</b><br/>Total {run.total_seconds:.2f} s, scoring {run.scoring_seconds:.2f} s"

@@ -36,6 +36,7 @@ from snowml_desktop.engines.base import TrainRequest
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.param_form import ParamForm
+from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
     from snowml_desktop.core.records import ModelRecord
@@ -78,6 +79,13 @@ class ColumnScreen:
     other_classes: int  # rows whose label is beyond BALANCE_LIMIT classes
     target_nulls: int
     sampled_rows: int
+
+    def summary(self) -> str:
+        """One line for the Jobs dock."""
+        return (
+            f"{plural(len(self.features), 'usable feature')}, {len(self.excluded)} excluded; "
+            f"{self.target}: {plural(len(self.classes), 'class', 'classes')}"
+        )
 
     @property
     def problem(self) -> str | None:
@@ -155,7 +163,7 @@ class TrainPanel(Panel):
         self.last_model: ModelRecord | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
-        ctx.tables_changed.connect(self._refresh_tables)
+        ctx.tables_changed.connect(lambda: self.refresh_soon(self._refresh_tables))
         self._on_method_changed()
         self._apply_capabilities()
         self._update_enabled()
@@ -300,7 +308,7 @@ class TrainPanel(Panel):
     # --- navigation and refresh ------------------------------------------------------------------------
     def on_shown(self) -> None:
         if self.table_combo.count() == 0:
-            self._refresh_tables()
+            self.refresh_soon(self._refresh_tables)
 
     def on_navigate(self, argument: object) -> None:
         """``argument``: a table name to train on."""
@@ -309,13 +317,13 @@ class TrainPanel(Panel):
             if self.table_combo.findText(argument) >= 0:
                 self.table_combo.setCurrentText(argument)
             else:
-                self._refresh_tables()
+                self.refresh_soon(self._refresh_tables)
 
     def _on_engine_changed(self, engine: object) -> None:
         self.table_combo.clear()
         self._apply_capabilities()
         if engine is not None:
-            self._refresh_tables()
+            self.refresh_soon(self._refresh_tables)
 
     def _refresh_tables(self) -> None:
         if self.ctx.engine is None:
@@ -424,7 +432,11 @@ class TrainPanel(Panel):
             return ""
         shown = ", ".join(f"{label}: {count:,}" for label, count in screen.classes[:6])
         more = f" and {len(screen.classes) - 6} more" if len(screen.classes) > 6 else ""
-        text = f"{len(screen.classes)} class(es) — {shown}{more}" if screen.classes else "No values"
+        text = (
+            f"{plural(len(screen.classes), 'class', 'classes')} — {shown}{more}"
+            if screen.classes
+            else "No values"
+        )
         if screen.target_nulls:
             text += f"; {screen.target_nulls:,} rows without a label are left out"
         if screen.note:
@@ -590,7 +602,7 @@ class TrainPanel(Panel):
         self.last_model = record
         accuracy = record.metrics.get("accuracy")
         score = f" — accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else ""
-        warned = f"; {len(record.warnings)} warning(s), see the catalog" if record.warnings else ""
+        warned = f"; {plural(len(record.warnings), 'warning')}, see the catalog" if record.warnings else ""
         self.status.show_success(f"Trained {record.name}{score}{warned}.")
         if record.training_table != record.source_table:
             self.ctx.tables_changed.emit()

@@ -17,18 +17,21 @@ from snowml_desktop.core.identifiers import display, is_simple, normalize
 __all__ = ["TableNameEdit", "describe_identifier"]
 
 
-def describe_identifier(text: str, *, what: str = "table name") -> tuple[str | None, str]:
-    """``(canonical name or None, hint text)`` for user-typed ``text``."""
+def describe_identifier(
+    text: str, *, what: str = "table name", exists: bool = False
+) -> tuple[str | None, str]:
+    """``(canonical name or None, hint text)`` for user-typed ``text``; ``exists``: the name is taken, so
+    using it replaces the object ("Replaces X", not "Creates X")."""
     if not text.strip():
         return None, f"Type a {what}."
     try:
         name = normalize(text, what=what)
     except InvalidInput as error:
         return None, str(error)
-    shown = display(name)
+    shown = f"{'Replaces' if exists else 'Creates'} {display(name)}"
     if is_simple(name):
-        return name, f"Creates {shown}"
-    return name, f"Creates {shown} (case-sensitive: write it in double quotes in SQL)"
+        return name, shown
+    return name, f"{shown} (case-sensitive: write it in double quotes in SQL)"
 
 
 class TableNameEdit(QWidget):
@@ -44,6 +47,7 @@ class TableNameEdit(QWidget):
     ) -> None:
         super().__init__(parent)
         self._what = what
+        self._exists = False
         self._canonical: str | None = None
         self.line_edit = QLineEdit(self)
         self.line_edit.setObjectName(object_name)
@@ -72,8 +76,16 @@ class TableNameEdit(QWidget):
         """The canonical identifier for the current text, or None when it is not a usable name."""
         return self._canonical
 
+    def set_exists(self, exists: bool) -> None:
+        """Tell the hint whether the typed name is taken (it then says "Replaces …")."""
+        if exists != self._exists:
+            self._exists = exists
+            _, hint = describe_identifier(self.text(), what=self._what, exists=exists)
+            self.hint.setText(hint)
+            self.hint.setToolTip(hint)
+
     def _on_text_changed(self, text: str) -> None:
-        self._canonical, hint = describe_identifier(text, what=self._what)
+        self._canonical, hint = describe_identifier(text, what=self._what, exists=self._exists)
         self.hint.setText(hint)
         self.hint.setToolTip(hint)
         palette = self.hint.palette()
