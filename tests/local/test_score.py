@@ -21,6 +21,7 @@ from snowml_desktop.core.scoring import predict
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import ScoreRequest, TrainRequest
 from snowml_desktop.engines.local import models as models_module
+from snowml_desktop.engines.local import sqlrun
 from snowml_desktop.engines.local.models import LocalModels
 from snowml_desktop.engines.local.workspace import Workspace
 
@@ -73,6 +74,11 @@ def test_score_writes_input_plus_predictions_in_order_and_logs_the_run(env, monk
     )
     assert columns[0] == ("ROW_ID", "BIGINT")
     assert columns[-2:] == [("PREDICTION", "VARCHAR"), ("PREDICTION_PROBABILITY", "DOUBLE")]
+    with ws.cursor() as cur:  # the output records when it was made, as loaded tables do
+        (comment,) = cur.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [run.output_table]
+        ).fetchone()
+    assert sqlrun.parse_created(comment) is not None
     # Row for row what the pipeline predicts in memory, in input order.
     with ws.cursor() as cur:
         frame = cur.execute(f'SELECT * FROM "DATA"."{run.output_table}"').df()

@@ -11,6 +11,7 @@ from snowml_desktop.core.artifacts import load_artifact, sha256_hex
 from snowml_desktop.core.errors import AlreadyExists, Cancelled, InvalidInput, NotFound
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import TrainRequest
+from snowml_desktop.engines.local import sqlrun
 from snowml_desktop.engines.local.models import STAGING_PREFIX, LocalModels
 from snowml_desktop.engines.local.workspace import Workspace
 
@@ -79,6 +80,10 @@ def test_clone_and_optimized_training(env) -> None:
     assert models.warehouse().type == "STANDARD"  # restored after the call
     with ws.cursor() as cur:
         assert cur.execute(f'SELECT count(*) FROM "DATA"."{clone}"').fetchall()[0][0] == 483
+        (comment,) = cur.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [clone]
+        ).fetchone()
+    assert sqlrun.parse_created(comment) is not None  # listed with its creation time like any table
     assert not any(t.startswith(STAGING_PREFIX) for t in _tables(ws))
 
 

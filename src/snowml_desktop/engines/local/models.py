@@ -49,7 +49,7 @@ from snowml_desktop.core.records import (
 )
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import ScoreRequest, TrainRequest, WarehouseState, default_output_table
-from snowml_desktop.engines.local import catalog, workers
+from snowml_desktop.engines.local import catalog, sqlrun, workers
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
 if TYPE_CHECKING:
@@ -339,6 +339,7 @@ class LocalModels:
             try:
                 if staging and clone:
                     cur.execute(f"ALTER TABLE {qualified(_data_schema(), staging)} RENAME TO {quote(clone)}")
+                    sqlrun.mark_created(cur, qualified(_data_schema(), clone))
                 catalog.insert_model(cur, record)
                 cur.commit()
             except BaseException:
@@ -478,6 +479,7 @@ class LocalModels:
                     _output_sql(source, output, columns, record, parts),
                     [[str(p) for p in parts]] if parts else [],
                 )
+                sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
                 metrics = self._run_metrics(cur, output, columns, record)
                 total = time.perf_counter() - started
@@ -542,7 +544,8 @@ class LocalModels:
             task.report(0.95 * done / max(rows, done, 1), f"Scored {done:,} of {rows:,} rows")
 
         try:
-            task.report(0.0, f"Scoring {rows:,} rows with {worker_count} worker(s)")
+            workers_text = f"{worker_count} worker" + ("" if worker_count == 1 else "s")
+            task.report(0.0, f"Scoring {rows:,} rows with {workers_text}")
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
