@@ -93,7 +93,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if args.quit_after_show:
         QTimer.singleShot(0, lambda: _report_shown(window, started))
     else:
-        QTimer.singleShot(0, lambda: _start_background_work(ctx, args.connection))
+        QTimer.singleShot(0, lambda: _start_background_work(ctx, window, args.connection))
     code = app.exec()
     ctx.shutdown()
     return code
@@ -119,10 +119,13 @@ def startup_connection(requested: str | None, last: object) -> str:
         return connections.LOCAL
 
 
-def _start_background_work(ctx, requested: str | None) -> None:  # noqa: ANN001
+def _start_background_work(ctx, window, requested: str | None) -> None:  # noqa: ANN001
+    """Connect (asking first for a secret the keyring lacks, as choosing the connection in the bar does),
+    then warm the analysis libraries."""
+    from snowml_desktop.ui.login_prompt import request_connection
     from snowml_desktop.ui.settings import Keys
 
-    ctx.connect_to(startup_connection(requested, ctx.settings.value(Keys.LAST_CONNECTION)))
+    request_connection(ctx, startup_connection(requested, ctx.settings.value(Keys.LAST_CONNECTION)), window)
     ctx.jobs.submit("Load analysis libraries", _preload_libraries)
 
 
