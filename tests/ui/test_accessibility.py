@@ -1,7 +1,8 @@
 """Every interactive widget has a stable objectName and an accessible name, and names are unique.
 
 "Interactive" means something a user can click, type in, pick from or navigate: buttons, combo boxes,
-line edits, spin boxes, item views, tab widgets and text areas. The parts Qt builds inside such a widget
+line edits, spin boxes, item views, tab widgets and text areas. A label given an objectName is named on
+purpose (a status line, a count, a note) and must carry an accessible name too. The parts Qt builds inside such a widget
 (a combo box's popup list, a table's header, a line edit's clear button) belong to it and are skipped,
 as are the parts Qt adds itself under ``qt_`` names (dock title buttons, toolbar overflow).
 Repeated rows (one per job or notice) are checked as their own scope.
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
     QComboBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollBar,
@@ -57,7 +59,7 @@ def interactive_widgets(root: QWidget) -> list[QWidget]:
     """Interactive descendants of ``root`` that are controls of their own (see the module docstring)."""
     found = []
     for widget in root.findChildren(QWidget):
-        if not isinstance(widget, INTERACTIVE) or isinstance(widget, QScrollBar):
+        if not _is_named_control(widget):
             continue
         if widget.objectName().startswith("qt_"):
             continue  # Qt's own parts (dock title buttons, menu bar overflow) with Qt's accessibility
@@ -65,6 +67,12 @@ def interactive_widgets(root: QWidget) -> list[QWidget]:
             continue
         found.append(widget)
     return found
+
+
+def _is_named_control(widget: QWidget) -> bool:
+    if isinstance(widget, QLabel):
+        return bool(widget.objectName())
+    return isinstance(widget, INTERACTIVE) and not isinstance(widget, QScrollBar)
 
 
 def _inside(widget: QWidget, root: QWidget, kinds: tuple[type, ...]) -> bool:
@@ -86,6 +94,8 @@ def problems(root: QWidget) -> list[str]:
     ]
     counts = Counter(w.objectName() for w in widgets if w.objectName())
     issues += [f"objectName {name!r} used {n} times" for name, n in counts.items() if n > 1]
+    spoken = Counter(w.accessibleName() for w in widgets if w.accessibleName())
+    issues += [f"accessibleName {name!r} used {n} times" for name, n in spoken.items() if n > 1]
     return issues
 
 
@@ -102,7 +112,7 @@ def test_every_control_of_the_window_and_its_panels_is_named(qtbot, app_context)
     window.ctx.run("Fail on purpose", lambda engine, task: engine.preview("NO_SUCH_TABLE"))
     settle(qtbot, app_context)
     assert len(interactive_widgets(window)) > 80  # the walk really sees the panels
-    assert problems(window) == []
+    assert problems(window) == [], problems(window)
     rows = window.jobs_dock.rows()
     notices = window.notices.notices()
     assert rows and notices

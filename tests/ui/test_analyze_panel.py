@@ -60,6 +60,8 @@ def test_tables_list_and_filter(qtbot, panel, engine):
     assert panel.table_names() == ["CHURN", "EMPTY_T", "ODD"]
     rows = {panel._tables_model.item(r, 0).text(): panel._tables_model.item(r, 1).text() for r in range(3)}
     assert rows["CHURN"] == "7,000" and rows["EMPTY_T"] == "0"
+    # Table names are shown whole: the name column is as wide as its longest name.
+    assert panel.tables_view.columnWidth(0) >= panel.tables_view.sizeHintForColumn(0)
     qtbot.keyClicks(panel.filter_edit, "ch")
     assert panel.table_names() == ["CHURN"]
     panel.filter_edit.clear()
@@ -94,6 +96,10 @@ def test_views_equal_the_engines_numbers(qtbot, panel, engine):
     # Statistics: every cell holds the engine's value and shows it formatted.
     profile = engine.profile("CHURN")
     assert panel.stats_table.rowCount() == len(profile.columns)
+    top_values = len(STAT_COLUMNS) - 1  # starts at its header's width, long values elide into the tooltip
+    assert panel.stats_table.columnWidth(top_values) >= panel.stats_table.horizontalHeader().sectionSizeHint(
+        top_values
+    )
     for row, column in enumerate(profile.columns):
         for col, (_, field) in enumerate(STAT_COLUMNS):
             item = panel.stats_table.item(row, col)

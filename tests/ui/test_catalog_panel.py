@@ -33,6 +33,8 @@ def test_models_listed_and_confusion_numbers_equal_the_engine(qtbot, panel):
     settle(qtbot, panel.ctx)
     assert sorted(panel.model_names()) == sorted([forest.name, logistic.name])
     assert panel.selected_name() == forest.name
+    header = panel.table.horizontalHeaderItem
+    assert header(6).text() == "AUC" and "ROC curve" in header(6).toolTip()  # short header, full name as tip
     engine_record = panel.ctx.engine.get_model(forest.name)
     assert panel.confusion.counts() == engine_record.confusion_matrix
     assert panel.per_class.rowCount() == len(engine_record.classes)

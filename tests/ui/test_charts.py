@@ -42,6 +42,19 @@ def test_bar_chart_draws_bars_with_category_ticks_and_updates_in_place(qtbot):
     assert visible_texts == ["3"]
 
 
+def test_bar_chart_value_axis_includes_zero_and_negative_labels_stay_off_their_bars(qtbot):
+    chart = BarChart(orientation="horizontal")
+    qtbot.addWidget(chart)
+    chart.set_bars(["a", "b"], [303, 180])
+    low, high = chart.plot_item.viewRange()[0]
+    assert low < 0 < 303 < high  # the 0 tick is inside the range, not on its edge
+    chart.set_bars(["up", "down"], [0.006, -0.004], texts=["+", "-"])
+    labels = {t.textItem.toPlainText(): t.pos().x() for t in _items(chart, pg.TextItem) if t.isVisible()}
+    assert labels == {"+": 0.006, "-": 0.0}  # the negative bar's label sits right of zero, clear of it
+    low, high = chart.plot_item.viewRange()[0]
+    assert low < -0.004 and high > 0.006
+
+
 def test_bar_chart_vertical_thins_ticks_and_shows_empty_state(qtbot):
     chart = BarChart(orientation="vertical")
     qtbot.addWidget(chart)

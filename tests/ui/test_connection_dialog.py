@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from snowml_desktop.core import connections
@@ -124,7 +124,11 @@ def test_connections_toml_entries_are_read_only_and_can_be_duplicated(qtbot, tom
     assert "prod" in dialog.profile_names()
     dialog.select("prod")
     row = dialog.profile_names().index("prod")
-    assert "read-only" in dialog.list.item(row).text()
+    item = dialog.list.item(row)
+    assert "read-only" in item.text() and item.text() in item.toolTip()
+    # The entry fits the list: no horizontal scrollbar hides its end.
+    assert dialog.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert dialog.list.viewport().width() >= dialog.list.sizeHintForColumn(0)
     assert dialog.read_only_note.isVisibleTo(dialog)
     assert all(edit.isReadOnly() for edit in dialog.fields.values())
     assert not dialog.authenticator.isEnabled()
@@ -137,6 +141,22 @@ def test_connections_toml_entries_are_read_only_and_can_be_duplicated(qtbot, tom
     assert (copy.source, copy.account, copy.user) == ("app", "myorg-prod", "ANA")
     assert not dialog.fields["account"].isReadOnly()
     assert dialog.delete_button.isEnabled()
+
+
+def test_secret_placeholders_say_whether_a_secret_is_stored(qtbot, dialog, memory_keyring):
+    dialog.add_button.click()
+    dialog.authenticator.setCurrentIndex(dialog.authenticator.findData("snowflake_jwt"))
+    passphrase = dialog.secret_fields["private_key_passphrase"].placeholderText()
+    assert passphrase.startswith("none saved, optional") and "stored" not in passphrase
+    fill(dialog, name="dev", account="myorg-dev", user="ANA")
+    dialog.key_file.setText("~/.ssh/rsa_key.p8")
+    dialog.secret_fields["private_key_passphrase"].setText(SECRET)
+    assert dialog.save(), dialog.status.text()
+    assert (
+        dialog.secret_fields["private_key_passphrase"]
+        .placeholderText()
+        .startswith("stored in the system keyring")
+    )
 
 
 def test_add_edit_default_and_delete_keep_secrets_only_in_the_keyring(qtbot, dialog, memory_keyring):

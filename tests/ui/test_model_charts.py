@@ -61,6 +61,14 @@ def test_bars_and_curves(qtbot):
     qtbot.addWidget(top)
     top.set_models([Model(f"M{i}", i / 10) for i in range(8)] + [Model("NONE", None)], "roc_auc")
     assert [label for label, _ in top.bars()] == ["M7", "M6", "M5", "M4", "M3"]
+    long_names = [Model("LOGISTIC_REGRESSION_3", 0.989), Model("RANDOM_FOREST_1", 0.995), Model("G", 0.977)]
+    top.set_models(long_names, "roc_auc")
+    ticks = [label for _, label in top.plot_item.getAxis("left")._tickLevels[0]]
+    assert ticks == ["RANDOM_FOREST_1", "LOGISTIC_REGRESSION_3", "G"]  # full names, not elided
+    low, high = top.plot_item.viewRange()[0]
+    assert 0.9 < low < 0.977 and high > 0.995  # close scores are told apart, values printed beyond
+    printed = sorted(t.textItem.toPlainText().strip() for t in top.plot_item.items if hasattr(t, "textItem"))
+    assert {"0.977", "0.989", "0.995"} <= set(printed)
     importance = FeatureImportanceView()
     qtbot.addWidget(importance)
     importance.set_importance(

@@ -54,7 +54,7 @@ class ConnectionBar(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("connection_bar")
-        self.setAccessibleName("Connection")
+        self.setAccessibleName("Connection bar")
         self.chooser = QComboBox()
         self.chooser.setObjectName("connection_chooser")
         self.chooser.setAccessibleName("Connection")
@@ -66,6 +66,7 @@ class ConnectionBar(QWidget):
         self.manage_button.setIcon(icon("connection"))
         self.state_icon = QLabel()
         self.state_icon.setObjectName("connection_state_icon")
+        self.state_icon.setAccessibleName("Connection state icon")
         self.state = QLabel("Not connected")
         self.state.setObjectName("connection_state")
         self.state.setAccessibleName("Connection state")

@@ -61,6 +61,8 @@ TEXT_FIELDS = (
     ("data_schema", "Data schema", "DATA (your tables)"),
 )
 NEW_NAME = "new-connection"
+#: Widest the connection list grows to fit its entries (pixels); longer entries elide.
+_LIST_MAX_WIDTH = 360
 
 
 class ConnectionDialog(QDialog):
@@ -92,6 +94,7 @@ class ConnectionDialog(QDialog):
         splitter.addWidget(self._list_side)
         self.pages = QStackedWidget()
         self.pages.setObjectName("connection_pages")
+        self.pages.setAccessibleName("Connection details")
         self.pages.addWidget(self._local_page)
         self.pages.addWidget(self._snowflake_page)
         splitter.addWidget(self.pages)
@@ -104,6 +107,9 @@ class ConnectionDialog(QDialog):
     # --- construction ---------------------------------------------------------------------------------
     def _build_list(self) -> None:
         self.list = _named(QListWidget(), "connections_list", "Saved connections")
+        # Long entries are elided (full text in the tooltip) instead of hiding behind a scrollbar.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.add_button = _button("connections_add", "Add", "add", "Add a Snowflake connection")
         self.duplicate_button = _button(
             "connections_duplicate", "Duplicate", "duplicate", "Copy the selected one"
@@ -132,10 +138,15 @@ class ConnectionDialog(QDialog):
     def _build_local_page(self) -> None:
         self._local_page = QWidget()
         self._local_page.setObjectName("connection_page_local")
+        self._local_page.setAccessibleName("Local connection")
         self.workspace_edit = _named(QLineEdit(), "local_workspace", "Workspace folder")
         self.workspace_edit.setPlaceholderText(str(_default_workspace()))
         self.workspace_browse = _button(
-            "local_workspace_browse", "Browse…", "folder", "Choose the workspace folder"
+            "local_workspace_browse",
+            "Browse…",
+            "folder",
+            "Choose the workspace folder",
+            "Browse for workspace folder",
         )
         self.workspace_note = _named(QLabel(), "local_workspace_note", "Workspace note")
         self.workspace_note.setWordWrap(True)
@@ -158,6 +169,7 @@ class ConnectionDialog(QDialog):
     def _build_snowflake_page(self) -> None:
         self._snowflake_page = QWidget()
         self._snowflake_page.setObjectName("connection_page_snowflake")
+        self._snowflake_page.setAccessibleName("Snowflake connection")
         form = QFormLayout(self._snowflake_page)
         self.read_only_note = _named(QLabel(), "connection_read_only_note", "Read-only note")
         self.read_only_note.setWordWrap(True)
@@ -176,7 +188,11 @@ class ConnectionDialog(QDialog):
         self.key_file = _named(QLineEdit(), "field_private_key_file", "Private key file")
         self.key_file.setPlaceholderText("path to rsa_key.p8")
         self.key_file_browse = _button(
-            "field_private_key_browse", "Browse…", "folder", "Choose the private key file"
+            "field_private_key_browse",
+            "Browse…",
+            "folder",
+            "Choose the private key file",
+            "Browse for private key file",
         )
         key_row = QWidget()
         key_layout = QHBoxLayout(key_row)
@@ -250,9 +266,10 @@ class ConnectionDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, profile)
             if profile.name.lower() == default.lower():
                 item.setText(item.text() + "  ★ default")
-            item.setToolTip(_source_text(profile))
+            item.setToolTip(f"{item.text()}\n{_source_text(profile)}")
             self.list.addItem(item)
         self.list.blockSignals(False)
+        self._fit_list_width()
         row = next((i for i, p in enumerate(profiles) if keep and p.name.lower() == keep.lower()), 0)
         self.list.setCurrentRow(row if profiles else -1)
         self._on_current_changed(self.list.currentItem(), None)
@@ -317,6 +334,11 @@ class ConnectionDialog(QDialog):
             "editable copy. Secrets written in that file are used as they are."
         )
 
+    def _fit_list_width(self) -> None:
+        """Widen the list to its longest entry, up to a limit past which entries elide."""
+        frame = 2 * self.list.frameWidth() + self.list.verticalScrollBar().sizeHint().width() + 8
+        self.list.setMinimumWidth(min(max(self.list.sizeHintForColumn(0) + frame, 200), _LIST_MAX_WIDTH))
+
     def _on_authenticator_changed(self, *_: object) -> None:
         entry = AUTHENTICATORS[max(self.authenticator.currentIndex(), 0)]
         stored_for = self._profile.name if self._profile is not None else None
@@ -340,8 +362,8 @@ class ConnectionDialog(QDialog):
             return "asked each time (no system keyring)"
         if profile and self.secrets.get(profile, kind):
             return "stored in the system keyring — type to replace"
-        optional = " (optional)" if kind == "private_key_passphrase" else ""
-        return f"saved in the system keyring{optional}"
+        optional = ", optional" if kind == "private_key_passphrase" else ""
+        return f"none saved{optional}; one typed here goes to the keyring"
 
     def form_profile(self) -> ConnectionProfile:
         """The profile as the form shows it (not validated)."""
@@ -643,8 +665,10 @@ def _named(widget, object_name: str, accessible_name: str):  # noqa: ANN001, ANN
     return widget
 
 
-def _button(object_name: str, text: str, icon_name: str | None, tooltip: str) -> QPushButton:
-    button = _named(QPushButton(text), object_name, text)
+def _button(
+    object_name: str, text: str, icon_name: str | None, tooltip: str, accessible_name: str | None = None
+) -> QPushButton:
+    button = _named(QPushButton(text), object_name, accessible_name or text)
     button.setToolTip(tooltip)
     if icon_name:
         button.setIcon(icon(icon_name))

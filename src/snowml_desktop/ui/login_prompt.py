@@ -92,6 +92,7 @@ class LoginPrompt(QDialog):
         form = QFormLayout(self)
         intro = QLabel(self._intro(profile, needs))
         intro.setObjectName("login_intro")
+        intro.setAccessibleName("What to type")
         intro.setWordWrap(True)
         form.addRow(intro)
         for kind in needs.secrets:
@@ -116,6 +117,7 @@ class LoginPrompt(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.setObjectName("login_buttons")
+        self.buttons.setAccessibleName("Log in or cancel")
         for which, name, text in (
             (QDialogButtonBox.StandardButton.Ok, "login_ok", "Log in"),
             (QDialogButtonBox.StandardButton.Cancel, "login_cancel", "Cancel"),

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.notices)
         central = QWidget()
         central.setObjectName("central")
+        central.setAccessibleName("Panels")
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.navigation)

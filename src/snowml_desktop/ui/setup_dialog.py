@@ -68,7 +68,7 @@ class SetupDialog(QDialog):
         self.sql.setReadOnly(True)
         self.sql.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.sql.setVisible(False)
-        self.status = JobStatus("setup_status", self, cancel_text="Cancel setup")
+        self.status = JobStatus("setup_status", "Setup", self, cancel_text="Cancel setup")
         self.run_button = _name(QPushButton("Run setup"), "setup_run", "Run setup")
         self.run_button.setDefault(True)
         self.close_button = _name(QPushButton("Not now"), "setup_not_now", "Not now")

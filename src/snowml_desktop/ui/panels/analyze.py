@@ -53,6 +53,8 @@ __all__ = ["STAT_COLUMNS", "AnalyzePanel", "format_stat", "guess_label_column"]
 PREVIEW_ROWS = 1000
 HISTOGRAM_BINS = 30
 BALANCE_LIMIT = 50
+#: The statistics table's column-name column grows at most this wide (pixels); longer names elide.
+_MAX_NAME_WIDTH = 160
 #: Header of the statistics table and the ``ColumnProfile`` field each column shows.
 STAT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Column", "name"),
@@ -131,7 +133,7 @@ class AnalyzePanel(Panel):
         splitter.addWidget(self._build_detail_pane())
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 900])
+        splitter.setSizes([330, 900])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -160,9 +162,10 @@ class AnalyzePanel(Panel):
         self.tables_view.verticalHeader().setVisible(False)
         self.tables_view.setWordWrap(False)
         header = self.tables_view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Full table names first; the creation time takes what is left (a scrollbar when too narrow).
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.tables_status = self.name_widget(QLabel("", pane), "analyze.tables_status", "Tables status")
         self.tables_status.setWordWrap(True)
         self.tables_status.setEnabled(False)
@@ -315,11 +318,12 @@ class AnalyzePanel(Panel):
         for info in tables:
             name = QStandardItem(info.name)
             name.setData(info.name, Qt.ItemDataRole.UserRole)
-            name.setToolTip(f"{info.name}: {info.rows:,} rows, {info.columns} columns")
+            stamp = info.created.astimezone().strftime("%Y-%m-%d %H:%M") if info.created else ""
+            created_tip = f", created {stamp}" if stamp else ""  # the column may be scrolled out of view
+            name.setToolTip(f"{info.name}: {info.rows:,} rows, {info.columns} columns{created_tip}")
             rows = QStandardItem(f"{info.rows:,}")
             rows.setData(info.rows, Qt.ItemDataRole.UserRole)
             rows.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            stamp = info.created.astimezone().strftime("%Y-%m-%d %H:%M") if info.created else ""
             created = QStandardItem(stamp)
             created.setData(stamp, Qt.ItemDataRole.UserRole)
             self._tables_model.appendRow([name, rows, created])
@@ -501,6 +505,12 @@ class AnalyzePanel(Panel):
                 self.stats_table.setItem(row, col, item)
         self.stats_table.blockSignals(False)
         self.stats_table.resizeColumnsToContents()
+        # "Top values" can be long: start it at its header's width so the stretch gives it the room left
+        # in view (long values elide, the tooltip has them all) instead of pushing it past a scrollbar.
+        header = self.stats_table.horizontalHeader()
+        header.resizeSection(0, min(header.sectionSize(0), _MAX_NAME_WIDTH))
+        last = len(STAT_COLUMNS) - 1
+        header.resizeSection(last, header.sectionSizeHint(last))
 
     def _on_stats_row_changed(self, row: int, column: int, previous_row: int, previous_column: int) -> None:
         if row >= 0 and row != previous_row:

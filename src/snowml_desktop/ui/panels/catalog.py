@@ -48,7 +48,18 @@ if TYPE_CHECKING:
 
 __all__ = ["CatalogPanel", "SortItem", "usage_text"]
 
-COLUMNS = ("Created", "Name", "Method", "Training data", "Accuracy", "Balanced acc.", "ROC AUC", "AP")
+#: Short headers keep every metric column in view; the full names are the headers' tooltips.
+COLUMNS = ("Created", "Name", "Method", "Data", "Acc.", "Bal. acc.", "AUC", "AP")
+_COLUMN_TIPS = (
+    "When the model was trained",
+    "Model name",
+    "Training method",
+    "Training table",
+    "Accuracy on the test split",
+    "Balanced accuracy on the test split",
+    "Area under the ROC curve on the test split",
+    "Average precision on the test split",
+)
 _METRIC_COLUMNS = {4: "accuracy", 5: "balanced_accuracy", 6: "roc_auc", 7: "average_precision"}
 NAME_COLUMN = 1
 TOP_METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "average_precision", "f1_macro")
@@ -119,6 +130,8 @@ class CatalogPanel(Panel):
     def _build(self) -> None:
         self.table = self.name_widget(QTableWidget(0, len(COLUMNS)), "catalog.models", "Models")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        for column, tip in enumerate(_COLUMN_TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -169,7 +182,7 @@ class CatalogPanel(Panel):
         upper.addWidget(top_box)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
-        upper.setSizes([640, 420])
+        upper.setSizes([740, 360])
 
         self.header = self.name_widget(QLabel(), "catalog.model_title", "Selected model")
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -233,7 +246,7 @@ class CatalogPanel(Panel):
         splitter.addWidget(details)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        self.status = JobStatus("catalog", self)
+        self.status = JobStatus("catalog", "Catalog", self)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)

@@ -194,7 +194,7 @@ class InferencePanel(Panel):
         columns = QHBoxLayout()
         columns.addWidget(left_scroll, 2)
         columns.addWidget(right, 3)
-        self.status = JobStatus("inference", self)
+        self.status = JobStatus("inference", "Scoring", self)
         self.status.cancel_button.clicked.connect(self._queue.clear)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)

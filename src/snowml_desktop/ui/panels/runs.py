@@ -158,7 +158,7 @@ class RunsPanel(Panel):
         splitter.addWidget(details)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        self.status = JobStatus("runs", self)
+        self.status = JobStatus("runs", "Runs", self)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -343,9 +343,11 @@ def _metrics_html(run: InferenceRun) -> str:
         f"<tr><td>{label}</td><td><b>{metric_text(metrics.get(key))}</b></td></tr>" for label, key in keys
     )
     per_class = metrics.get("per_class") or []
+    # Padding inside every cell (not spacing between them) keeps bold headers like "Precision Recall" apart.
     if per_class:
         header = (
-            "<tr><th align='left'>Class</th><th>Precision</th><th>Recall</th><th>F1</th><th>Support</th></tr>"
+            "<tr><th align='left'>Class</th><th align='right'>Precision</th><th align='right'>Recall</th>"
+            "<th align='right'>F1</th><th align='right'>Support</th></tr>"
         )
         body = "".join(
             f"<tr><td>{c.get('label')}</td><td align='right'>{metric_text(c.get('precision'))}</td>"
@@ -353,7 +355,7 @@ def _metrics_html(run: InferenceRun) -> str:
             f"<td align='right'>{c.get('support', '')}</td></tr>"
             for c in per_class
         )
-        return f"<table cellspacing='4'>{rows}</table><table cellspacing='4'>{header}{body}</table>"
+        return f"<table cellspacing='4'>{rows}</table><table cellspacing='0' cellpadding='4'>{header}{body}</table>"
     return f"<table cellspacing='4'>{rows}</table>"
 
 

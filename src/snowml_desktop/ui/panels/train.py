@@ -193,6 +193,7 @@ class TrainPanel(Panel):
         self.features_none.clicked.connect(lambda: self._check_all(False))
         self.features_count = QLabel()
         self.features_count.setObjectName("train.features_count")
+        self.features_count.setAccessibleName("Features selected")
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("Features:"))
         buttons.addStretch(1)
@@ -261,6 +262,7 @@ class TrainPanel(Panel):
         )
         self.clone_info = QLabel()
         self.clone_info.setObjectName("train.clone_info")
+        self.clone_info.setAccessibleName("Clone note")
         self.clone_info.setWordWrap(True)
         self.clone_info.setTextFormat(Qt.TextFormat.PlainText)
         self.optimized = self.name_widget(
@@ -281,7 +283,7 @@ class TrainPanel(Panel):
         self.train_button.clicked.connect(self.start_training)
         self.blocker = self.name_widget(QLabel(), "train.blocker", "Why training is not possible")
         self.blocker.setWordWrap(True)
-        self.status = JobStatus("train", self)
+        self.status = JobStatus("train", "Training", self)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)

@@ -153,19 +153,24 @@ class _BarsLayer:
         for index, label in enumerate(self._labels):
             if index < shown:
                 label.setText(texts[index])
-                x, y = (
-                    (heights[index], positions[index])
-                    if self._horizontal
-                    else (positions[index], heights[index])
-                )
+                # A negative bar's label goes on the empty positive side of zero: never over the bar,
+                # never clipped at the axis.
+                end = max(float(heights[index]), 0.0)
+                x, y = (end, positions[index]) if self._horizontal else (positions[index], end)
                 label.setPos(float(x), float(y))
             else:
                 label.setText("")
 
 
-def _category_ticks(labels: Sequence[str], limit: int | None) -> list[tuple[float, str]]:
+def _category_ticks(
+    labels: Sequence[str], limit: int | None, chars: int | None = MAX_TICK_CHARS
+) -> list[tuple[float, str]]:
     step = max(1, math.ceil(len(labels) / limit)) if limit else 1
-    return [(float(i), elide(str(label))) for i, label in enumerate(labels) if i % step == 0]
+    return [
+        (float(i), elide(str(label), chars) if chars else str(label))
+        for i, label in enumerate(labels)
+        if i % step == 0
+    ]
 
 
 def _count_text(value: float) -> str:
@@ -184,8 +189,11 @@ class BarChart(ChartView):
         title: str = "",
         value_title: str = "Count",
         category_title: str = "",
+        label_chars: int | None = MAX_TICK_CHARS,
     ) -> None:
+        """``label_chars``: category labels longer than this are elided (None: always in full)."""
         super().__init__(parent, title=title)
+        self._label_chars = label_chars
         if orientation not in ("horizontal", "vertical"):
             raise ValueError(f"orientation must be 'horizontal' or 'vertical', not {orientation!r}")
         self.horizontal = orientation == "horizontal"
@@ -219,7 +227,9 @@ class BarChart(ChartView):
             self._values, list(texts) if texts is not None else [_count_text(v) for v in values]
         )
         category_axis = self.plot_item.getAxis("left" if self.horizontal else "bottom")
-        ticks = _category_ticks(self._labels, None if self.horizontal else MAX_VERTICAL_TICKS)
+        ticks = _category_ticks(
+            self._labels, None if self.horizontal else MAX_VERTICAL_TICKS, self._label_chars
+        )
         category_axis.setTicks([ticks])
         if self.horizontal:
             # pyqtgraph drops tick labels wider than the axis; size it for the longest label.
@@ -235,11 +245,13 @@ class BarChart(ChartView):
         self._show_plot()
 
     def _fit_range(self) -> None:
-        top = max([0.0, *self._values]) or 1.0
+        top = max([0.0, *self._values])
         low = min([0.0, *self._values])
+        extent = (top - low) or 1.0
         span = (-0.6, len(self._values) - 0.4)
-        # Leave room beyond the longest bar for its value label.
-        values_range = (low, top * 1.15)
+        # A sliver below the lowest value keeps the 0 tick in view; room beyond the longest bar (or beyond
+        # zero, where negative bars put theirs) is for the value labels.
+        values_range = (low - 0.02 * extent, top + 0.15 * extent if top > 0 else 0.4 * extent)
         if self.horizontal:
             self.plot_item.setRange(xRange=values_range, yRange=span, padding=0)
         else:

@@ -34,29 +34,35 @@ class JobStatus(QWidget):
     """Progress bar + stage + Cancel while a job runs; a success, cancel or error note afterwards.
 
     Child object names: ``<prefix>.progress``, ``<prefix>.cancel``, ``<prefix>.status``,
-    ``<prefix>.details_toggle``, ``<prefix>.details``.
+    ``<prefix>.details_toggle``, ``<prefix>.details``. Accessible names start with ``subject`` (the job's
+    kind, e.g. "Training") so the status lines of different panels read apart.
     """
 
-    def __init__(self, prefix: str, parent: QWidget | None = None, *, cancel_text: str = "Cancel") -> None:
+    def __init__(
+        self, prefix: str, subject: str, parent: QWidget | None = None, *, cancel_text: str = "Cancel"
+    ) -> None:
         super().__init__(parent)
         self._handle: JobHandle | None = None
-        self.progress = _named(QProgressBar(), f"{prefix}.progress", "Progress")
+        self.progress = _named(QProgressBar(), f"{prefix}.progress", f"{subject} progress")
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.stage = QLabel()
         self.stage.setObjectName(f"{prefix}.stage")
-        self.cancel_button = _named(QPushButton(cancel_text), f"{prefix}.cancel", cancel_text)
+        self.stage.setAccessibleName(f"{subject} stage")
+        self.cancel_button = _named(QPushButton(cancel_text), f"{prefix}.cancel", f"Cancel {subject.lower()}")
         self.cancel_button.clicked.connect(self.cancel)
-        self.message = _named(QLabel(), f"{prefix}.status", "Status")
+        self.message = _named(QLabel(), f"{prefix}.status", f"{subject} status")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details_toggle = _named(QToolButton(), f"{prefix}.details_toggle", "Show details")
+        self.details_toggle = _named(
+            QToolButton(), f"{prefix}.details_toggle", f"Show {subject.lower()} details"
+        )
         self.details_toggle.setText("Details")
         self.details_toggle.setCheckable(True)
         self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_toggle.toggled.connect(self._toggle_details)
-        self.details = _named(QPlainTextEdit(), f"{prefix}.details", "Error details")
+        self.details = _named(QPlainTextEdit(), f"{prefix}.details", f"{subject} error details")
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(140)
 

@@ -205,16 +205,18 @@ class FeatureImportanceView(BarChart):
         self.set_bars(
             [str(r.get("feature")) for r in rows], values, texts=texts, empty_message="No feature importance"
         )
-        # Room for the "value ± std" labels beyond the longest bar.
+        # Room for the "value ± std" labels beyond the longest bar (negative bars label right of zero).
         if values:
-            self.plot_item.setXRange(min(0.0, *values), (max(values) or 1.0) * 1.45, padding=0)
+            low, high = min(0.0, *values), max(0.0, *values)
+            extent = (high - low) or 1.0
+            self.plot_item.setXRange(low - 0.02 * extent, high + 0.45 * extent, padding=0)
 
 
 class TopModelsChart(BarChart):
     """The best ``limit`` models by one metric (models without the metric are left out)."""
 
     def __init__(self, parent: QWidget | None = None, *, limit: int = 5) -> None:
-        super().__init__(parent, title=f"Top {limit} models", value_title="Score")
+        super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=None)
         self._limit = limit
 
     def set_models(self, models: Sequence[Any], metric: str) -> None:
@@ -233,8 +235,17 @@ class TopModelsChart(BarChart):
             texts=[f" {v:.3f}" for _, v in scored],
             empty_message=f"No model has {label} yet",
         )
-        if scored:  # room for the value labels beyond the longest bar
-            self.plot_item.setXRange(0.0, max(v for _, v in scored) * 1.3 or 1.0, padding=0)
+        if scored:
+            self.plot_item.setXRange(*_zoomed_range([v for _, v in scored]), padding=0)
+
+
+def _zoomed_range(values: Sequence[float]) -> tuple[float, float]:
+    """A value range starting a bit below the lowest score, so close scores (0.977 vs 0.995) differ
+    visibly, with room on the right for the printed values."""
+    low, high = min(values), max(values)
+    margin = max((high - low) * 0.6, abs(high) * 0.01, 1e-3)
+    start = max(low - margin, 0.0) if low >= 0 else low - margin
+    return start, high + (high - start) * 0.3
 
 
 # --- timing graph -----------------------------------------------------------------------------------------
