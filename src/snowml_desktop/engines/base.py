@@ -33,7 +33,7 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning
+from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning, json_safe
 from snowml_desktop.core.tasks import CancelToken, TaskContext
 
 if TYPE_CHECKING:
@@ -303,6 +303,76 @@ ActivityListener = Callable[[Activity], None]
 def default_output_table(table: str, model: str) -> str:
     """The default output name for scoring canonical ``table`` with canonical ``model``."""
     return f"{table}_{model}_INF"
+
+
+def model_record(
+    request: TrainRequest,
+    outcome: Any,
+    *,
+    name: str,
+    created: datetime,
+    source_table: str,
+    training_table: str,
+    target_sql_type: str,
+    warehouse: tuple[str, str],
+    sampled_from: int | None = None,
+    sample_rows: int = 0,
+) -> ModelRecord:
+    """The catalog record of a model fitted for ``request`` (``core.training.TrainOutcome``), the same on
+    every engine. ``warehouse``: (size, type) it trained on; ``sampled_from``: the table's row count when
+    the fit used a random sample of about ``sample_rows`` rows. Artifact fields, library versions and train
+    seconds are left empty for the engine to fill in once the artifact is stored."""
+    options: dict[str, Any] = {
+        "test_size": request.test_size,
+        "seed": request.seed,
+        "cv_folds": request.cv_folds,
+        "class_weight": request.class_weight,
+        "dedupe": request.dedupe,
+        "keep_clone": request.keep_clone,
+        "optimized": request.optimized,
+        "optimized_mode": request.optimized_mode if request.optimized else None,
+        "target_sql_type": target_sql_type,
+    }
+    if outcome.search is not None:
+        options["search"] = outcome.search
+    warnings = list(outcome.warnings)
+    if sampled_from is not None:
+        warnings.append(
+            ModelWarning(
+                "training_sampled",
+                f"The table has {sampled_from:,} rows; the model was trained on a random sample of about "
+                f"{sample_rows:,} rows (seed {request.seed}).",
+            )
+        )
+    return ModelRecord(
+        name=name,
+        created=created,
+        method=outcome.method,
+        source_table=source_table,
+        training_table=training_table,
+        target=request.target,
+        features=list(outcome.features),
+        classes=json_safe(list(outcome.classes)),
+        params=dict(outcome.params),
+        options=options,
+        metrics=dict(outcome.metrics),
+        per_class=list(outcome.per_class),
+        confusion_matrix=[[int(v) for v in row] for row in outcome.confusion_matrix],
+        curves=dict(outcome.curves),
+        feature_importance=list(outcome.feature_importance),
+        cv=outcome.cv,
+        warnings=warnings,
+        excluded_columns=list(outcome.excluded_columns),
+        artifact_path="",
+        artifact_sha256="",
+        library_versions={},
+        train_seconds=0.0,
+        warehouse_size=warehouse[0],
+        warehouse_type=warehouse[1],
+        rows_total=int(outcome.rows_total),
+        rows_train=int(outcome.rows_train),
+        rows_test=int(outcome.rows_test),
+    )
 
 
 class Engine(ABC):

@@ -45,10 +45,15 @@ from snowml_desktop.core.records import (
     RUN_FAILED,
     InferenceRun,
     ModelRecord,
-    ModelWarning,
 )
 from snowml_desktop.core.tasks import TaskContext
-from snowml_desktop.engines.base import ScoreRequest, TrainRequest, WarehouseState, default_output_table
+from snowml_desktop.engines.base import (
+    ScoreRequest,
+    TrainRequest,
+    WarehouseState,
+    default_output_table,
+    model_record,
+)
 from snowml_desktop.engines.local import catalog, sqlrun, workers
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
@@ -197,8 +202,17 @@ class LocalModels:
             result = workers.run_training(payload, task.sub(0.05, 0.95), self._training)
             task.report(0.96, "Saving the model")
             sha = write_artifact(artifact, result.artifact)
-            record = self._record(
-                request, result.outcome, name, table, clone or table, spec.target, columns, warehouse, sampled
+            record = model_record(
+                dataclasses.replace(request, target=spec.target),
+                result.outcome,
+                name=name,
+                created=catalog.utc_now(),
+                source_table=table,
+                training_table=clone or table,
+                target_sql_type=columns[spec.target],
+                warehouse=(warehouse.size, warehouse.type),
+                sampled_from=sampled,
+                sample_rows=MAX_TRAINING_ROWS,
             )
             record = dataclasses.replace(
                 record,
@@ -267,70 +281,6 @@ class LocalModels:
                 raise EngineError(f"Reading the training rows of {table!r} failed: {exc}") from exc
             finally:
                 unregister()
-
-    def _record(
-        self,
-        request: TrainRequest,
-        outcome: Any,
-        name: str,
-        table: str,
-        training_table: str,
-        target: str,
-        columns: dict[str, str],
-        warehouse: WarehouseState,
-        sampled: int | None,
-    ) -> ModelRecord:
-        options: dict[str, Any] = {
-            "test_size": request.test_size,
-            "seed": request.seed,
-            "cv_folds": request.cv_folds,
-            "class_weight": request.class_weight,
-            "dedupe": request.dedupe,
-            "keep_clone": request.keep_clone,
-            "optimized": request.optimized,
-            "optimized_mode": request.optimized_mode if request.optimized else None,
-            "target_sql_type": columns[target],
-        }
-        if outcome.search is not None:
-            options["search"] = outcome.search
-        warnings = list(outcome.warnings)
-        if sampled is not None:
-            warnings.append(
-                ModelWarning(
-                    "training_sampled",
-                    f"The table has {sampled:,} rows; the model was trained on a random sample of "
-                    f"{MAX_TRAINING_ROWS:,} rows (seed {request.seed}).",
-                )
-            )
-        return ModelRecord(
-            name=name,
-            created=catalog.utc_now(),
-            method=outcome.method,
-            source_table=table,
-            training_table=training_table,
-            target=target,
-            features=list(outcome.features),
-            classes=list(outcome.classes),
-            params=dict(outcome.params),
-            options=options,
-            metrics=dict(outcome.metrics),
-            per_class=list(outcome.per_class),
-            confusion_matrix=[[int(v) for v in row] for row in outcome.confusion_matrix],
-            curves=dict(outcome.curves),
-            feature_importance=list(outcome.feature_importance),
-            cv=outcome.cv,
-            warnings=warnings,
-            excluded_columns=list(outcome.excluded_columns),
-            artifact_path="",
-            artifact_sha256="",
-            library_versions={},
-            train_seconds=0.0,  # set once the artifact is saved
-            warehouse_size=warehouse.size,
-            warehouse_type=warehouse.type,
-            rows_total=int(outcome.rows_total),
-            rows_train=int(outcome.rows_train),
-            rows_test=int(outcome.rows_test),
-        )
 
     def _commit_model(self, record: ModelRecord, staging: str | None, clone: str | None) -> None:
         """Insert the catalog row (and rename the staging snapshot to the clone) in one transaction."""

@@ -41,7 +41,7 @@ from snowflake.snowpark import Session
 from snowml_desktop.core import errors, records, sizes
 from snowml_desktop.core.errors import AlreadyExists, EngineError, IntegrityError, InvalidInput, NotFound
 from snowml_desktop.core.identifiers import quote
-from snowml_desktop.core.records import RUN_FAILED, InferenceRun, ModelRecord, ModelWarning
+from snowml_desktop.core.records import RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.engines.base import (
     FILE_FORMATS,
     HEADER_MODES,
@@ -53,6 +53,7 @@ from snowml_desktop.engines.base import (
     ScoreRequest,
     TrainRequest,
     default_output_table,
+    model_record,
 )
 from snowml_desktop.engines.snowflake import sql, udf
 
@@ -439,7 +440,18 @@ def train(
         path = place.artifact_path(model)
         services.stage.put(path, artifact)
         undo.add(f"artifact {path}", lambda: services.stage.remove(path))
-        record = build_record(request, outcome, model, training_table, columns, place, sampled)
+        record = model_record(
+            request,
+            outcome,
+            name=model,
+            created=datetime.now(timezone.utc),
+            source_table=request.table,
+            training_table=training_table,
+            target_sql_type=columns[request.target],
+            warehouse=(place.warehouse_size, place.warehouse_type),
+            sampled_from=sampled,
+            sample_rows=MAX_TRAINING_ROWS,
+        )
         record = dataclasses.replace(
             record, artifact_path=path, artifact_sha256=sha, library_versions=_versions()
         )
@@ -550,69 +562,6 @@ def _versions() -> dict[str, str]:
     from snowml_desktop.core.artifacts import library_versions
 
     return library_versions()
-
-
-def build_record(
-    request: TrainRequest,
-    outcome: Any,
-    model: str,
-    training_table: str,
-    columns: dict[str, str],
-    place: Place,
-    sampled: int | None,
-) -> ModelRecord:
-    """The catalog record of a fitted model (artifact fields and train seconds are filled in later)."""
-    options: dict[str, Any] = {
-        "test_size": request.test_size,
-        "seed": request.seed,
-        "cv_folds": request.cv_folds,
-        "class_weight": request.class_weight,
-        "dedupe": request.dedupe,
-        "keep_clone": request.keep_clone,
-        "optimized": request.optimized,
-        "optimized_mode": request.optimized_mode if request.optimized else None,
-        "target_sql_type": columns[request.target],
-    }
-    if getattr(outcome, "search", None) is not None:
-        options["search"] = outcome.search
-    warnings = list(outcome.warnings)
-    if sampled is not None:
-        warnings.append(
-            ModelWarning(
-                "training_sampled",
-                f"The table has {sampled:,} rows; the model was trained on a random sample of about "
-                f"{MAX_TRAINING_ROWS:,} rows (seed {request.seed}).",
-            )
-        )
-    return ModelRecord(
-        name=model,
-        created=datetime.now(timezone.utc),
-        method=outcome.method,
-        source_table=request.table,
-        training_table=training_table,
-        target=request.target,
-        features=list(outcome.features),
-        classes=records.json_safe(list(outcome.classes)),
-        params=dict(outcome.params),
-        options=options,
-        metrics=dict(outcome.metrics),
-        per_class=list(outcome.per_class),
-        confusion_matrix=[[int(v) for v in row] for row in outcome.confusion_matrix],
-        curves=dict(outcome.curves),
-        feature_importance=list(outcome.feature_importance),
-        cv=outcome.cv,
-        warnings=warnings,
-        excluded_columns=list(outcome.excluded_columns),
-        artifact_path="",
-        artifact_sha256="",
-        library_versions={},
-        train_seconds=0.0,
-        warehouse_size=place.warehouse_size,
-        warehouse_type=place.warehouse_type,
-        rows_total=int(outcome.rows_total),
-        rows_train=int(outcome.rows_train),
-        rows_test=int(outcome.rows_test),
-    )
 
 
 # --- score ---------------------------------------------------------------------------------------------------
