@@ -227,3 +227,24 @@ def test_warehouse_set_and_get(engine: Engine) -> None:
     finally:
         engine.set_warehouse(size=original.size, type=original.type)
     assert engine.warehouse() == original
+
+
+# --- activity --------------------------------------------------------------------------------------------
+def test_activity_reports_operations_and_a_broken_listener_changes_nothing(engine: Engine) -> None:
+    seen = []
+
+    def broken(_activity: object) -> None:
+        raise RuntimeError("listener bug")
+
+    engine.add_activity_listener(broken)
+    engine.add_activity_listener(seen.append)
+    try:
+        tables = engine.list_tables()  # still returns, though a listener raised
+        with pytest.raises(NotFound):
+            engine.profile("NO_SUCH_TABLE")
+    finally:
+        engine.remove_activity_listener(broken)
+        engine.remove_activity_listener(seen.append)
+    assert {t.name for t in tables} == _table_names(engine)
+    assert [(a.ok, a.seconds >= 0) for a in seen[-2:]] == [(True, True), (False, True)]
+    assert seen[-1].detail == "NO_SUCH_TABLE"

@@ -15,13 +15,16 @@ Rules every implementation keeps:
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from snowml_desktop.core.errors import (
     AlreadyExists,
@@ -38,6 +41,8 @@ from snowml_desktop.core.tasks import CancelToken, TaskContext
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Activity",
@@ -401,7 +406,19 @@ class Engine(ABC):
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(activity)
+            try:
+                listener(activity)
+            except Exception:  # a broken listener must not change the operation's outcome
+                log.exception("An activity listener failed for %s", activity.operation)
+
+    def _activity_started(self) -> Any:
+        """Called by :func:`activity` before an operation; returns what :meth:`_activity_query_id` gets.
+        Engines that run queries with ids override both."""
+        return None
+
+    def _activity_query_id(self, started: Any) -> str | None:
+        """The last query id of the operation that :meth:`_activity_started` began (None: no ids)."""
+        return None
 
     # --- setup ------------------------------------------------------------------------------------
     @abstractmethod
@@ -538,3 +555,43 @@ class Engine(ABC):
 
     def cancel_all(self) -> None:  # noqa: B027 - a deliberate no-op default, not a forgotten abstract
         """Cancel whatever this engine is running (used when the app closes). Default: nothing to do."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def describe_call(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """What an engine call was about, for the Activity log: file names, a request's table/model/file, or
+    the first plain name or number."""
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, Path)) for v in value):
+            return ", ".join(Path(v).name for v in value)
+        for attribute in ("table", "model", "file"):
+            if isinstance(getattr(value, attribute, None), str):
+                return str(getattr(value, attribute))
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)
+    return ""
+
+
+def activity(operation: str) -> Callable[[F], F]:
+    """Decorate an engine method so that it emits an ``Activity`` when it ends (ok=False when it raised),
+    with its duration, its subject and, where the engine has them, the last query id it ran."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: Engine, *args: Any, **kwargs: Any) -> Any:
+            started, token = time.perf_counter(), self._activity_started()
+            ok = False
+            try:
+                result = method(self, *args, **kwargs)
+                ok = True
+                return result
+            finally:
+                seconds = time.perf_counter() - started
+                query_id = self._activity_query_id(token)
+                self._emit_activity(Activity(operation, seconds, describe_call(args, kwargs), query_id, ok))
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

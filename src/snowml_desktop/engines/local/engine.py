@@ -10,12 +10,10 @@ estimates credits at 1.5x the standard rate as Snowflake bills them; locally it 
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -24,7 +22,6 @@ from snowml_desktop.core.identifiers import display, normalize
 from snowml_desktop.core.records import InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
-    Activity,
     Capabilities,
     ClassBalance,
     ColumnInfo,
@@ -41,6 +38,7 @@ from snowml_desktop.engines.base import (
     TableProfile,
     TrainRequest,
     WarehouseState,
+    activity,
 )
 from snowml_desktop.engines.local import demo, loading, sqlrun, stages, stats
 from snowml_desktop.engines.local.models import STAGING_PREFIX, LocalModels
@@ -50,45 +48,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _detail_of(args: tuple, kwargs: dict) -> str:
-    """A short description of the call's subject for the Activity log (table, model, file ...)."""
-    for value in list(args) + list(kwargs.values()):
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, Path)) for v in value):
-            return ", ".join(Path(v).name for v in value)
-        for attr in ("table", "model", "file"):
-            if hasattr(value, attr) and isinstance(getattr(value, attr), str):
-                return str(getattr(value, attr))
-        if isinstance(value, str):
-            return value
-    return ""
-
-
-def activity(operation: str) -> Callable[[F], F]:
-    """Emit an ``Activity`` after the decorated engine method, with ok=False when it raised."""
-
-    def decorate(method: F) -> F:
-        @functools.wraps(method)
-        def wrapper(self: LocalEngine, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            ok = False
-            try:
-                result = method(self, *args, **kwargs)
-                ok = True
-                return result
-            finally:
-                record = Activity(operation, time.perf_counter() - started, _detail_of(args, kwargs), ok=ok)
-                try:
-                    self._emit_activity(record)
-                except Exception:  # a broken listener must not change the operation's outcome
-                    log.exception("An activity listener failed for %s", operation)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 class LocalEngine(Engine):

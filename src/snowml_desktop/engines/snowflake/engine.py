@@ -13,16 +13,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import email.utils
-import functools
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from snowml_desktop.core import records, sizes
 from snowml_desktop.core.connections import ConnectionProfile, SecretStore, get_profile
@@ -42,7 +41,6 @@ from snowml_desktop.engines.base import (
     HEADER_MODES,
     LOAD_MODES,
     OPTIMIZED_MODES,
-    Activity,
     Capabilities,
     ClassBalance,
     ColumnInfo,
@@ -60,6 +58,7 @@ from snowml_desktop.engines.base import (
     TableProfile,
     TrainRequest,
     WarehouseState,
+    activity,
     default_output_table,
 )
 from snowml_desktop.engines.snowflake import setup, sql
@@ -102,8 +101,6 @@ _NUMERIC = {
 _TEXT = {"TEXT", "VARCHAR", "CHAR", "CHARACTER", "STRING"}
 _TEMPORAL = ("DATE", "TIME", "TIMESTAMP", "DATETIME")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def kind_of(sql_type: str) -> str:
     """numeric | text | boolean | temporal | other, for a Snowflake type name."""
@@ -117,33 +114,6 @@ def kind_of(sql_type: str) -> str:
     if base.startswith(_TEMPORAL):
         return "temporal"
     return "other"
-
-
-def activity(operation: str) -> Callable[[F], F]:
-    """Emit an Activity after the method (ok=False when it raised) with the last query id it ran."""
-
-    def decorate(method: F) -> F:
-        @functools.wraps(method)
-        def wrapper(self: SnowflakeEngine, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            outer = getattr(self._local, "query_ids", None)
-            self._local.query_ids = []
-            ok = False
-            try:
-                result = method(self, *args, **kwargs)
-                ok = True
-                return result
-            finally:
-                ids = self._local.query_ids
-                self._local.query_ids = outer if outer is None else outer + ids
-                detail = _detail_of(args)
-                self._emit_activity(
-                    Activity(operation, time.perf_counter() - started, detail, ids[-1] if ids else None, ok)
-                )
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 class SnowflakeEngine(Engine):
@@ -215,6 +185,18 @@ class SnowflakeEngine(Engine):
         self, statement: sql.Statement, operation: str, task: TaskContext | None = None
     ) -> list[dict[str, Any]]:
         return self._execute(statement, operation=operation, task=task).rows
+
+    def _activity_started(self) -> list[str] | None:
+        """Collect this thread's query ids afresh for the operation; returns the enclosing one's list."""
+        outer = getattr(self._local, "query_ids", None)
+        self._local.query_ids = []
+        return outer
+
+    def _activity_query_id(self, started: list[str] | None) -> str | None:
+        """The operation's last query id; its ids also count for an enclosing operation."""
+        ids = self._local.query_ids
+        self._local.query_ids = started if started is None else started + ids
+        return ids[-1] if ids else None
 
     def _execute(
         self, statement: sql.Statement, *, operation: str, task: TaskContext | None = None
@@ -950,19 +932,6 @@ def _is_snowflake_error(exc: BaseException) -> bool:
     from snowflake.snowpark.exceptions import SnowparkClientException
 
     return isinstance(exc, (Error, SnowparkClientException))
-
-
-def _detail_of(args: tuple[Any, ...]) -> str:
-    """What an operation was about, for the Activity log: a table/model name or the request's target."""
-    if not args:
-        return ""
-    first = args[0]
-    if isinstance(first, (str, int)):
-        return str(first)
-    for attribute in ("model", "table", "file"):
-        if isinstance(getattr(first, attribute, None), str):
-            return str(getattr(first, attribute))
-    return ""
 
 
 def _float(value: Any) -> float | None:
