@@ -185,7 +185,7 @@ def test_a_warehouse_without_auto_resume_is_resumed_for_the_call_and_left_as_fou
 
 @pytest.mark.parametrize(("option", "size"), [(None, "MEDIUM"), ("memory_1x", "XSMALL")])
 def test_conversion_always_states_the_memory_option(option: str | None, size: str) -> None:
-    account = FakeAccount()
+    account = FakeAccount(bundles=frozenset({"2025_07"}))  # any account: not a matter of bundles
     seen = []
     _train(
         account, lambda: seen.append(account.warehouses["WH"].resource_constraint), resource_constraint=option
@@ -422,3 +422,40 @@ def test_a_journal_of_another_running_app_is_not_replayed(monkeypatch: pytest.Mo
         other.kill()
         other.wait()
     assert WarehouseGuard(FakeAccount(warehouses=account.warehouses), account="acct").replay()  # owner gone
+
+
+def test_the_fake_account_decides_by_documented_rules_not_by_engine_code() -> None:
+    """Every rule the fake applies cites Snowflake's documentation, and the fake imports from the engine only
+    the statement type and the runner's result/error types, never a helper deciding what is accepted."""
+    import ast
+
+    from tests.snowflake import sf_fake_account
+
+    assert all(
+        rule.source.startswith("https://docs.snowflake.com/") for rule in sf_fake_account.RULES.values()
+    )
+    tree = ast.parse(Path(sf_fake_account.__file__).read_text(encoding="utf-8"))
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("snowml_desktop")
+        for alias in node.names
+    }
+    assert imported == {
+        ("snowml_desktop.core.errors", "ConnectionFailed"),
+        ("snowml_desktop.core.errors", "EngineError"),
+        ("snowml_desktop.core.errors", "PermissionDenied"),
+        ("snowml_desktop.engines.snowflake", "sql"),  # Statement and its verify marks only
+        ("snowml_desktop.engines.snowflake.session", "QueryResult"),
+    }
+    used = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "sql"
+    }
+    assert used <= {"Statement", "PARSED"}, used
+    # Each refusal names its rule.
+    account = FakeAccount()
+    with pytest.raises(EngineError) as info:
+        account.execute(sql.alter_warehouse_set("WH", warehouse_type="SNOWPARK-OPTIMIZED"), operation="x")
+    assert info.value.rule == "type_change_needs_suspended"
