@@ -103,7 +103,7 @@ _SIZES = (  # ALTER WAREHOUSE: WAREHOUSE_SIZE values in order, with SHOW WAREHOU
     ("XLARGE", "X-Large"), ("XXLARGE", "2X-Large"), ("XXXLARGE", "3X-Large"), ("X4LARGE", "4X-Large"),
     ("X5LARGE", "5X-Large"), ("X6LARGE", "6X-Large"),
 )  # fmt: skip
-_SIZE_ALIASES = {"X2LARGE": "XXLARGE", "X3LARGE": "XXXLARGE"}
+_SIZE_ALIASES = {"X2LARGE": "XXLARGE", "X3LARGE": "XXXLARGE", "2XLARGE": "XXLARGE", "3XLARGE": "XXXLARGE"}
 _ORDER = [s for s, _ in _SIZES]
 _LABEL = dict(_SIZES)
 _MEMORY = {  # ALTER WAREHOUSE: RESOURCE_CONSTRAINT -> (minimum size, maximum size)
@@ -447,7 +447,6 @@ class FakeAccount:
 
 def _size(text: str) -> str:
     name = text.strip("'").upper().replace("-", "")
-    name = {"XSMALL": "XSMALL", "2XLARGE": "XXLARGE", "3XLARGE": "XXXLARGE"}.get(name, name)
     name = _SIZE_ALIASES.get(name, name)
     assert name in _LABEL, f"not a documented warehouse size: {text}"
     return name

@@ -159,6 +159,7 @@ def test_waiting_for_suspended_is_bounded_and_leaves_the_warehouse_unchanged() -
     with pytest.raises(EngineError, match="still finishing running statements"), guard.converted("WH"):
         pytest.fail("the body must not run")
     assert _snapshot(account) == ORIGINAL and Journal("acct").pending() == []
+    assert account.warehouses["WH"].state == "STARTED"  # the SUSPEND given up on is taken back
 
 
 def test_waiting_for_suspended_is_cancellable() -> None:
@@ -171,6 +172,7 @@ def test_waiting_for_suspended_is_cancellable() -> None:
     with pytest.raises(Cancelled), _guard(account).converted("WH", task=task):
         pytest.fail("the body must not run")
     assert _snapshot(account) == ORIGINAL and Journal("acct").pending() == []
+    assert account.warehouses["WH"].state == "STARTED"
 
 
 @pytest.mark.parametrize("state", ["SUSPENDED", "STARTED"])

@@ -397,9 +397,10 @@ class WarehouseGuard:
             return self._run(statement, operation, task)
         except PermissionDenied as exc:
             role = quote(self.role) if self.role else "<your role>"
+            action = "suspend or resume" if privilege == "OPERATE" else "change"
             raise PermissionDenied(
-                f"Snowflake refused to {operation.replace('_', ' ')} {name!r}: the role "
-                f"{self.role or 'in use'} lacks {privilege} on it.",
+                f"Snowflake refused to {action} warehouse {name!r}: the role "
+                f"{self.role or 'in use'} lacks {privilege} on it. Nothing was changed by this step.",
                 hint=f"Ask an admin for GRANT {privilege} ON WAREHOUSE {quote(name)} TO ROLE {role}; "
                 f"(or GRANT MANAGE WAREHOUSES ON ACCOUNT TO ROLE {role};). {exc.message}",
             ) from None
@@ -499,9 +500,10 @@ class WarehouseGuard:
 
     def _as_found(self, original: WarehouseSettings) -> None:
         """Leave the warehouse running or suspended as it was found: resume one that ran (changing the type
-        suspended it), suspend one this guard resumed (no AUTO_RESUME)."""
+        suspended it, or a SUSPEND given up on still lets it finish its statements and stop), suspend one
+        this guard resumed (no AUTO_RESUME)."""
         current = self.settings(original.name)
-        if original.running and not current.running:
+        if original.running and current.state not in ("STARTED", "RESIZING"):
             self._resume(original.name, None)
         elif not original.running and current.running and not original.auto_resume:
             self._change(
@@ -661,7 +663,6 @@ class WarehouseGuard:
         target = sizes.parse_size(size).sql
         current = self.settings(name)
         if current.size == target:
-            self._ready_for_call(current, task)
             yield current
             return
         with self._journaled(name, "resize") as original:
