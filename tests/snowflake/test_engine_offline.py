@@ -241,6 +241,21 @@ def test_train_converts_the_warehouse_only_for_the_call_and_emits_activity() -> 
     assert train_tags == ["train"]
 
 
+def test_training_shows_the_wait_for_a_busy_warehouse_to_suspend() -> None:
+    account = _account()
+    engine = _engine(account)
+    account.busy("WH", 45)  # another user's query finishes before the type can change
+    progress: list[tuple[float, str]] = []
+    engine.train(
+        TrainRequest("CHURN", "CHURNED", optimized=True),
+        task=TaskContext(progress=lambda f, text: progress.append((f, text))),
+    )
+    waits = [f for f, text in progress if text.startswith("Waiting for warehouse WH")]
+    assert waits and all(0.05 <= f <= 0.15 for f in waits)
+    assert account.calls[0][2].type == "SNOWPARK-OPTIMIZED"
+    assert (account.warehouses["WH"].type, account.warehouses["WH"].state) == ("STANDARD", "STARTED")
+
+
 def test_failed_or_cancelled_training_restores_the_warehouse() -> None:
     account = _account()
     engine = _engine(account)
