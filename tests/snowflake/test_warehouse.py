@@ -349,6 +349,12 @@ def test_dedicated_mode_creates_the_warehouse_and_never_changes_the_sessions_war
     account.warehouses["STD"] = FakeWarehouse()
     with pytest.raises(InvalidInput, match="not Snowpark-optimized"), guard.dedicated("WH", "STD"):
         pass
+    account.warehouses["MANUAL"] = FakeWarehouse(
+        "MEDIUM", "SNOWPARK-OPTIMIZED", "SUSPENDED", "MEMORY_16X", auto_resume=False
+    )
+    with guard.dedicated("WH", "MANUAL"):
+        assert account.warehouses["MANUAL"].state == "STARTED"  # resumed for the call
+    assert account.warehouses["MANUAL"].state == "SUSPENDED"  # and left as found
 
 
 def test_training_sizes_follow_the_memory_options() -> None:
@@ -361,6 +367,8 @@ def test_training_sizes_follow_the_memory_options() -> None:
     )
     with pytest.raises(InvalidInput, match="at least Large"):
         training_settings(small, "MEDIUM", "MEMORY_64X")
+    optimized = WarehouseSettings("SO", "XSMALL", "SNOWPARK-OPTIMIZED", "STARTED", "MEMORY_1X")
+    assert training_settings(optimized, None, None) == ("XSMALL", "MEMORY_1X")  # its own option is kept
 
 
 def test_show_warehouses_rows_are_matched_exactly() -> None:

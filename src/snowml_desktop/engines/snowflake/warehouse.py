@@ -156,10 +156,14 @@ def _documented_spelling(value: Any) -> str | None:
 def training_settings(
     original: WarehouseSettings, size: str | None, resource_constraint: str | None
 ) -> tuple[str, str]:
-    """Size and RESOURCE_CONSTRAINT for Snowpark-optimized training. Default: MEMORY_16X (256 GB, Snowflake's
-    own default, stated so that nothing depends on it) at the original size or Medium, whichever is larger
-    (its documented minimum). Raises InvalidInput when an asked-for size is too small for the memory option."""
-    constraint = sql.check_resource_constraint(resource_constraint or sql.DEFAULT_RESOURCE_CONSTRAINT)
+    """Size and RESOURCE_CONSTRAINT for Snowpark-optimized training. Default: the memory option a
+    Snowpark-optimized original already has, else MEMORY_16X (256 GB, Snowflake's own default, stated so that
+    nothing depends on it), at the original size or the option's documented minimum, whichever is larger.
+    Raises InvalidInput when an asked-for size is too small for the memory option."""
+    kept = original.resource_constraint if original.type == sizes.SNOWPARK_OPTIMIZED else None
+    if kept not in sql.RESOURCE_CONSTRAINTS:
+        kept = sql.DEFAULT_RESOURCE_CONSTRAINT
+    constraint = sql.check_resource_constraint(resource_constraint or kept)
     minimum = sizes.parse_size(sql.RESOURCE_CONSTRAINTS[constraint])
     if size is None:
         chosen = max(sizes.parse_size(original.size), minimum, key=lambda s: s.index)
