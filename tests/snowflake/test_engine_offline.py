@@ -311,6 +311,29 @@ def _texts(account: FakeAccount) -> list[str]:
     return [s.text for s in account.log]
 
 
+def test_dedicated_training_sessions_are_reused_closed_and_their_login_failures_explained() -> None:
+    account = _account()
+    engine = _engine(account)
+    request = TrainRequest(
+        "CHURN", "CHURNED", optimized=True, optimized_mode="dedicated", training_warehouse="ML_WH"
+    )
+    engine.train(request)
+    engine.train(request)
+    assert len(account.sessions) == 1 and not account.sessions[0].closed  # kept for the next call
+    engine.close()
+    assert account.sessions[0].closed
+
+    def refused_login():
+        raise ConnectionFailed(
+            "Connection 'work': multi-factor authentication is required.", hint="Type the code."
+        )
+
+    failing = SnowflakeEngine(_account(), PROFILE, open_runner=refused_login)
+    with pytest.raises(ConnectionFailed, match="Could not open a second session.*multi-factor") as info:
+        failing.train(request)
+    assert info.value.hint == "Type the code."
+
+
 def test_work_during_dedicated_training_stays_on_its_warehouse() -> None:
     """A session has one current warehouse: the training CALL runs on a second session, so a preview
     and a scoring sent while it runs stay on the shared warehouse."""
