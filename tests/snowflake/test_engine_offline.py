@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from snowml_desktop.engines import open_engine
 from snowml_desktop.engines.base import LoadRequest, ScoreRequest, TrainRequest
 from snowml_desktop.engines.snowflake import setup, sql
 from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
-from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseSettings
+from snowml_desktop.engines.snowflake.warehouse import Journal, SuspendWait, WarehouseSettings
 
 PROFILE = ConnectionProfile(
     "work", "snowflake", "app", account="org-acct", user="ANA", warehouse="WH", database="DB"
@@ -141,12 +142,13 @@ def _account(**kwargs) -> FakeAccount:
     account.answer(r'^SELECT \* FROM "DB"."SNOWML"."INFERENCE_RUNS"', [records.run_to_row(_run())])
 
     def call(statement: sql.Statement) -> list[dict]:
+        used = account.warehouse_in_use  # the current warehouse of the session sending the CALL
         account.calls.append(
             (
                 statement.text,
                 json.loads(statement.params[0]),
-                FakeWarehouse(**vars(account.warehouses[account.current_warehouse])),
-                account.current_warehouse,
+                dataclasses.replace(account.warehouses[used]),
+                used,
             )
         )
         if "SNOWML_LOAD" in statement.text:
@@ -160,7 +162,11 @@ def _account(**kwargs) -> FakeAccount:
 
 
 def _engine(account: FakeAccount) -> SnowflakeEngine:
-    return SnowflakeEngine(account, PROFILE)
+    """An engine on the account's first session, opening more sessions of it when it needs them, whose
+    waits for a warehouse pass on the account's clock."""
+    return SnowflakeEngine(
+        account, PROFILE, open_runner=account.session, wait=SuspendWait(sleep=account.sleep)
+    )
 
 
 def test_connect_reads_context_and_replays_a_crashed_change() -> None:
@@ -189,10 +195,21 @@ def test_connect_reads_context_and_replays_a_crashed_change() -> None:
     ) == (False, True, True, True)
 
 
-def test_missing_modify_disables_snowpark_optimized_with_a_reason() -> None:
-    engine = _engine(_account(grants={"WH": [("USAGE", "ANALYST")]}))
-    assert not engine.capabilities.supports_snowpark_optimized
-    assert "MODIFY" in engine.capabilities.snowpark_optimized_reason
+def test_modify_not_listed_on_the_warehouse_is_left_to_snowflake_to_decide() -> None:
+    """SHOW GRANTS ON WAREHOUSE misses MANAGE WAREHOUSES and inherited grants: nothing is disabled on it;
+    the change itself is tried, and a refusal names the grant to ask for."""
+    allowed = _account(
+        grants={"WH": [("USAGE", "ANALYST")]}, account_grants=[("MANAGE WAREHOUSES", "ANALYST")]
+    )
+    engine = _engine(allowed)
+    assert engine.capabilities.supports_snowpark_optimized
+    engine.train(TrainRequest("CHURN", "CHURNED", optimized=True))
+    assert allowed.calls[0][2].type == "SNOWPARK-OPTIMIZED"
+    refused = _account(grants={"WH": [("USAGE", "ANALYST")]})
+    with pytest.raises(PermissionDenied, match="lacks MODIFY") as info:
+        _engine(refused).train(TrainRequest("CHURN", "CHURNED", optimized=True))
+    assert 'GRANT MODIFY ON WAREHOUSE "WH" TO ROLE "ANALYST"' in info.value.hint
+    assert (refused.warehouses["WH"].type, refused.warehouses["WH"].state) == ("STANDARD", "STARTED")
 
 
 def test_train_converts_the_warehouse_only_for_the_call_and_emits_activity() -> None:
@@ -222,6 +239,21 @@ def test_train_converts_the_warehouse_only_for_the_call_and_emits_activity() -> 
         op for op, st in zip(account.operations, account.log, strict=True) if st.text.startswith("CALL")
     ]
     assert train_tags == ["train"]
+
+
+def test_training_shows_the_wait_for_a_busy_warehouse_to_suspend() -> None:
+    account = _account()
+    engine = _engine(account)
+    account.busy("WH", 45)  # another user's query finishes before the type can change
+    progress: list[tuple[float, str]] = []
+    engine.train(
+        TrainRequest("CHURN", "CHURNED", optimized=True),
+        task=TaskContext(progress=lambda f, text: progress.append((f, text))),
+    )
+    waits = [f for f, text in progress if text.startswith("Waiting for warehouse WH")]
+    assert waits and all(0.05 <= f <= 0.15 for f in waits)
+    assert account.calls[0][2].type == "SNOWPARK-OPTIMIZED"
+    assert (account.warehouses["WH"].type, account.warehouses["WH"].state) == ("STANDARD", "STARTED")
 
 
 def test_failed_or_cancelled_training_restores_the_warehouse() -> None:
@@ -272,6 +304,72 @@ def test_dedicated_training_warehouse_leaves_the_shared_one_alone() -> None:
     )
     assert account.calls[0][3] == "ML_WH" and account.current_warehouse == "WH"
     assert not any(s.text.startswith('ALTER WAREHOUSE "WH"') for s in account.log)
+    assert [session.current_warehouse for session in account.sessions] == ["ML_WH"]  # the second one
+
+
+def _texts(account: FakeAccount) -> list[str]:
+    return [s.text for s in account.log]
+
+
+def test_dedicated_training_sessions_are_reused_closed_and_their_login_failures_explained() -> None:
+    account = _account()
+    engine = _engine(account)
+    request = TrainRequest(
+        "CHURN", "CHURNED", optimized=True, optimized_mode="dedicated", training_warehouse="ML_WH"
+    )
+    engine.train(request)
+    engine.train(request)
+    assert len(account.sessions) == 1 and not account.sessions[0].closed  # kept for the next call
+    engine.close()
+    assert account.sessions[0].closed
+
+    def refused_login():
+        raise ConnectionFailed(
+            "Connection 'work': multi-factor authentication is required.", hint="Type the code."
+        )
+
+    failing = SnowflakeEngine(_account(), PROFILE, open_runner=refused_login)
+    with pytest.raises(ConnectionFailed, match="Could not open a second session.*multi-factor") as info:
+        failing.train(request)
+    assert info.value.hint == "Type the code."
+
+
+def test_work_during_dedicated_training_stays_on_its_warehouse() -> None:
+    """A session has one current warehouse: the training CALL runs on a second session, so a preview
+    and a scoring sent while it runs stay on the shared warehouse."""
+    account = _account()
+    engine = _engine(account)
+    training_started, finish_training = threading.Event(), threading.Event()
+    default_call = account.answers[0][1]  # the _account CALL answer
+
+    def slow_train(statement: sql.Statement) -> list[dict]:
+        if "SNOWML_TRAIN" in statement.text:
+            training_started.set()
+            assert finish_training.wait(10)
+        return default_call(statement)
+
+    account.answer(r"^CALL", slow_train)
+    request = TrainRequest(
+        "CHURN", "CHURNED", optimized=True, optimized_mode="dedicated", training_warehouse="ML_WH"
+    )
+    worker = threading.Thread(target=engine.train, args=(request,))
+    worker.start()
+    try:
+        assert training_started.wait(10)
+        before = len(account.log)
+        engine.preview("CHURN", 5)
+        engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN"))
+        concurrent = list(zip(_texts(account)[before:], account.ran_on[before:], strict=True))
+    finally:
+        finish_training.set()
+        worker.join(10)
+    assert any(t.startswith("SELECT * FROM") for t, _ in concurrent)
+    assert {w for _, w in concurrent} == {"WH"}, concurrent
+    assert {c[0].split(".")[-1]: c[3] for c in account.calls} == {
+        '"SNOWML_TRAIN"(?)': "ML_WH",
+        '"SNOWML_SCORE"(?)': "WH",
+    }
+    assert account.current_warehouse == "WH"
 
 
 def test_train_without_setup_says_so() -> None:

@@ -46,7 +46,9 @@ def every_statement(name: str) -> list[sql.Statement]:
         sql.alter_warehouse_set(
             name, size="Large", warehouse_type="SNOWPARK-OPTIMIZED", resource_constraint="memory_1x"
         ),
+        sql.alter_warehouse_set(name, size="Small", generation="2", wait_for_completion=True),
         sql.suspend_warehouse(name),
+        sql.resume_warehouse(name),
         sql.create_warehouse(name, size="MEDIUM", warehouse_type="SNOWPARK-OPTIMIZED", comment=name),
         sql.create_schema(loc, name, name),
         sql.create_stage(loc, name),
@@ -175,6 +177,18 @@ GOLDEN = [
         sql.alter_warehouse_set("gen2_wh", resource_constraint="standard_gen_2"),
         "ALTER WAREHOUSE gen2_wh SET RESOURCE_CONSTRAINT = STANDARD_GEN_2;",
     ),
+    (
+        sql.alter_warehouse_set("old_to_new_xlarge_gen", generation="2"),
+        "ALTER WAREHOUSE old_to_new_xlarge_gen SET GENERATION = '2';",
+    ),
+    (
+        sql.alter_warehouse_set(
+            "snowpark_optimized_medium_to_gen2", warehouse_type="STANDARD", generation="2"
+        ),
+        "ALTER WAREHOUSE snowpark_optimized_medium_to_gen2 SET WAREHOUSE_TYPE = STANDARD GENERATION = '2';",
+    ),
+    # RESUME IF SUSPENDED (docs: ALTER WAREHOUSE syntax, "{ SUSPEND | RESUME [ IF SUSPENDED ] }")
+    (sql.resume_warehouse("my_wh"), "ALTER WAREHOUSE my_wh RESUME IF SUSPENDED;"),
     # CREATE WAREHOUSE (docs: Snowpark-optimized warehouses, "Creating a Snowpark-optimized warehouse")
     (
         sql.create_warehouse(
@@ -269,6 +283,12 @@ def test_golden_exact_text_is_pinned() -> None:
         (
             lambda: sql.create_warehouse("W", size="LARGE", resource_constraint="MEMORY_1X"),
             "Snowpark-optimized warehouses only",
+        ),
+        (lambda: sql.alter_warehouse_set("W", generation="3"), "Unknown warehouse generation"),
+        (lambda: sql.alter_warehouse_set("W", size="X5LARGE", generation="2"), "do not exist at 5X-Large"),
+        (
+            lambda: sql.alter_warehouse_set("W", warehouse_type="SNOWPARK-OPTIMIZED", generation="1"),
+            "standard warehouses only",
         ),
         (lambda: sql.call_procedure(LOC, "DROP_ALL", "{}"), "Unknown procedure"),
         (lambda: sql.preview(LOC, "T", 10_001), "preview row limit"),

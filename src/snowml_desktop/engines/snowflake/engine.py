@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,7 +70,7 @@ from snowml_desktop.engines.snowflake.session import (
     open_session,
     translate_error,
 )
-from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseGuard
+from snowml_desktop.engines.snowflake.warehouse import Journal, SuspendWait, WarehouseGuard
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,11 +128,19 @@ class SnowflakeEngine(Engine):
         *,
         session: Any = None,
         journal: Journal | None = None,
+        open_runner: Callable[[], SqlRunner] | None = None,
+        wait: SuspendWait | None = None,
     ) -> None:
-        """Read the session's context, replay any warehouse journal left by a crash, and check MODIFY on
-        the warehouse. Raises ConnectionFailed/InvalidInput when no database is set."""
+        """Read the session's context and replay any warehouse journal left by a crash. ``open_runner``
+        opens another session of the same login (a dedicated training warehouse runs its call there);
+        ``wait``: how long a warehouse may take to suspend. Raises ConnectionFailed/InvalidInput when no
+        database is set."""
         super().__init__()
         self._runner = runner
+        self._open_runner = open_runner
+        self._spare_runners: list[SqlRunner] = []
+        self._open_runners: list[SqlRunner] = []
+        self._runners_lock = threading.Lock()
         self._session = session
         self._profile = profile
         self._local = threading.local()
@@ -152,7 +160,9 @@ class SnowflakeEngine(Engine):
                 hint="Set a database in the connection manager.",
             )
         self._loc = sql.Location(database, profile.app_schema or "SNOWML", profile.data_schema or "DATA")
-        self._guard = WarehouseGuard(runner, account=self._account, journal=journal)
+        self._guard = WarehouseGuard(
+            runner, account=self._account, journal=journal, role=self._role, wait=wait
+        )
         #: Messages about warehouses restored after an interrupted operation, for the UI to show once.
         self.restored: list[str] = self._guard.replay()
         self.capabilities = self._capabilities()
@@ -174,8 +184,14 @@ class SnowflakeEngine(Engine):
         if profile.kind != "snowflake":
             raise InvalidInput(f"Connection {profile.name!r} is not a Snowflake connection.")
         session = open_session(profile, secrets, ask=ask, passcode=passcode, typed=typed)
+
+        def open_runner() -> SqlRunner:
+            # A second login of the same user (the MFA passcode was single-use; a cached MFA token or SSO
+            # credential spares a second prompt where the account allows it).
+            return SnowparkRunner(open_session(profile, secrets, ask=ask, typed=typed))
+
         try:
-            return cls(SnowparkRunner(session), profile, session=session)
+            return cls(SnowparkRunner(session), profile, session=session, open_runner=open_runner)
         except BaseException:
             session.close()
             raise
@@ -199,23 +215,25 @@ class SnowflakeEngine(Engine):
         return ids[-1] if ids else None
 
     def _execute(
-        self, statement: sql.Statement, *, operation: str, task: TaskContext | None = None
+        self,
+        statement: sql.Statement,
+        *,
+        operation: str,
+        task: TaskContext | None = None,
+        runner: SqlRunner | None = None,
     ) -> QueryResult:
-        """Run one statement, keeping its query id for the operation's Activity."""
-        result = self._runner.execute(statement, operation=operation, task=task)
+        """Run one statement (on ``runner``, default the engine's session), keeping its query id for the
+        operation's Activity."""
+        result = (runner or self._runner).execute(statement, operation=operation, task=task)
         ids = getattr(self._local, "query_ids", None)
         if ids is not None and result.query_id:
             ids.append(result.query_id)
         return result
 
     def _capabilities(self) -> Capabilities:
-        reason = None
-        if not self._warehouse_name:
-            reason = "No warehouse is selected in this connection."
-        else:
-            with contextlib.suppress(EngineError):
-                check = self._guard.check_privilege(self._warehouse_name)
-                reason = check.reason if check.allowed is False else None
+        # Whether the role may MODIFY the warehouse is Snowflake's to say when the change is made: grants
+        # listed on the warehouse miss MANAGE WAREHOUSES and inherited ones, so nothing is disabled on them.
+        reason = None if self._warehouse_name else "No warehouse is selected in this connection."
         return Capabilities(
             local=False,
             supports_zero_copy_clone=True,
@@ -311,10 +329,54 @@ class SnowflakeEngine(Engine):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            with self._runners_lock:
+                extra, self._open_runners, self._spare_runners = self._open_runners, [], []
+            for runner in extra:
+                runner.close()
             self._runner.close()
 
     def cancel_all(self) -> None:
+        with self._runners_lock:
+            extra = list(self._open_runners)
+        for runner in extra:
+            runner.cancel_all()
         self._runner.cancel_all()
+
+    @contextlib.contextmanager
+    def _session_on(self, warehouse: str, task: TaskContext | None) -> Iterator[SqlRunner]:
+        """Another session of this login whose current warehouse is ``warehouse``. A session has one
+        current warehouse, so USE WAREHOUSE on the shared one would move every concurrent preview, profile
+        and scoring; spare sessions are kept for the next call and closed with the engine."""
+        if self._open_runner is None:
+            raise EngineError(
+                "A dedicated training warehouse needs a second session, and this connection cannot open one.",
+                hint="Use the convert mode, or reconnect.",
+            )
+        with self._runners_lock:
+            runner = self._spare_runners.pop() if self._spare_runners else None
+        if runner is None:
+            try:
+                runner = self._open_runner()
+            except EngineError as exc:
+                raise type(exc)(
+                    f"Could not open a second session for the dedicated training warehouse: {exc.message}",
+                    hint=exc.hint,
+                ) from None
+            with self._runners_lock:
+                self._open_runners.append(runner)
+        healthy = False
+        try:
+            self._execute(sql.use_warehouse(warehouse), operation="use_warehouse", task=task, runner=runner)
+            yield runner
+            healthy = True
+        finally:
+            with self._runners_lock:
+                if healthy and not self._closed:
+                    self._spare_runners.append(runner)
+                elif runner in self._open_runners:
+                    self._open_runners.remove(runner)
+            if not healthy or self._closed:
+                runner.close()
 
     # --- stages ------------------------------------------------------------------------------------------
     def list_stages(self) -> list[str]:
@@ -622,35 +684,48 @@ class SnowflakeEngine(Engine):
         return json.dumps(data)
 
     def _call(
-        self, procedure: str, request_json: str, operation: str, task: TaskContext | None
+        self,
+        procedure: str,
+        request_json: str,
+        operation: str,
+        task: TaskContext | None,
+        runner: SqlRunner | None = None,
     ) -> dict[str, Any]:
         from snowml_desktop.engines.snowflake.procedures import decode_result
 
-        rows = self._rows(sql.call_procedure(self._loc, procedure, request_json), operation, task)
+        statement = sql.call_procedure(self._loc, procedure, request_json)
+        rows = self._execute(statement, operation=operation, task=task, runner=runner).rows
         return decode_result(str(next(iter(rows[0].values()))))
 
     def _next_number(self) -> int:
         return int(self._rows(sql.next_sequence_value(self._loc), "sequence")[0]["N"])
 
     @contextlib.contextmanager
-    def _training_warehouse(self, request: TrainRequest, task: TaskContext) -> Iterator[WarehouseState]:
+    def _training_warehouse(
+        self, request: TrainRequest, task: TaskContext
+    ) -> Iterator[tuple[WarehouseState, SqlRunner | None]]:
+        """The warehouse the training call runs on, and the session to send it on (None: the engine's)."""
         if not request.optimized:
-            yield self.warehouse()
+            yield self.warehouse(), None
             return
         if request.optimized_mode not in OPTIMIZED_MODES:
             raise InvalidInput(
                 f"Unknown optimized mode {request.optimized_mode!r}.", hint="Use convert or dedicated."
             )
         shared = self._require_warehouse()
+        preparing = task.sub(0.05, 0.15)
         if request.optimized_mode == "convert":
-            context = self._guard.converted(shared, task=task)
-        else:
-            training = normalize(
-                request.training_warehouse or DEFAULT_TRAINING_WAREHOUSE, what="training warehouse"
-            )
-            context = self._guard.dedicated(shared, training, task=task)
-        with context as used:
-            yield used.to_state()
+            with self._guard.converted(shared, task=preparing) as used:
+                yield used.to_state(), None
+            return
+        training = normalize(
+            request.training_warehouse or DEFAULT_TRAINING_WAREHOUSE, what="training warehouse"
+        )
+        with (
+            self._guard.dedicated(shared, training, task=preparing) as used,
+            self._session_on(training, task) as runner,
+        ):
+            yield used.to_state(), runner
 
     @activity("train")
     def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
@@ -669,11 +744,11 @@ class SnowflakeEngine(Engine):
         )
         model_name = f"{method.prefix}_{self._next_number()}"
         task.report(0.05, "Preparing the warehouse")
-        with self._training_warehouse(request, task) as warehouse:
+        with self._training_warehouse(request, task) as (warehouse, runner):
             task.report(0.15, f"Training {model_name} in Snowflake")
             request_json = self._request_json(normalized, warehouse, model_name=model_name)
             try:
-                row = self._call("SNOWML_TRAIN", request_json, "train", task)
+                row = self._call("SNOWML_TRAIN", request_json, "train", task, runner)
             except (Cancelled, ConnectionFailed):
                 # The procedure was killed (or its answer lost) and may not have undone its own steps.
                 self._discard_partial_model(model_name, table)
@@ -863,29 +938,10 @@ class SnowflakeEngine(Engine):
 
     @activity("set_warehouse")
     def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
-        """Change the warehouse for good (the user asked). A type change suspends it first, as Snowflake's
-        demo did. Raises InvalidInput, PermissionDenied without
-        MODIFY."""
-        name = self._require_warehouse()
-        target_size = sizes.parse_size(size).sql if size else None
-        target_type = sizes.parse_type(type) if type else None
-        current = self._guard.settings(name)
-        check = self._guard.check_privilege(name)
-        if check.allowed is False:
-            raise PermissionDenied(check.reason or "Missing MODIFY on the warehouse.")
-        if target_type and target_type != current.type:
-            if target_type == sizes.SNOWPARK_OPTIMIZED:
-                sql.check_resource_constraint(sql.DEFAULT_RESOURCE_CONSTRAINT, target_size or current.size)
-            if current.state in {"STARTED", "RESUMING", "RESIZING"}:
-                self._rows(sql.suspend_warehouse(name), "set_warehouse")
-            self._rows(
-                sql.alter_warehouse_set(name, warehouse_type=target_type, size=target_size), "set_warehouse"
-            )
-        elif target_size and target_size != current.size:
-            self._rows(
-                sql.alter_warehouse_set(name, size=target_size, wait_for_completion=True), "set_warehouse"
-            )
-        return self.warehouse()
+        """Change the warehouse for good (the user asked), through ``WarehouseGuard.change``: a type change
+        waits for SUSPENDED and leaves the warehouse running or suspended as found; the generation and memory
+        option are stated. Raises InvalidInput, PermissionDenied naming the grant Snowflake wants."""
+        return self._guard.change(self._require_warehouse(), size=size, warehouse_type=type).to_state()
 
 
 class _SetupRunner:

@@ -39,9 +39,12 @@ RESOURCE_CONSTRAINTS: dict[str, str] = {
 }
 #: Snowflake's default for a Snowpark-optimized warehouse when RESOURCE_CONSTRAINT is not given.
 DEFAULT_RESOURCE_CONSTRAINT = "MEMORY_16X"
-#: Documented RESOURCE_CONSTRAINT values of a standard warehouse: its generation (docs, "Snowflake generation 2
-#: standard warehouses"; Gen1 when none is given; Gen2 not at 5X-Large and 6X-Large). Restoring a converted
-#: Gen2 warehouse must set it again, or it comes back as Gen1.
+#: A standard warehouse's generation: ``GENERATION = '1'|'2'`` (docs: ALTER WAREHOUSE; "Snowflake generation 2
+#: standard warehouses" calls it the recommended form; Gen2 not at 5X-Large and 6X-Large). Bundle 2026_02
+#: (bcr-2225) stops the older RESOURCE_CONSTRAINT = STANDARD_GEN_1|2 form, which accounts without GENERATION
+#: still need; 2026_03 (bcr-2250) may make Gen2 whatever an ALTER leaves unstated, so every ALTER of a
+#: standard warehouse states its generation.
+GENERATIONS = ("1", "2")
 STANDARD_GENERATIONS = ("STANDARD_GEN_1", "STANDARD_GEN_2")
 _NO_GEN_2 = ("X5LARGE", "X6LARGE")
 
@@ -218,21 +221,46 @@ def resource_constraint_sql(value: str, warehouse_type: str | None = None, size:
     return check_resource_constraint(value, size)
 
 
+def check_generation(value: str, size: str | None = None) -> str:
+    """A standard warehouse's GENERATION ('1' or '2'); with ``size``, also check that it exists at that size.
+    Raises InvalidInput."""
+    known = str(value).strip()
+    if known not in GENERATIONS:
+        raise InvalidInput(f"Unknown warehouse generation {value!r}.", hint="Use '1' or '2'.")
+    if known == "2" and size is not None and sizes.parse_size(size).sql in _NO_GEN_2:
+        raise InvalidInput(
+            f"Generation 2 standard warehouses do not exist at {sizes.parse_size(size).label}.",
+            hint="Pick 4X-Large or smaller, or generation 1.",
+        )
+    return known
+
+
+def generation_constraint(generation: str) -> str:
+    """The older RESOURCE_CONSTRAINT spelling of a generation, for accounts that reject GENERATION."""
+    return STANDARD_GENERATIONS[GENERATIONS.index(check_generation(generation))]
+
+
 def alter_warehouse_set(
     name: str,
     *,
     size: str | None = None,
     warehouse_type: str | None = None,
+    generation: str | None = None,
     resource_constraint: str | None = None,
     wait_for_completion: bool | None = None,
 ) -> Statement:
-    """ALTER WAREHOUSE <name> SET [WAREHOUSE_TYPE = ..] [WAREHOUSE_SIZE = ..] [RESOURCE_CONSTRAINT = ..]
-    [WAIT_FOR_COMPLETION = ..]. Values are checked against the documented grammar; raises InvalidInput."""
+    """ALTER WAREHOUSE <name> SET [WAREHOUSE_TYPE = ..] [WAREHOUSE_SIZE = ..] [GENERATION = ..]
+    [RESOURCE_CONSTRAINT = ..] [WAIT_FOR_COMPLETION = ..]. Values are checked against the documented
+    grammar (GENERATION only for a standard warehouse); raises InvalidInput."""
     parts = []
     if warehouse_type is not None:
         parts.append(f"WAREHOUSE_TYPE = {_type_sql(warehouse_type)}")
     if size is not None:
         parts.append(f"WAREHOUSE_SIZE = {sizes.parse_size(size).sql}")
+    if generation is not None:
+        if warehouse_type is not None and sizes.parse_type(warehouse_type) != sizes.STANDARD:
+            raise InvalidInput("GENERATION applies to standard warehouses only.")
+        parts.append(f"GENERATION = '{check_generation(generation, size)}'")
     if resource_constraint is not None:
         parts.append(
             f"RESOURCE_CONSTRAINT = {resource_constraint_sql(resource_constraint, warehouse_type, size)}"
@@ -246,6 +274,11 @@ def alter_warehouse_set(
 
 def suspend_warehouse(name: str) -> Statement:
     return Statement(f"ALTER WAREHOUSE {quote(name)} SUSPEND", verify=GOLDEN)
+
+
+def resume_warehouse(name: str) -> Statement:
+    """RESUME IF SUSPENDED: succeeds whether or not the warehouse is running (docs: ALTER WAREHOUSE)."""
+    return Statement(f"ALTER WAREHOUSE {quote(name)} RESUME IF SUSPENDED", verify=GOLDEN)
 
 
 def create_warehouse(

@@ -6,9 +6,18 @@ as it was. If the app or the network dies in between, the journal survives and :
 restores the warehouse at the next connect. Within one process a lock per warehouse serializes changes, so a
 second operation never mistakes the first one's temporary size for the original.
 
-Two training modes: ``convert`` (suspend, set WAREHOUSE_TYPE = 'SNOWPARK-OPTIMIZED' with a size the memory
-option allows, run, suspend, restore type and size) and ``dedicated`` (a separate Snowpark-optimized
-warehouse, created suspended if missing, used with USE WAREHOUSE for the call; the shared one is untouched).
+Two training modes: ``convert`` (suspend and wait until SUSPENDED, set WAREHOUSE_TYPE =
+'SNOWPARK-OPTIMIZED' with the memory option stated, run, then suspend, wait and restore type, size and
+generation, and leave it running or suspended as found) and ``dedicated`` (a separate Snowpark-optimized
+warehouse, created suspended if missing; the caller runs the training call on a session of its own that
+uses it, so no other statement moves).
+
+Snowflake's documented behaviour this relies on (cited in ``tests/snowflake/sf_fake_account.py``): a type
+change needs a SUSPENDED warehouse and SUSPEND lets running statements finish first; a statement may
+auto-resume the warehouse meanwhile; standard warehouses take ``GENERATION = '1'|'2'`` (older accounts only
+RESOURCE_CONSTRAINT = STANDARD_GEN_x) and an ALTER that leaves it out may make one Gen2; MODIFY can come from
+grants SHOW GRANTS ON WAREHOUSE does not list (MANAGE WAREHOUSES on the account), so Snowflake's answer to
+the ALTER itself decides.
 """
 
 from __future__ import annotations
@@ -22,14 +31,22 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from snowml_desktop.core import sizes
 from snowml_desktop.core.connections import config_dir
-from snowml_desktop.core.errors import EngineError, InvalidInput, NotFound, PermissionDenied
+from snowml_desktop.core.errors import (
+    Cancelled,
+    ConnectionFailed,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from snowml_desktop.core.identifiers import quote
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import WarehouseState
 from snowml_desktop.engines.snowflake import sql
@@ -38,20 +55,39 @@ from snowml_desktop.engines.snowflake.session import SqlRunner
 log = logging.getLogger(__name__)
 
 JOURNAL_VERSION = 1
-_RUNNING = {"STARTED", "RESUMING", "RESIZING"}
+SUSPENDED = "SUSPENDED"
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
 @dataclass(frozen=True)
 class WarehouseSettings:
-    """What the guard changes and restores. ``size`` is the SQL name (XSMALL ...)."""
+    """A warehouse as SHOW WAREHOUSES shows it: what the guard changes and restores, and what an account
+    check reports. ``size`` is the SQL name (XSMALL ...); ``generation`` is '1' or '2' for a standard
+    warehouse (None when the account shows none); ``resource_constraint`` is the memory option of a
+    Snowpark-optimized one (for a standard one, the older STANDARD_GEN_x spelling, when shown);
+    ``auto_suspend`` in seconds (None or 0: never)."""
 
     name: str
     size: str
     type: str
     state: str
     resource_constraint: str | None = None
+    generation: str | None = None
+    auto_resume: bool = True
+    auto_suspend: int | None = None
+
+    def __post_init__(self) -> None:
+        # SHOW WAREHOUSES without the generation column (and journals written before it) name the
+        # generation only as RESOURCE_CONSTRAINT = STANDARD_GEN_x.
+        known = self.resource_constraint in sql.STANDARD_GENERATIONS
+        if self.generation is None and self.type == sizes.STANDARD and known:
+            object.__setattr__(self, "generation", str(self.resource_constraint)[-1])
+
+    @property
+    def running(self) -> bool:
+        """Not suspended: started, resizing, resuming or still finishing statements after a SUSPEND."""
+        return self.state != SUSPENDED
 
     def to_state(self) -> WarehouseState:
         size = sizes.parse_size(self.size)
@@ -65,23 +101,46 @@ class WarehouseSettings:
 
 
 def parse_show_warehouses(rows: list[dict[str, Any]], name: str) -> WarehouseSettings:
-    """The row for exactly ``name`` from SHOW WAREHOUSES LIKE output (LIKE is a case-insensitive pattern).
+    """The row for exactly ``name`` from SHOW WAREHOUSES LIKE output (LIKE is a case-insensitive pattern),
+    reading the generation from the ``generation`` column or, where absent, from ``resource_constraint``.
     Raises NotFound when the warehouse is missing or not visible to the role."""
     for row in rows:
         lower = {str(k).lower(): v for k, v in row.items()}
         if lower.get("name") == name:
-            constraint = _documented_spelling(lower.get("resource_constraint") or None)
+            generation = str(lower.get("generation") or "").strip() or None
             return WarehouseSettings(
                 name=name,
                 size=sizes.parse_size(str(lower.get("size") or "X-Small")).sql,
                 type=sizes.parse_type(str(lower.get("type") or sizes.STANDARD)),
                 state=str(lower.get("state") or "UNKNOWN").upper(),
-                resource_constraint=constraint,
+                resource_constraint=_documented_spelling(lower.get("resource_constraint") or None),
+                generation=generation if generation in sql.GENERATIONS else None,
+                auto_resume=_flag(lower.get("auto_resume"), default=True),
+                auto_suspend=_seconds(lower.get("auto_suspend")),
             )
     raise NotFound(
         f"Warehouse {name!r} does not exist or the role cannot see it.",
         hint="Check the warehouse in the connection, and that the role has USAGE on it.",
     )
+
+
+def read_warehouse(runner: SqlRunner, name: str) -> WarehouseSettings:
+    """The warehouse's current settings (size, type, generation, state, auto-resume, auto-suspend) by one
+    read-only SHOW WAREHOUSES. Raises NotFound."""
+    return parse_show_warehouses(runner.execute(sql.show_warehouses(name), operation="warehouse").rows, name)
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    if value is None:
+        return default
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "y", "yes", "1")
+
+
+def _seconds(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _documented_spelling(value: Any) -> str | None:
@@ -96,18 +155,49 @@ def _documented_spelling(value: Any) -> str | None:
 
 def training_settings(
     original: WarehouseSettings, size: str | None, resource_constraint: str | None
-) -> tuple[str, str | None]:
-    """Size and RESOURCE_CONSTRAINT for Snowpark-optimized training. Default: Snowflake's default memory
-    option (MEMORY_16X, 256 GB) at the original size or Medium, whichever is larger (its documented minimum).
+) -> tuple[str, str]:
+    """Size and RESOURCE_CONSTRAINT for Snowpark-optimized training. Default: the memory option a
+    Snowpark-optimized original already has, else MEMORY_16X (256 GB, Snowflake's own default, stated so that
+    nothing depends on it), at the original size or the option's documented minimum, whichever is larger.
     Raises InvalidInput when an asked-for size is too small for the memory option."""
-    constraint = sql.check_resource_constraint(resource_constraint) if resource_constraint else None
-    minimum = sizes.parse_size(sql.RESOURCE_CONSTRAINTS[constraint or sql.DEFAULT_RESOURCE_CONSTRAINT])
+    kept = original.resource_constraint if original.type == sizes.SNOWPARK_OPTIMIZED else None
+    if kept not in sql.RESOURCE_CONSTRAINTS:
+        kept = sql.DEFAULT_RESOURCE_CONSTRAINT
+    constraint = sql.check_resource_constraint(resource_constraint or kept)
+    minimum = sizes.parse_size(sql.RESOURCE_CONSTRAINTS[constraint])
     if size is None:
         chosen = max(sizes.parse_size(original.size), minimum, key=lambda s: s.index)
     else:
         chosen = sizes.parse_size(size)
-        sql.check_resource_constraint(constraint or sql.DEFAULT_RESOURCE_CONSTRAINT, chosen.sql)
+        sql.check_resource_constraint(constraint, chosen.sql)
     return chosen.sql, constraint
+
+
+@dataclass(frozen=True)
+class SuspendWait:
+    """How long to wait for a SUSPEND to take effect (running statements finish first), and how often a
+    type change is tried again when the warehouse was auto-resumed in between. ``sleep(seconds, task)``
+    returns early (raising Cancelled) when the task is cancelled."""
+
+    timeout: float = 900.0
+    first: float = 1.0
+    longest: float = 15.0
+    attempts: int = 3
+    sleep: Callable[[float, TaskContext | None], None] | None = None
+
+
+def _pause(seconds: float, task: TaskContext | None) -> None:
+    """Sleep, waking at once on a cancel."""
+    if task is None:
+        time.sleep(seconds)
+        return
+    woke = threading.Event()
+    unregister = task.token.on_cancel(woke.set)
+    try:
+        woke.wait(seconds)
+    finally:
+        unregister()
+    task.check()
 
 
 # --- journal -----------------------------------------------------------------------------------------
@@ -210,11 +300,15 @@ def _process_alive(pid: int) -> bool:
 
 
 def _restorable(settings: WarehouseSettings, original: WarehouseSettings) -> tuple[str, str, str | None]:
-    """What restoring compares: size, type, and the resource constraint when the original's is a value the
-    builder can set for its type (an undocumented one is left as Snowflake has it)."""
-    known = sql.STANDARD_GENERATIONS if original.type == sizes.STANDARD else tuple(sql.RESOURCE_CONSTRAINTS)
-    constraint = settings.resource_constraint if original.resource_constraint in known else None
-    return settings.size, settings.type, constraint
+    """What restoring compares: size, type, and the generation of a standard original (when known) or the
+    memory option of a Snowpark-optimized one (when it is a documented value the builder can set)."""
+    if original.type == sizes.STANDARD:
+        detail = settings.generation if original.generation is not None else None
+    else:
+        detail = (
+            settings.resource_constraint if original.resource_constraint in sql.RESOURCE_CONSTRAINTS else None
+        )
+    return settings.size, settings.type, detail
 
 
 def _lock_for(account: str, warehouse: str) -> threading.Lock:
@@ -222,23 +316,39 @@ def _lock_for(account: str, warehouse: str) -> threading.Lock:
         return _LOCKS.setdefault(f"{account}\0{warehouse}", threading.Lock())
 
 
+def _refused(exc: EngineError) -> bool:
+    """Snowflake refused the statement itself (not the network, a cancel or a missing privilege)."""
+    return not isinstance(exc, (PermissionDenied, ConnectionFailed, Cancelled))
+
+
 # --- guard -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PrivilegeCheck:
-    allowed: bool | None  # None: could not be verified (the statement itself will tell)
+    allowed: bool | None  # None: not seen (MANAGE WAREHOUSES or a grant not listed may still allow it)
     reason: str | None = None
 
 
 class WarehouseGuard:
     """Reads, changes and always restores warehouses through a :class:`SqlRunner`."""
 
-    def __init__(self, runner: SqlRunner, *, account: str, journal: Journal | None = None) -> None:
+    def __init__(
+        self,
+        runner: SqlRunner,
+        *,
+        account: str,
+        journal: Journal | None = None,
+        role: str | None = None,
+        wait: SuspendWait | None = None,
+    ) -> None:
         self.runner = runner
         self.account = account
         self.journal = journal or Journal(account)
+        self.role = role
+        self.wait = wait or SuspendWait()
         self.query_ids: list[str] = []
+        self._generation_form: str | None = None  # "GENERATION" or "RESOURCE_CONSTRAINT", once one worked
 
     def _run(
         self, statement: sql.Statement, operation: str, task: TaskContext | None = None
@@ -253,15 +363,21 @@ class WarehouseGuard:
         return parse_show_warehouses(self._run(sql.show_warehouses(name), "warehouse"), name)
 
     def check_privilege(self, name: str, privileges: tuple[str, ...] = ("MODIFY",)) -> PrivilegeCheck:
-        """Whether a role in this session holds one of ``privileges`` (or OWNERSHIP) on the warehouse, by
-        SHOW GRANTS ON WAREHOUSE and IS_ROLE_IN_SESSION (which follows role hierarchy and secondary roles)."""
+        """Whether a role in this session is seen to hold one of ``privileges`` (or OWNERSHIP) on the
+        warehouse, by SHOW GRANTS ON WAREHOUSE and IS_ROLE_IN_SESSION (role hierarchy, secondary roles).
+        Not seeing it proves nothing (MANAGE WAREHOUSES on the account is not listed there), so the answer is
+        True or None, never False: the ALTER itself decides."""
         wanted = {p.upper() for p in privileges} | {"OWNERSHIP"}
+        unknown = PrivilegeCheck(
+            None,
+            f"No {' or '.join(sorted(wanted - {'OWNERSHIP'}))} grant on warehouse {name!r} is listed for a role "
+            "of this session; MANAGE WAREHOUSES or a role's inherited grant may still allow it: Snowflake "
+            "decides when the change is made.",
+        )
         try:
             grants = self._run(sql.show_grants_on_warehouse(name), "check_privileges")
         except PermissionDenied:
-            return PrivilegeCheck(
-                None, f"The role cannot list grants on warehouse {name!r}; the change will be tried."
-            )
+            return unknown
         roles = sorted(
             {
                 str(g.get("grantee_name"))
@@ -274,59 +390,167 @@ class WarehouseGuard:
             row = self._run(sql.roles_in_session(roles), "check_privileges")[0]
             if any(bool(v) for v in row.values()):
                 return PrivilegeCheck(True)
-        needed = " or ".join(sorted(wanted - {"OWNERSHIP"}))
-        return PrivilegeCheck(
-            False,
-            f"The current role lacks {needed} on warehouse {name!r}. Ask an admin: "
-            f"GRANT {sorted(wanted - {'OWNERSHIP'})[0]} ON WAREHOUSE {name} TO ROLE <your role>;",
+        return unknown
+
+    # --- statements that change the warehouse ---------------------------------------------------------
+    def _change(
+        self, statement: sql.Statement, name: str, privilege: str, operation: str, task: TaskContext | None
+    ) -> list[dict[str, Any]]:
+        """Run a change; a refused privilege becomes a message naming the grant to ask for."""
+        try:
+            return self._run(statement, operation, task)
+        except PermissionDenied as exc:
+            role = quote(self.role) if self.role else "<your role>"
+            action = "suspend or resume" if privilege == "OPERATE" else "change"
+            raise PermissionDenied(
+                f"Snowflake refused to {action} warehouse {name!r}: the role "
+                f"{self.role or 'in use'} lacks {privilege} on it. Nothing was changed by this step.",
+                hint=f"Ask an admin for GRANT {privilege} ON WAREHOUSE {quote(name)} TO ROLE {role}; "
+                f"(or GRANT MANAGE WAREHOUSES ON ACCOUNT TO ROLE {role};). {exc.message}",
+            ) from None
+
+    def _alter(
+        self,
+        name: str,
+        operation: str,
+        task: TaskContext | None = None,
+        *,
+        generation: str | None = None,
+        **props: Any,
+    ) -> None:
+        """ALTER ... SET ``props``, stating ``generation`` for a standard warehouse: as GENERATION, or, where
+        the account refuses that, as RESOURCE_CONSTRAINT = STANDARD_GEN_x (the form that worked is kept)."""
+        if generation is None:
+            self._change(sql.alter_warehouse_set(name, **props), name, "MODIFY", operation, task)
+            return
+        forms = [self._generation_form] if self._generation_form else ["GENERATION", "RESOURCE_CONSTRAINT"]
+        first: EngineError | None = None
+        for form in forms:
+            if form == "GENERATION":
+                statement = sql.alter_warehouse_set(name, generation=generation, **props)
+            else:
+                constraint = sql.generation_constraint(generation)
+                statement = sql.alter_warehouse_set(name, resource_constraint=constraint, **props)
+            try:
+                self._change(statement, name, "MODIFY", operation, task)
+            except EngineError as exc:
+                if not _refused(exc):
+                    raise
+                first = first or exc
+                continue
+            self._generation_form = form
+            return
+        assert first is not None
+        raise first
+
+    def _suspend(self, name: str, task: TaskContext | None) -> WarehouseSettings:
+        """SUSPEND (unless already suspended) and wait until SHOW WAREHOUSES says SUSPENDED: Snowflake lets
+        running statements finish first. Bounded by ``wait.timeout``; cancellable through ``task``."""
+        current = self.settings(name)
+        if current.running:
+            try:
+                self._change(sql.suspend_warehouse(name), name, "OPERATE", "suspend_warehouse", task)
+            except EngineError as exc:  # refused because it suspended by itself meanwhile: fine
+                if not _refused(exc) or self.settings(name).running:
+                    raise
+        return self._until_suspended(name, task)
+
+    def _until_suspended(self, name: str, task: TaskContext | None) -> WarehouseSettings:
+        sleep = self.wait.sleep or _pause
+        waited, delay = 0.0, self.wait.first
+        while True:
+            current = self.settings(name)
+            if not current.running:
+                return current
+            if waited >= self.wait.timeout:
+                raise EngineError(
+                    f"Warehouse {name!r} was still finishing running statements after {int(waited)} s, so "
+                    "its type could not be changed; nothing else was changed.",
+                    hint="Try again when the warehouse is idle, or train on a dedicated training warehouse.",
+                )
+            if task is not None:
+                task.report(
+                    min(waited / self.wait.timeout, 1.0),
+                    f"Waiting for warehouse {name} to finish its running statements ({int(waited)} s)",
+                )
+            sleep(delay, task)
+            waited += delay
+            delay = min(delay * 2, self.wait.longest)
+
+    def _change_type(self, name: str, operation: str, task: TaskContext | None, **props: Any) -> None:
+        """Suspend, wait, and change the type; when the ALTER is refused because a statement auto-resumed
+        the warehouse in between (another user's, or this app's), suspend and try again."""
+        for _attempt in range(self.wait.attempts):
+            self._suspend(name, task)
+            try:
+                self._alter(name, operation, task, **props)
+                return
+            except EngineError as exc:
+                if not _refused(exc) or not self.settings(name).running:
+                    raise
+                log.info("Warehouse %s was resumed before its type changed; suspending again", name)
+        raise EngineError(
+            f"Warehouse {name!r} kept being resumed by other work, so its type could not be changed.",
+            hint="Try again when the warehouse is idle, or train on a dedicated training warehouse.",
         )
 
-    def _require(self, name: str, privileges: tuple[str, ...]) -> None:
-        check = self.check_privilege(name, privileges)
-        if check.allowed is False:
-            raise PermissionDenied(check.reason or f"Missing privilege on warehouse {name!r}.")
+    def _resume(self, name: str, task: TaskContext | None) -> None:
+        self._change(sql.resume_warehouse(name), name, "OPERATE", "resume_warehouse", task)
 
-    def _suspend(self, name: str, task: TaskContext | None) -> None:
-        try:
-            self._run(sql.suspend_warehouse(name), "suspend_warehouse", task)
-        except EngineError as exc:  # Snowflake refuses to suspend a suspended warehouse: that is fine
-            text = str(exc).lower()
-            if "invalid state" not in text and "cannot be suspended" not in text:
-                raise
+    def _ready_for_call(self, original: WarehouseSettings, task: TaskContext | None) -> None:
+        """A warehouse without AUTO_RESUME runs statements only once resumed explicitly."""
+        if not original.auto_resume:
+            self._resume(original.name, task)
 
+    def _as_found(self, original: WarehouseSettings) -> None:
+        """Leave the warehouse running or suspended as it was found: resume one that ran (changing the type
+        suspended it, or a SUSPEND given up on still lets it finish its statements and stop), suspend one
+        this guard resumed (no AUTO_RESUME)."""
+        current = self.settings(original.name)
+        if original.running and current.state not in ("STARTED", "RESIZING"):
+            self._resume(original.name, None)
+        elif not original.running and current.running and not original.auto_resume:
+            self._change(
+                sql.suspend_warehouse(original.name), original.name, "OPERATE", "suspend_warehouse", None
+            )
+
+    # --- restore and replay ---------------------------------------------------------------------------
     def restore(self, original: WarehouseSettings) -> None:
-        """Put the warehouse back as journaled (size, type and, when it is a documented value, the resource
-        constraint: a Gen2 or MEMORY_1X warehouse must not come back with Snowflake's default), check that it
-        is, then delete the journal. Raises EngineError (journal kept) on failure."""
+        """Put the warehouse's settings back as journaled (size, type, and the generation or memory option:
+        a Gen2 or MEMORY_1X warehouse must not come back with Snowflake's default), stating the generation
+        in the ALTER; check that it is, then delete the journal. Raises EngineError (journal kept) on
+        failure. Running or suspended is the caller's business (see ``_as_found``)."""
         current = self.settings(original.name)
         if _restorable(current, original) != _restorable(original, original):
-            type_changes = current.type != original.type
-            constraint = _restorable(original, original)[2]
-            if type_changes or current.resource_constraint != constraint:
-                self._suspend(original.name, None)  # type and generation change only while suspended
-            self._run(
-                sql.alter_warehouse_set(
+            generation = original.generation if original.type == sizes.STANDARD else None
+            props: dict[str, Any] = {"size": original.size}
+            if original.type != sizes.STANDARD and original.resource_constraint in sql.RESOURCE_CONSTRAINTS:
+                props["resource_constraint"] = original.resource_constraint
+            if current.type != original.type:
+                self._change_type(
                     original.name,
-                    size=original.size,
-                    warehouse_type=original.type if type_changes else None,
-                    resource_constraint=constraint if current.resource_constraint != constraint else None,
-                ),
-                "restore_warehouse",
-            )
+                    "restore_warehouse",
+                    None,
+                    warehouse_type=original.type,
+                    generation=generation,
+                    **props,
+                )
+            else:
+                self._alter(original.name, "restore_warehouse", generation=generation, **props)
             after = self.settings(original.name)
             if _restorable(after, original) != _restorable(original, original):
                 raise EngineError(
-                    f"Warehouse {original.name!r} is {sizes.parse_size(after.size).label} {after.type} "
-                    f"({after.resource_constraint}) after restoring, not {sizes.parse_size(original.size).label} "
-                    f"{original.type} ({original.resource_constraint}).",
+                    f"Warehouse {original.name!r} is {_describe(after)} after restoring, not "
+                    f"{_describe(original)}.",
                     hint="The journal keeps its settings; the next connect tries again.",
                 )
         self.journal.delete(original.name)
-        log.info("Warehouse %s restored to %s %s", original.name, original.size, original.type)
+        log.info("Warehouse %s restored to %s", original.name, _describe(original))
 
     def replay(self) -> list[str]:
         """Restore every warehouse this account's journal still holds (a crash or lost network). Returns a
-        message per restored warehouse; a failed restore keeps its entry for the next connect."""
+        message per restored warehouse; a failed restore keeps its entry for the next connect. The warehouse
+        is left suspended or running as it is now (hours may have passed)."""
         messages = []
         for original in self.journal.pending():
             try:
@@ -360,17 +584,33 @@ class WarehouseGuard:
                 yield original
                 failed = False
             finally:
-                try:
-                    self.restore(original)
-                except EngineError as exc:
-                    log.error("Warehouse %s not restored; the journal keeps its settings: %s", name, exc)
-                    if not failed:
-                        raise EngineError(
-                            f"Warehouse {name!r} could not be put back to {sizes.parse_size(original.size).label} "
-                            f"{original.type}: {exc}",
-                            hint="It will be restored automatically the next time you connect.",
-                        ) from None
+                self._put_back(original, failed)
 
+    def _put_back(self, original: WarehouseSettings, failed: bool) -> None:
+        name = original.name
+        try:
+            self.restore(original)
+        except EngineError as exc:
+            log.error("Warehouse %s not restored; the journal keeps its settings: %s", name, exc)
+            if not failed:
+                raise EngineError(
+                    f"Warehouse {name!r} could not be put back to {_describe(original)}: {exc}",
+                    hint="It will be restored automatically the next time you connect.",
+                ) from None
+            return
+        try:
+            self._as_found(original)
+        except EngineError as exc:
+            log.error("Warehouse %s restored but not left %s: %s", name, original.state, exc)
+            if not failed:
+                raise EngineError(
+                    f"Warehouse {name!r} is back to {_describe(original)}, but could not be left "
+                    f"{'running' if original.running else 'suspended'} as it was: {exc}",
+                    hint=f"Run ALTER WAREHOUSE {quote(name)} "
+                    f"{'RESUME IF SUSPENDED' if original.running else 'SUSPEND'}; if others need it so.",
+                ) from None
+
+    # --- the two changes ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def converted(
         self,
@@ -380,50 +620,91 @@ class WarehouseGuard:
         resource_constraint: str | None = None,
         task: TaskContext | None = None,
     ) -> Iterator[WarehouseSettings]:
-        """Mode (a): run the body on ``name`` switched to Snowpark-optimized; always switch back.
-        Raises PermissionDenied without MODIFY, InvalidInput for a size the memory option does not allow."""
-        self._require(name, ("MODIFY",))
+        """Mode (a): run the body on ``name`` switched to Snowpark-optimized (memory option always stated,
+        MEMORY_16X unless asked); always switch back. Raises PermissionDenied naming the grant when Snowflake
+        refuses a change, InvalidInput for a size the memory option does not allow, EngineError when the
+        warehouse does not get to SUSPENDED in time."""
         with self._journaled(name, "convert") as original:
             target_size, constraint = training_settings(original, size, resource_constraint)
             if original.type != sizes.SNOWPARK_OPTIMIZED:
-                if original.state in _RUNNING:
-                    self._suspend(name, task)
-                self._run(
-                    sql.alter_warehouse_set(
-                        name,
-                        warehouse_type=sizes.SNOWPARK_OPTIMIZED,
-                        size=target_size,
-                        resource_constraint=constraint,
-                    ),
+                self._probe_modify(original, task)
+                self._change_type(
+                    name,
                     "convert_warehouse",
                     task,
+                    warehouse_type=sizes.SNOWPARK_OPTIMIZED,
+                    size=target_size,
+                    resource_constraint=constraint,
                 )
-            elif target_size != original.size:
-                self._run(
-                    sql.alter_warehouse_set(name, size=target_size, wait_for_completion=True),
-                    "resize_warehouse",
-                    task,
-                )
-            # Switching back (suspend, then type and size) is the journal's restore, run on every exit.
-            yield WarehouseSettings(name, target_size, sizes.SNOWPARK_OPTIMIZED, "STARTED", constraint)
+            elif (target_size, constraint) != (original.size, original.resource_constraint):
+                self._alter(name, "resize_warehouse", task, size=target_size, resource_constraint=constraint)
+            self._ready_for_call(original, task)
+            # Switching back (suspend, wait, then type, size and generation) is the journal's restore.
+            yield replace(
+                original,
+                size=target_size,
+                type=sizes.SNOWPARK_OPTIMIZED,
+                state="STARTED",
+                resource_constraint=constraint,
+                generation=None,
+            )
+
+    def _probe_modify(self, original: WarehouseSettings, task: TaskContext | None) -> None:
+        """A no-op ALTER (the current size and generation) before anything changes: Snowflake says whether
+        the role may MODIFY the warehouse (a grant on it, an inherited one, or MANAGE WAREHOUSES), so a
+        refusal comes before the warehouse is suspended."""
+        self._alter(
+            original.name, "check_privileges", task, generation=original.generation, size=original.size
+        )
 
     @contextlib.contextmanager
     def resized(
         self, name: str, size: str, *, task: TaskContext | None = None
     ) -> Iterator[WarehouseSettings]:
-        """Run the body with ``name`` at ``size`` (waiting for the resize to complete); always size back.
-        Nothing changes when the size is already right."""
+        """Run the body with ``name`` at ``size`` (waiting for the resize to complete, the generation stated);
+        always size back. Nothing changes when the size is already right. Raises PermissionDenied naming the
+        grant when Snowflake refuses the resize."""
         target = sizes.parse_size(size).sql
         current = self.settings(name)
         if current.size == target:
             yield current
             return
-        self._require(name, ("MODIFY",))
         with self._journaled(name, "resize") as original:
-            self._run(
-                sql.alter_warehouse_set(name, size=target, wait_for_completion=True), "resize_warehouse", task
+            self._alter(
+                name,
+                "resize_warehouse",
+                task,
+                generation=original.generation if original.type == sizes.STANDARD else None,
+                size=target,
+                wait_for_completion=True,
             )
-            yield WarehouseSettings(name, target, original.type, "STARTED", original.resource_constraint)
+            self._ready_for_call(original, task)
+            yield replace(original, size=target, state="STARTED")
+
+    def change(
+        self, name: str, *, size: str | None = None, warehouse_type: str | None = None
+    ) -> WarehouseSettings:
+        """Change the warehouse for good (the user asked): a type change suspends and waits first, states the
+        memory option (MEDIUM at least for MEMORY_16X) and leaves the warehouse running or suspended as it
+        was; a resize states the generation. Raises InvalidInput, PermissionDenied naming the grant."""
+        current = self.settings(name)
+        target_size = sizes.parse_size(size).sql if size else None
+        target_type = sizes.parse_type(warehouse_type) if warehouse_type else None
+        if target_type and target_type != current.type:
+            props: dict[str, Any] = {"warehouse_type": target_type, "size": target_size or current.size}
+            if target_type == sizes.SNOWPARK_OPTIMIZED:
+                props["resource_constraint"] = sql.check_resource_constraint(
+                    sql.DEFAULT_RESOURCE_CONSTRAINT, props["size"]
+                )
+            self._probe_modify(current, None)
+            self._change_type(name, "set_warehouse", None, **props)
+            self._as_found(current)
+        elif target_size and target_size != current.size:
+            generation = current.generation if current.type == sizes.STANDARD else None
+            self._alter(
+                name, "set_warehouse", generation=generation, size=target_size, wait_for_completion=True
+            )
+        return self.settings(name)
 
     @contextlib.contextmanager
     def dedicated(
@@ -435,40 +716,52 @@ class WarehouseGuard:
         resource_constraint: str | None = None,
         task: TaskContext | None = None,
     ) -> Iterator[WarehouseSettings]:
-        """Mode (b): create (if missing, suspended, 60 s auto-suspend) and USE the Snowpark-optimized
-        ``training`` warehouse for the body, then USE ``shared`` again; ``shared`` itself is untouched.
-        Raises InvalidInput when ``training`` exists but is not Snowpark-optimized."""
+        """Mode (b): make sure the Snowpark-optimized ``training`` warehouse exists (created suspended with
+        auto-resume and 60 s auto-suspend, memory option stated) and yield it. This session's current
+        warehouse is never changed: the caller runs the body's statements on a session of its own that uses
+        ``training``, so concurrent work on ``shared`` stays there. Raises InvalidInput when ``training`` is
+        ``shared`` or exists but is not Snowpark-optimized."""
         if training == shared:
             raise InvalidInput("The dedicated training warehouse must differ from the shared one.")
         try:
             existing = self.settings(training)
         except NotFound:
             target_size, constraint = training_settings(
-                WarehouseSettings(training, "MEDIUM", sizes.STANDARD, "SUSPENDED"), size, resource_constraint
+                WarehouseSettings(training, "MEDIUM", sizes.STANDARD, SUSPENDED), size, resource_constraint
             )
-            self._run(
-                sql.create_warehouse(
-                    training,
-                    size=target_size,
-                    warehouse_type=sizes.SNOWPARK_OPTIMIZED,
-                    resource_constraint=constraint,
-                    comment="snowml-desktop training warehouse",
-                ),
-                "create_warehouse",
-                task,
+            statement = sql.create_warehouse(
+                training,
+                size=target_size,
+                warehouse_type=sizes.SNOWPARK_OPTIMIZED,
+                resource_constraint=constraint,
+                comment="snowml-desktop training warehouse",
             )
-            existing = WarehouseSettings(
-                training, target_size, sizes.SNOWPARK_OPTIMIZED, "SUSPENDED", constraint
+            try:
+                self._run(statement, "create_warehouse", task)
+            except PermissionDenied:
+                role = quote(self.role) if self.role else "<your role>"
+                raise PermissionDenied(
+                    f"Warehouse {training!r} does not exist and the role may not create it.",
+                    hint=f"Ask an admin to create it, or for GRANT CREATE WAREHOUSE ON ACCOUNT TO ROLE {role};",
+                ) from None
+            existing = self.settings(training)
+        if existing.type != sizes.SNOWPARK_OPTIMIZED:
+            raise InvalidInput(
+                f"Warehouse {training!r} is {existing.type}, not Snowpark-optimized.",
+                hint="Choose another training warehouse name, or use the convert mode.",
             )
-        else:
-            if existing.type != sizes.SNOWPARK_OPTIMIZED:
-                raise InvalidInput(
-                    f"Warehouse {training!r} is {existing.type}, not Snowpark-optimized.",
-                    hint="Choose another training warehouse name, or use the convert mode.",
-                )
-            self._require(training, ("USAGE",))
-        self._run(sql.use_warehouse(training), "use_warehouse", task)
+        self._ready_for_call(existing, task)
         try:
             yield existing
         finally:
-            self._run(sql.use_warehouse(shared), "use_warehouse")
+            with contextlib.suppress(EngineError):
+                self._as_found(existing)
+
+
+def _describe(settings: WarehouseSettings) -> str:
+    detail = (
+        f"generation {settings.generation}"
+        if settings.type == sizes.STANDARD and settings.generation
+        else settings.resource_constraint
+    )
+    return f"{sizes.parse_size(settings.size).label} {settings.type}" + (f" ({detail})" if detail else "")
