@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.snowflake.sf_fake_doctor import DoctorAccount, doctor_engine, fake_account
 
 from snowml_desktop.cli import main
 from snowml_desktop.core.errors import ConnectionFailed
 from snowml_desktop.engines.snowflake.warehouse import Journal
+from tests.snowflake.sf_fake_doctor import DoctorAccount, doctor_engine, fake_account
 
 
 def opener(state: DoctorAccount, tmp_path: Path, calls: list[dict]):
@@ -53,7 +53,9 @@ def test_doctor_json_for_scripts(capsys, tmp_path, args):
 
 def test_a_failed_login_is_the_checks_answer(capsys, tmp_path):
     def open_engine(name, *, workspace=None, replay_journal=True):
-        raise ConnectionFailed("Connection 'work': the user name or password was not accepted.", hint="Check both.")
+        raise ConnectionFailed(
+            "Connection 'work': the user name or password was not accepted.", hint="Check both."
+        )
 
     assert main(["--connection", "work", "doctor", "--json"], open_engine=open_engine) == 1
     document = json.loads(capsys.readouterr().out)

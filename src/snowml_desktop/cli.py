@@ -494,7 +494,8 @@ def describe_check(check: Any) -> str:
         lines.append(f"{missing} missing, {unknown} unknown: ask an admin to run the fixes above.")
     else:
         lines.append(
-            "Nothing is missing." + (f" {unknown} could not be verified; the statements will tell." if unknown else "")
+            "Nothing is missing."
+            + (f" {unknown} could not be verified; the statements will tell." if unknown else "")
         )
     return "\n".join(lines)
 
@@ -508,7 +509,14 @@ def _login_check(args: argparse.Namespace, error: EngineError) -> Any:
         "snowflake",
         args.connection or "local",
         None,
-        [CheckLine("login", CHECK_MISSING, f"{error.message}{hint}", "Fix the connection in the connection manager.")],
+        [
+            CheckLine(
+                "login",
+                CHECK_MISSING,
+                f"{error.message}{hint}",
+                "Fix the connection in the connection manager.",
+            )
+        ],
     )
 
 
