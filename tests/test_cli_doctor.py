@@ -64,7 +64,7 @@ def test_a_failed_login_is_the_checks_answer(capsys, tmp_path):
             "name": "login",
             "status": "missing",
             "detail": "Connection 'work': the user name or password was not accepted. Check both.",
-            "fix": "Fix the connection in the connection manager.",
+            "fix": "Correct the connection (account, user, login method, secret) in the connection manager.",
         }
     ]
 

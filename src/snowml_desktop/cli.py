@@ -500,26 +500,6 @@ def describe_check(check: Any) -> str:
     return "\n".join(lines)
 
 
-def _login_check(args: argparse.Namespace, error: EngineError) -> Any:
-    """The account check of a connection that could not log in: one missing login line."""
-    from snowml_desktop.engines.base import CHECK_MISSING, AccountCheck, CheckLine
-
-    hint = f" {error.hint}" if getattr(error, "hint", None) else ""
-    return AccountCheck(
-        "snowflake",
-        args.connection or "local",
-        None,
-        [
-            CheckLine(
-                "login",
-                CHECK_MISSING,
-                f"{error.message}{hint}",
-                "Fix the connection in the connection manager.",
-            )
-        ],
-    )
-
-
 def _workers(count: int | None) -> str:
     return "- workers" if not count else f"{count} worker" + ("" if count == 1 else "s")
 
@@ -591,11 +571,12 @@ def _open_for_check(args: argparse.Namespace, open_engine: Callable[..., Engine]
     """Open the engine for ``doctor`` without restoring journaled warehouses (the check changes nothing);
     a login that fails is the check's answer, not an error: (None, its one-line check, text)."""
     from snowml_desktop.core.errors import ConnectionFailed, PermissionDenied
+    from snowml_desktop.engines.base import AccountCheck
 
     try:
         return open_engine(args.connection, workspace=args.workspace, replay_journal=False), None, ""
     except (ConnectionFailed, PermissionDenied) as error:
-        check = _login_check(args, error)
+        check = AccountCheck.login_failed(args.connection or "local", error)
         return None, check, describe_check(check)
 
 

@@ -330,6 +330,12 @@ class AccountCheck:
         """True when nothing is missing (unknown lines may still fail later; the GRANT or ALTER will say)."""
         return self.count(CHECK_MISSING) == 0
 
+    @classmethod
+    def login_failed(cls, connection: str, error: EngineError) -> AccountCheck:
+        """The check of a connection that could not log in: one missing login line with the reason."""
+        fix = "Correct the connection (account, user, login method, secret) in the connection manager."
+        return cls("snowflake", connection, None, [CheckLine("login", CHECK_MISSING, str(error), fix)])
+
 
 @dataclass(frozen=True)
 class Activity:
