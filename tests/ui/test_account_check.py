@@ -1,4 +1,4 @@
-""""Check account" in the connection manager: the read-only account check runs in a job, off the GUI thread,
+""" "Check account" in the connection manager: the read-only account check runs in a job, off the GUI thread,
 and its lines appear in a table with the fixes copyable; a failed login is the check's answer.
 
 Only the network is faked: the Snowpark login (``open_session``) and the statements' answers, which come
@@ -43,7 +43,9 @@ def dialog(qtbot, context):
 
 def add_snowflake(dialog: ConnectionDialog) -> None:
     dialog.add_button.click()
-    for attribute, value in dict(name="work", account="org-acct", user="ANA", warehouse="WH", database="DB").items():
+    for attribute, value in dict(
+        name="work", account="org-acct", user="ANA", warehouse="WH", database="DB"
+    ).items():
         dialog.fields[attribute].setText(value)
     dialog.authenticator.setCurrentIndex(dialog.authenticator.findData("snowflake_jwt"))
     dialog.key_file.setText("/keys/rsa_key.p8")
@@ -75,7 +77,9 @@ def run_check(qtbot, dialog):
     handle = dialog.check_account()
     with qtbot.waitSignal(handle.finished, timeout=JOB_MS):
         pass
-    qtbot.waitUntil(lambda: dialog.check_dialog is not None and dialog.check_dialog.isVisible(), timeout=JOB_MS)
+    qtbot.waitUntil(
+        lambda: dialog.check_dialog is not None and dialog.check_dialog.isVisible(), timeout=JOB_MS
+    )
     return dialog.check_dialog
 
 
@@ -91,7 +95,9 @@ def cells(check_dialog) -> dict[str, list[str]]:
 def test_check_account_on_snowflake_runs_off_the_gui_thread_and_changes_nothing(qtbot, dialog, network):
     journal = Journal("ACCT")  # the config folder is the test's
     journal.write(WarehouseSettings("WH", "XSMALL", "STANDARD", "STARTED", "STANDARD_GEN_1"), "convert")
-    network["account"] = fake_account(DoctorAccount(warehouse_grants=[("USAGE", "ANALYST")], account_grants=[]))
+    network["account"] = fake_account(
+        DoctorAccount(warehouse_grants=[("USAGE", "ANALYST")], account_grants=[])
+    )
     add_snowflake(dialog)
 
     shown = run_check(qtbot, dialog)

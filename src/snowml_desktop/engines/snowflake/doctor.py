@@ -558,7 +558,7 @@ def _scoring_roles(probe: _Probe) -> list[CheckLine]:
     callers = set(procedure.holders(("USAGE",))[0])
     owners = set(procedure.holders(())[0])  # OWNERSHIP only: the role that ran setup
     future = _future_function_users(probe)
-    fix = "; ".join(_scoring_grants(loc)) + ";"
+    fix = "; ".join(scoring_grants(loc)) + ";"
     if not procedure.visible or future is None:
         return [
             CheckLine(
@@ -594,9 +594,9 @@ def _future_function_users(probe: _Probe) -> set[str] | None:
     return found
 
 
-def _scoring_grants(loc: sql.Location) -> list[str]:
-    """What an admin grants a scoring role (``<scoring role>``), following setup's privilege list."""
-    role = "<scoring role>"
+def scoring_grants(loc: sql.Location, role: str = "<scoring role>") -> list[str]:
+    """What an admin grants a role that scores with the app's models (``role``: quoted, or a placeholder),
+    following setup's privilege list."""
     app, data = qualified(loc.database, loc.app_schema), qualified(loc.database, loc.data_schema)
     return [
         f"GRANT USAGE ON DATABASE {quote(loc.database)} TO ROLE {role}",
