@@ -13,7 +13,7 @@ from tests.snowflake.sf_fake_doctor import DoctorAccount, doctor_engine, fake_ac
 
 from snowml_desktop.core.errors import ConnectionFailed, EngineError
 from snowml_desktop.engines.base import CHECK_MISSING, CHECK_OK, CHECK_UNKNOWN, AccountCheck, CheckLine
-from snowml_desktop.engines.snowflake import sql
+from snowml_desktop.engines.snowflake import doctor, sql
 from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseSettings
 
 
@@ -133,6 +133,21 @@ def test_setup_privileges_name_the_grants_that_are_missing(tmp_path):
     assert line(hidden, "schema SNOWML").status == CHECK_UNKNOWN
 
 
+def test_create_privileges_count_only_through_the_primary_role(tmp_path):
+    # Only the primary role may create objects; a secondary role's CREATE grants do not count
+    # (https://docs.snowflake.com/en/sql-reference/sql/show-warehouses, WITH PRIVILEGES).
+    via_other = {
+        "SNOWML": [("USAGE", "ANALYST"), *((c, "LOADER") for c in doctor._APP_CREATES)],
+        "DATA": [("OWNERSHIP", "ANALYST")],
+    }
+    state = DoctorAccount(session_roles={"ANALYST", "LOADER", "PUBLIC"}, schema_grants=via_other)
+    assert line(check(tmp_path, state)[0], "schema SNOWML").status == CHECK_OK  # LOADER is under ANALYST
+    state.secondary_roles = '{"roles":"LOADER","value":"ALL"}'
+    assert line(check(tmp_path, state)[0], "schema SNOWML").status == CHECK_UNKNOWN  # maybe only secondary
+    state.schema_grants = {**via_other, "SNOWML": [("OWNERSHIP", "ANALYST")]}
+    assert line(check(tmp_path, state)[0], "schema SNOWML").status == CHECK_OK  # the primary role owns it
+
+
 def test_warehouse_settings_generation_auto_resume_and_auto_suspend(tmp_path):
     gen2 = DoctorAccount()
     gen2.warehouse = {**gen2.warehouse, "generation": "2", "resource_constraint": None}
@@ -148,6 +163,18 @@ def test_warehouse_settings_generation_auto_resume_and_auto_suspend(tmp_path):
     assert line(result, "auto-resume").status == CHECK_MISSING
     assert line(result, "auto-resume").fix == 'ALTER WAREHOUSE "WH" SET AUTO_RESUME = TRUE;'
     assert line(result, "auto-suspend").fix == 'ALTER WAREHOUSE "WH" SET AUTO_SUSPEND = 60;'
+
+    optimized = DoctorAccount()
+    optimized.warehouse = {
+        **optimized.warehouse,
+        "type": "SNOWPARK-OPTIMIZED",
+        "size": "Medium",
+        "resource_constraint": "MEMORY_16X",
+    }
+    assert (
+        "Medium SNOWPARK-OPTIMIZED, memory option MEMORY_16X"
+        in line(check(tmp_path, optimized)[0], "warehouse").detail
+    )
 
     gone, _ = check(tmp_path, DoctorAccount(warehouse=None))
     assert line(gone, "warehouse").status == CHECK_MISSING

@@ -88,6 +88,15 @@ class _Grants:
             return True
         return None if database_role else False
 
+    def creatable(self, privileges: Iterable[str]) -> bool | None:
+        """Like :meth:`held` for CREATE privileges, which only the primary role's hierarchy lends
+        (https://docs.snowflake.com/en/sql-reference/sql/show-warehouses, WITH PRIVILEGES): with secondary
+        roles active, a holder other than the primary role itself may be one of them, so that is unknown."""
+        held = self.held(privileges)
+        if held and self.probe.secondary_roles():
+            return True if self.probe.role() in self.holders(privileges)[0] else None
+        return held
+
 
 class _Probe:
     """Runs the read-only statements once each and keeps their answers for the checks."""
@@ -154,6 +163,9 @@ class _Probe:
     def role(self) -> str:
         return str(self.session().get("ROLE_NAME") or "<your role>")
 
+    def secondary_roles(self) -> list[str]:
+        return _secondary_roles(self.session().get("SECONDARY_ROLES"))
+
 
 def check_account(target: Target) -> AccountCheck:
     """Every check, in the order a user fixes them. Raises ConnectionFailed only when the session is lost."""
@@ -210,7 +222,7 @@ def _role(probe: _Probe) -> list[CheckLine]:
                 f"GRANT ROLE <a role> TO USER {user}; ALTER USER {user} SET DEFAULT_ROLE = <that role>;",
             )
         ]
-    secondary = _secondary_roles(session.get("SECONDARY_ROLES"))
+    secondary = probe.secondary_roles()
     extra = (
         f"secondary roles {', '.join(secondary)} are active too (their privileges count for using objects; "
         "creating objects needs the primary role)"
@@ -233,7 +245,7 @@ def _setup_privileges(probe: _Probe) -> list[CheckLine]:
     lines = []
     missing_schemas = [s for s in (loc.app_schema, loc.data_schema) if s not in existing]
     if missing_schemas:
-        held = probe.grants("DATABASE", quote(loc.database)).held(("CREATE SCHEMA",))
+        held = probe.grants("DATABASE", quote(loc.database)).creatable(("CREATE SCHEMA",))
         lines.append(
             _privilege_line(
                 "create schemas",
@@ -248,7 +260,7 @@ def _setup_privileges(probe: _Probe) -> list[CheckLine]:
         if schema not in existing:
             continue  # created by setup with this role as owner
         grants = probe.grants("SCHEMA", name)
-        if grants.held(("USAGE",)) is False and grants.held(creates) is False:
+        if grants.held(("USAGE",)) is False and grants.creatable(creates) is False:
             lines.append(
                 CheckLine(
                     f"schema {schema}",
@@ -258,8 +270,8 @@ def _setup_privileges(probe: _Probe) -> list[CheckLine]:
                 )
             )
             continue
-        lacking = [c for c in creates if grants.held((c,)) is False]
-        unknown = not grants.visible or any(grants.held((c,)) is None for c in creates)
+        lacking = [c for c in creates if grants.creatable((c,)) is False]
+        unknown = not grants.visible or any(grants.creatable((c,)) is None for c in creates)
         if lacking:
             lines.append(
                 CheckLine(
@@ -313,13 +325,16 @@ def _warehouse(probe: _Probe) -> list[CheckLine]:
         ]
     settings = parse_show_warehouses([row], target.warehouse)
     size = sizes.parse_size(settings.size).label
-    generation = _generation(row)
+    if settings.type == sizes.SNOWPARK_OPTIMIZED:
+        kind = f"memory option {settings.resource_constraint or sql.DEFAULT_RESOURCE_CONSTRAINT}"
+    else:
+        generation = _generation(row)
+        kind = f"generation {generation}" if generation else "generation not shown"
     lines = [
         CheckLine(
             "warehouse",
             CHECK_OK,
-            f"{display(target.warehouse)}: {size} {settings.type}, "
-            f"{f'generation {generation}' if generation else 'generation not shown'}, {settings.state}.",
+            f"{display(target.warehouse)}: {size} {settings.type}, {kind}, {settings.state}.",
         )
     ]
     auto_resume = _flag(row.get("auto_resume"))
