@@ -41,9 +41,9 @@ from snowml_desktop.engines.snowflake.doctor import scoring_grants
 #: Cancel any statement on the throw-away warehouse after this long (CREATE WAREHOUSE's
 #: STATEMENT_TIMEOUT_IN_SECONDS, https://docs.snowflake.com/en/sql-reference/sql/create-warehouse).
 STATEMENT_TIMEOUT_SECONDS = 1800
-#: Credits the resource monitor allows before it suspends the warehouses immediately
-#: (https://docs.snowflake.com/en/user-guide/resource-monitors); creating one needs ACCOUNTADMIN, so the
-#: step is optional and the statement timeout caps the run without it.
+#: Credits the resource monitor allows before it suspends the warehouses immediately; only account
+#: administrators may create one (https://docs.snowflake.com/en/sql-reference/sql/create-resource-monitor),
+#: so the step is optional and the statement timeout caps the run without it.
 CREDIT_QUOTA = 2
 COMMENT = "snowml-desktop first live run: safe to drop"
 _COMMENT_SQL = string_literal(COMMENT, backslash_escapes=True)
@@ -88,7 +88,8 @@ class LivePlan:
         """Everything but the cleanup, in order."""
         db, wh, rm = quote(self.database), quote(self.warehouse), quote(self.monitor)
         train = quote(self.training_warehouse)
-        capped = f"STATEMENT_TIMEOUT_IN_SECONDS = {STATEMENT_TIMEOUT_SECONDS} COMMENT = {_COMMENT_SQL}"
+        # objectProperties (COMMENT) before objectParams (the timeout), as the documented grammar orders them.
+        capped = f"COMMENT = {_COMMENT_SQL} STATEMENT_TIMEOUT_IN_SECONDS = {STATEMENT_TIMEOUT_SECONDS}"
         steps = [
             Step(
                 "create database and warehouse",
