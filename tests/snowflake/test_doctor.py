@@ -87,6 +87,15 @@ def test_password_login_is_flagged_with_the_key_pair_statement(tmp_path):
     assert line(result, "login").status == CHECK_OK
 
 
+def test_a_login_method_the_app_does_not_list_still_logged_in(tmp_path):
+    result, _ = check(tmp_path, authenticator="oauth_authorization_code")
+    assert (
+        line(result, "login").status == CHECK_OK
+        and "oauth_authorization_code" in line(result, "login").detail
+    )
+    assert line(result, "authenticator").status == CHECK_OK
+
+
 def test_role_missing_and_secondary_roles_shown(tmp_path):
     result, _ = check(tmp_path, DoctorAccount(role=None))
     role = line(result, "role")

@@ -24,7 +24,7 @@ from typing import Any
 from snowml_desktop import __version__
 from snowml_desktop.core import sizes
 from snowml_desktop.core.connections import ConnectionProfile, authenticator
-from snowml_desktop.core.errors import ConnectionFailed, EngineError, NotFound, PermissionDenied
+from snowml_desktop.core.errors import ConnectionFailed, EngineError, InvalidInput, NotFound, PermissionDenied
 from snowml_desktop.core.identifiers import display, qualified, quote
 from snowml_desktop.engines.base import CHECK_MISSING, CHECK_OK, CHECK_UNKNOWN, AccountCheck, CheckLine
 from snowml_desktop.engines.snowflake import setup, sql
@@ -163,6 +163,10 @@ class _Probe:
     def role(self) -> str:
         return str(self.session().get("ROLE_NAME") or "<your role>")
 
+    def known_role(self) -> str | None:
+        """The primary role if the session's row was read (without asking again when that failed)."""
+        return self._cache.get("session", {}).get("ROLE_NAME")
+
     def secondary_roles(self) -> list[str]:
         return _secondary_roles(self.session().get("SECONDARY_ROLES"))
 
@@ -179,7 +183,7 @@ def check_account(target: Target) -> AccountCheck:
         except EngineError as exc:
             log.info("Account check %s could not run: %s", name, exc)
             lines.append(CheckLine(name, CHECK_UNKNOWN, f"Could not check: {exc.message}"))
-    role = probe._cache.get("session", {}).get("ROLE_NAME")
+    role = probe.known_role()
     return AccountCheck("snowflake", target.account, str(role) if role else None, lines)
 
 
@@ -188,10 +192,14 @@ def check_account(target: Target) -> AccountCheck:
 
 def _login(probe: _Probe) -> list[CheckLine]:
     target = probe.target
-    entry = authenticator(target.profile.authenticator)
+    try:
+        entry = authenticator(target.profile.authenticator)
+        key, label = entry.key, entry.label
+    except InvalidInput:  # a login method the connector knows and this app's list does not: it worked
+        key = label = str(target.profile.authenticator)
     who = f"{target.user or '?'} on {target.account}"
-    lines = [CheckLine("login", CHECK_OK, f"Logged in as {who} ({entry.label}).")]
-    if entry.key == "snowflake":
+    lines = [CheckLine("login", CHECK_OK, f"Logged in as {who} ({label}).")]
+    if key == "snowflake":
         user = quote(target.user) if target.user else "<user>"
         lines.append(
             CheckLine(
@@ -203,9 +211,7 @@ def _login(probe: _Probe) -> list[CheckLine]:
             )
         )
     else:
-        lines.append(
-            CheckLine("authenticator", CHECK_OK, f"{entry.label} is not affected by the MFA rollout.")
-        )
+        lines.append(CheckLine("authenticator", CHECK_OK, f"{label} is not affected by the MFA rollout."))
     return lines
 
 
