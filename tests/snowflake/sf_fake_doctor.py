@@ -219,7 +219,7 @@ def fake_account(state: DoctorAccount) -> FakeAccount:
 
 
 def doctor_engine(
-    account: FakeAccount, journal: Journal, authenticator: str = "snowflake_jwt"
+    account: FakeAccount, journal: Journal, authenticator: str = "snowflake_jwt", warehouse: str = "WH"
 ) -> SnowflakeEngine:
     """A SnowflakeEngine connected to ``account`` as the account check connects: without replaying."""
     from tests.snowflake.sf_setup_account import RecordingSprocs
@@ -230,7 +230,7 @@ def doctor_engine(
         "app",
         account="org-acct",
         user="ANA",
-        warehouse="WH",
+        warehouse=warehouse,
         database="DB",
         authenticator=authenticator,
         private_key_file="/keys/rsa_key.p8",

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.snowflake.sf_fake_doctor import DoctorAccount, doctor_engine, fake_account, package_rows
+from tests.snowflake.sf_fake_doctor import CONTEXT, DoctorAccount, doctor_engine, fake_account, package_rows
 
-from snowml_desktop.core.errors import ConnectionFailed, EngineError
+from snowml_desktop.core.errors import ConnectionFailed, EngineError, PermissionDenied
 from snowml_desktop.engines.base import CHECK_MISSING, CHECK_OK, CHECK_UNKNOWN, AccountCheck, CheckLine
 from snowml_desktop.engines.snowflake import doctor, sql
 from snowml_desktop.engines.snowflake.warehouse import Journal, WarehouseSettings
@@ -300,3 +300,59 @@ def test_check_lines_refuse_unknown_statuses():
         "detail": "d",
         "fix": "",
     }
+
+
+def test_a_refused_session_query_makes_its_lines_unknown(tmp_path):
+    account = fake_account(DoctorAccount())
+    engine = doctor_engine(account, Journal("ACCT", tmp_path / "j"))
+
+    def refused(_statement: sql.Statement) -> list:
+        raise PermissionDenied("Check account: the role lacks a privilege.")
+
+    account.answer(r"^SELECT CURRENT_ROLE\(\) AS ROLE_NAME", refused)
+    result = engine.check_account()
+    assert line(result, "role").status == CHECK_UNKNOWN and "lacks a privilege" in line(result, "role").detail
+    assert line(result, "snowpark-optimized").status == CHECK_UNKNOWN
+    assert result.role is None
+    assert line(result, "login").status == CHECK_OK
+
+
+def test_create_schemas_ok_and_unknown(tmp_path):
+    owner, _ = check(tmp_path, DoctorAccount(schemas=()))  # the role owns the database
+    assert line(owner, "create schemas").status == CHECK_OK
+    hidden, _ = check(tmp_path, DoctorAccount(schemas=(), refused={"DATABASE"}))
+    assert line(hidden, "create schemas").status == CHECK_UNKNOWN
+    assert line(hidden, "create schemas").fix == 'GRANT CREATE SCHEMA ON DATABASE "DB" TO ROLE "ANALYST";'
+
+
+def test_no_warehouse_and_auto_resume_not_shown(tmp_path):
+    account = fake_account(DoctorAccount())
+    account.answer(r"^SELECT CURRENT_ACCOUNT", [{**CONTEXT, "WAREHOUSE": None}])
+    result = doctor_engine(account, Journal("ACCT", tmp_path / "j"), warehouse="").check_account()
+    assert line(result, "warehouse").status == CHECK_MISSING
+    assert line(result, "warehouse").fix == 'ALTER USER "ANA" SET DEFAULT_WAREHOUSE = <warehouse>;'
+
+    older = DoctorAccount()
+    del older.warehouse["auto_resume"]
+    assert line(check(tmp_path, older)[0], "auto-resume").status == CHECK_UNKNOWN
+
+
+def test_a_warehouse_another_running_app_is_changing_is_unknown(tmp_path):
+    import json
+    import socket
+    import subprocess
+
+    journal = Journal("ACCT", tmp_path / "journal")
+    journal.write(WarehouseSettings("WH", "XSMALL", "STANDARD", "STARTED", "STANDARD_GEN_1"), "resize")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        entry_path = next((tmp_path / "journal").glob("*.json"))
+        entry = json.loads(entry_path.read_text())
+        entry.update(pid=other.pid, host=socket.gethostname())
+        entry_path.write_text(json.dumps(entry))
+        result = doctor_engine(fake_account(DoctorAccount()), journal).check_account()
+    finally:
+        other.kill()
+        other.wait()
+    busy = line(result, "restore WH")
+    assert busy.status == CHECK_UNKNOWN and str(other.pid) in busy.detail
