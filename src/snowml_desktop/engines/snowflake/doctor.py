@@ -121,22 +121,21 @@ class _Probe:
         return any(bool(v) for v in row.values())
 
     def grants(self, kind: str, name: str) -> _Grants:
-        def listing() -> _Grants:
-            try:
-                return _Grants(self, self.rows(sql.show_grants_on(kind, name)))
-            except (PermissionDenied, NotFound):
-                return _Grants(self, None)
-
-        return self._once(f"grants {kind} {name}", listing)
+        return self._listing(f"grants {kind} {name}", sql.show_grants_on(kind, name))
 
     def account_grants(self) -> _Grants:
+        return self._listing("grants account", sql.show_grants_on_account())
+
+    def _listing(self, key: str, statement: sql.Statement) -> _Grants:
+        """A SHOW GRANTS listing; one the role may not see is kept as not visible (its lines: unknown)."""
+
         def listing() -> _Grants:
             try:
-                return _Grants(self, self.rows(sql.show_grants_on_account()))
+                return _Grants(self, self.rows(statement))
             except (PermissionDenied, NotFound):
                 return _Grants(self, None)
 
-        return self._once("grants account", listing)
+        return self._once(key, listing)
 
     def schemas(self) -> set[str]:
         loc = self.target.loc
