@@ -262,9 +262,17 @@ def _version(distribution: str) -> str | None:
 Action = Callable[[], Any]
 
 
-def run_plan(plan: LivePlan, admin: Any, actions: dict[str, Action], report: Report) -> Report:
+def run_plan(
+    plan: LivePlan,
+    admin: Any,
+    actions: dict[str, Action],
+    report: Report,
+    *,
+    before_cleanup: Action | None = None,
+) -> Report:
     """Run the plan's steps in order (SQL on ``admin``, a SqlRunner; engine steps from ``actions`` by step
-    name), stop at the first failing required step, and always run the cleanup."""
+    name), stop at the first failing required step, and always run the cleanup (after ``before_cleanup``,
+    which closes the engines' sessions so nothing uses what is dropped)."""
     try:
         for step in plan.steps():
             result = _run_step(step, admin, actions)
@@ -272,6 +280,8 @@ def run_plan(plan: LivePlan, admin: Any, actions: dict[str, Action], report: Rep
             if not result.ok and not step.optional:
                 break
     finally:
+        if before_cleanup is not None:
+            before_cleanup()
         for step in plan.cleanup():
             for statement in step.statements:  # one failed drop must not keep the others from running
                 report.steps.append(
@@ -439,6 +449,7 @@ class LiveRun:
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+            self.engine = None
 
 
 def live(connection: str, plan: LivePlan, report_dir: Path) -> tuple[Report, Path]:
@@ -452,9 +463,8 @@ def live(connection: str, plan: LivePlan, report_dir: Path) -> tuple[Report, Pat
     with tempfile.TemporaryDirectory() as folder:
         run = LiveRun(plan, profile, Path(folder))
         try:
-            run_plan(plan, admin, run.actions(), report)
+            run_plan(plan, admin, run.actions(), report, before_cleanup=run.close)
         finally:
-            run.close()
             admin.close()
     return report, report.write(report_dir)
 

@@ -86,7 +86,15 @@ def test_a_failing_step_stops_the_workflow_but_the_cleanup_still_drops_everythin
         return run
 
     names = [step.name for step in plan.steps() if step.action]
-    report = run_plan(plan, account, {name: action(name) for name in names}, Report(plan, account="ACCT"))
+    closed_at: list[int] = []
+    report = run_plan(
+        plan,
+        account,
+        {name: action(name) for name in names},
+        Report(plan, account="ACCT"),
+        before_cleanup=lambda: closed_at.append(len(account.log)),
+    )
+    assert closed_at == [len(account.log) - 4]  # the engines closed before the first drop
     assert ran == [
         "account check",
         "setup",
