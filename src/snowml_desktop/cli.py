@@ -128,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="run setup now (it does nothing when not needed)")
     p.add_argument("--sql", action="store_true", help="also print the SQL setup runs")
 
+    p = sub.add_parser(
+        "doctor",
+        help="check, without changing anything, what this connection needs before setup or training",
+        description="Read-only account check: each line is OK, missing (with the GRANT or ALTER that fixes "
+        "it) or unknown. Exit code 0 when nothing is missing, 1 otherwise.",
+    )
+    p.add_argument("--json", dest="doctor_json", action="store_true", help="print one JSON document")
+
     sub.add_parser("connections", help="list saved connections")
     return parser
 
@@ -362,6 +370,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
     if cmd == "setup":
         plan = engine.run_setup(task=_task()) if args.yes else engine.plan_setup()
         return plan, _describe_setup(plan, ran=args.yes, with_sql=args.sql)
+    if cmd == "doctor":
+        check = engine.check_account()
+        return check, describe_check(check)
     if cmd == "demo":
         info = engine.create_demo_table(
             args.table, args.rows, seed=args.seed, replace=args.replace, task=_task()
@@ -467,6 +478,28 @@ def _describe_setup(plan: Any, *, ran: bool, with_sql: bool) -> str:
     return "\n".join(lines)
 
 
+def describe_check(check: Any) -> str:
+    """An account check for people: one line per check, its fix indented under it, then a summary."""
+    from snowml_desktop.engines.base import CHECK_MISSING, CHECK_UNKNOWN
+
+    width = max((len(line.name) for line in check.lines), default=0)
+    role = f" as role {check.role}" if check.role else ""
+    lines = [f"Account check of {check.account}{role} ({check.engine}):"]
+    for line in check.lines:
+        lines.append(f"  {line.status.upper():<8} {line.name:<{width}}  {line.detail}")
+        if line.fix and line.status != "OK":
+            lines.append(f"  {'':<8} {'':<{width}}  fix: {line.fix}")
+    missing, unknown = check.count(CHECK_MISSING), check.count(CHECK_UNKNOWN)
+    if missing:
+        lines.append(f"{missing} missing, {unknown} unknown: ask an admin to run the fixes above.")
+    else:
+        lines.append(
+            "Nothing is missing."
+            + (f" {unknown} could not be verified; the statements will tell." if unknown else "")
+        )
+    return "\n".join(lines)
+
+
 def _workers(count: int | None) -> str:
     return "- workers" if not count else f"{count} worker" + ("" if count == 1 else "s")
 
@@ -489,16 +522,24 @@ def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine
     """Run ``snowml``; returns the exit code (0 ok, 1 operation error, 2 usage error)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
+    args.json = args.json or getattr(args, "doctor_json", False)
     logs.configure(debug=args.debug, console=args.debug)
     engine = None
+    code = 0
     try:
         if args.command == "connections":
             result, text = _connections()
         else:
             if open_engine is None:
                 from snowml_desktop.engines import open_engine
-            engine = open_engine(args.connection, workspace=args.workspace)
-            result, text = run_command(args, engine)
+            if args.command == "doctor":
+                engine, result, text = _open_for_check(args, open_engine)
+            else:
+                engine = open_engine(args.connection, workspace=args.workspace)
+            if engine is not None:
+                result, text = run_command(args, engine)
+            if args.command == "doctor" and not result.ready:
+                code = 1
     except EngineError as error:
         log.debug("%s failed", args.command, exc_info=True)
         _fail(args, str(error), error.code)
@@ -523,7 +564,20 @@ def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine
         print(json.dumps(_plain(result), indent=2, allow_nan=False))
     elif text:
         print(text)
-    return 0
+    return code
+
+
+def _open_for_check(args: argparse.Namespace, open_engine: Callable[..., Engine]) -> tuple[Any, Any, str]:
+    """Open the engine for ``doctor`` without restoring journaled warehouses (the check changes nothing);
+    a login that fails is the check's answer, not an error: (None, its one-line check, text)."""
+    from snowml_desktop.core.errors import ConnectionFailed, PermissionDenied
+    from snowml_desktop.engines.base import AccountCheck
+
+    try:
+        return open_engine(args.connection, workspace=args.workspace, replay_journal=False), None, ""
+    except (ConnectionFailed, PermissionDenied) as error:
+        check = AccountCheck.login_failed(args.connection or "local", error)
+        return None, check, describe_check(check)
 
 
 def _fail(args: argparse.Namespace, message: str, code: str) -> None:

@@ -10,7 +10,15 @@ import pytest
 from snowml_desktop.core.errors import AlreadyExists, Cancelled, IntegrityError, InvalidInput, NotFound
 from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, RUN_SUCCEEDED, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
-from snowml_desktop.engines.base import Engine, LoadRequest, ScoreRequest, TrainRequest
+from snowml_desktop.engines.base import (
+    CHECK_MISSING,
+    CHECK_OK,
+    CHECK_STATUSES,
+    Engine,
+    LoadRequest,
+    ScoreRequest,
+    TrainRequest,
+)
 
 FAST_RF = {"n_estimators": 10, "max_depth": 4}
 
@@ -43,6 +51,26 @@ def test_a_ready_engine_needs_no_setup_and_running_it_again_changes_nothing(engi
 
 
 # --- stages and loading ----------------------------------------------------------------------------------
+def test_the_account_check_reads_only_and_finds_a_ready_engine_set_up(engine: Engine) -> None:
+    before = (_table_names(engine), [m.name for m in engine.list_models()], engine.warehouse())
+    seen: list[str] = []
+
+    def listener(activity) -> None:  # noqa: ANN001
+        seen.append(activity.operation)
+
+    engine.add_activity_listener(listener)
+    try:
+        check = engine.check_account()
+    finally:
+        engine.remove_activity_listener(listener)
+    assert check.engine == engine.kind and check.lines
+    assert all(line.status in CHECK_STATUSES and line.name and line.detail for line in check.lines)
+    assert all(line.fix for line in check.lines if line.status == CHECK_MISSING)
+    assert next(line for line in check.lines if line.name == "setup").status == CHECK_OK
+    assert "check_account" in seen
+    assert (_table_names(engine), [m.name for m in engine.list_models()], engine.warehouse()) == before
+
+
 def test_stages_files_and_upload(engine: Engine, tmp_path: Path) -> None:
     assert {"LOAD_DATA", "MODELS"} <= set(engine.list_stages())
     extra = tmp_path / "tiny.csv"

@@ -1,15 +1,15 @@
-"""The whole workflow against a real Snowflake account (``pytest -m live``).
+"""The first live run against a real Snowflake account (``pytest -m live``): see ``first_live_run.py``.
 
-Runs only when SNOWML_TEST_CONNECTION names a connection (a connections.toml entry or an app connection
-with its secret in the keyring). It creates its own tables with a unique prefix in the connection's data
-schema and drops them at the end; it runs setup (idempotent) in the connection's database. Costs a few
-cents of credits: an X-Small warehouse for a few minutes, Medium Snowpark-optimized for one training.
+Runs only when SNOWML_TEST_CONNECTION names a connection (a connections.toml entry or an app connection with
+its secret in the keyring); SNOWML_TEST_ROLE2 adds scoring as a second role; SNOWML_TEST_REPORT_DIR is where
+the report goes (default: the current folder). It creates a throw-away database and warehouses with a random
+suffix, capped by a statement timeout (and a resource monitor when the role may create one), runs the whole
+workflow there and drops everything it created, even on failure. Expect well under one credit.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,10 +29,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator:
-    from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
-
+@pytest.fixture
+def real_environment() -> Iterator[None]:
+    """The user's own connection and config folders, which the suite's autouse fixture replaced."""
     saved = {k: os.environ.get(k) for k in _REAL_ENV}
     for key, value in _REAL_ENV.items():
         if value is None:
@@ -40,9 +39,7 @@ def engine() -> Iterator:
         else:
             os.environ[key] = value
     try:
-        engine = SnowflakeEngine.from_connection(CONNECTION)
-        yield engine
-        engine.close()
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
@@ -51,43 +48,12 @@ def engine() -> Iterator:
                 os.environ[key] = value
 
 
-def test_workflow(engine, tmp_path: Path) -> None:
-    from snowml_desktop.engines.base import LoadRequest, ScoreRequest, TrainRequest
+def test_first_live_run(real_environment: None) -> None:
+    from tests.snowflake.first_live_run import live, new_plan
 
-    plan = engine.plan_setup()
-    assert plan.privileges and plan.objects
-    engine.run_setup()
-    assert not engine.plan_setup().needed  # idempotent: a second plan has nothing to do
-
-    prefix = f"LIVE_{uuid.uuid4().hex[:8].upper()}"
-    data = tmp_path / f"{prefix}.csv"
-    lines = ["AGE,PLAN,SPEND,CHURNED"] + [
-        f"{20 + i % 50},{'pro' if i % 3 else 'basic'},{(i * 7) % 100}.5,{'true' if i % 4 == 0 else 'false'}"
-        for i in range(300)
-    ]
-    lines.append("not-a-number,pro,1.0,false")  # one rejected row
-    data.write_text("\n".join(lines) + "\n")
-    table = prefix
-    try:
-        assert [f.name for f in engine.upload([data])] == [data.name]
-        loaded = engine.load(LoadRequest("LOAD_DATA", data.name, table))
-        assert loaded.rows_loaded == 300 and loaded.rows_rejected == 1 and loaded.rejections
-        profile = engine.profile(table)
-        assert profile.rows == 300
-        assert engine.class_balance(table, "CHURNED").counts
-        optimized = engine.capabilities.supports_snowpark_optimized
-        before = engine.warehouse()
-        model = engine.train(TrainRequest(table, "CHURNED", optimized=optimized, keep_clone=True))
-        assert engine.warehouse().type == before.type and engine.warehouse().size == before.size
-        assert model.metrics["accuracy"] is not None
-        runs = [
-            engine.score(ScoreRequest(model.name, table, size=size, overwrite=True))
-            for size in ("X-Small", "Small")
-        ]
-        assert all(run.rows == 300 and run.metrics for run in runs)
-        assert engine.warehouse().size == before.size
-        assert {r.run_id for r in engine.list_runs(model=model.name)} >= {r.run_id for r in runs}
-        engine.delete_model(model.name)
-    finally:
-        for name in [t.name for t in engine.list_tables() if t.name.startswith(prefix)]:
-            engine.drop_table(name)
+    plan = new_plan(os.environ.get("SNOWML_TEST_ROLE2"))
+    report, path = live(CONNECTION, plan, Path(os.environ.get("SNOWML_TEST_REPORT_DIR") or Path.cwd()))
+    failed = [f"{s.name}: {s.error}" for s in report.steps if not s.ok and not s.optional]
+    assert not failed, f"see {path}: " + "; ".join(failed)
+    planned = [step.name for step in [*plan.steps(), *plan.cleanup()]]
+    assert [s.name for s in report.steps if s.name in planned][: len(planned) - 1] == planned[:-1], f"see {path}"

@@ -21,11 +21,14 @@ def open_engine(
     workspace: Path | None = None,
     ask: AskSecret | None = None,
     passcode: str | None = None,
+    replay_journal: bool = True,
 ) -> Engine:
     """Open the engine for a saved connection name; None or "local" opens the embedded engine.
 
     ``workspace`` overrides the local workspace folder (else ``SNOWML_HOME``, else the user data dir).
     ``ask`` is called for a Snowflake secret found nowhere; ``passcode`` is an MFA code.
+    ``replay_journal`` False: connect without restoring warehouses a crash left changed (an account
+    check reports them instead of changing anything).
     Raises NotFound for an unknown connection, ConnectionFailed when it cannot connect.
     """
     if connection is None or connection.strip().lower() == LOCAL:
@@ -34,4 +37,6 @@ def open_engine(
         return LocalEngine(workspace)
     from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
 
-    return SnowflakeEngine.from_connection(connection, ask=ask, passcode=passcode)
+    return SnowflakeEngine.from_connection(
+        connection, ask=ask, passcode=passcode, replay_journal=replay_journal
+    )

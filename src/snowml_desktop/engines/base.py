@@ -45,11 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "AccountCheck",
     "Activity",
     "ActivityListener",
     "AlreadyExists",
     "Cancelled",
     "Capabilities",
+    "CheckLine",
     "ClassBalance",
     "ColumnInfo",
     "ColumnProfile",
@@ -85,6 +87,9 @@ LOAD_MODES = ("create", "replace", "append")
 HEADER_MODES = ("auto", "yes", "no")
 FILE_FORMATS = ("auto", "csv", "parquet")
 OPTIMIZED_MODES = ("convert", "dedicated")
+#: Statuses of an account check line: OK, missing (the fix is needed), unknown (could not be verified).
+CHECK_OK, CHECK_MISSING, CHECK_UNKNOWN = "OK", "missing", "unknown"
+CHECK_STATUSES = (CHECK_OK, CHECK_MISSING, CHECK_UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -292,6 +297,47 @@ class SetupPlan:
 
 
 @dataclass(frozen=True)
+class CheckLine:
+    """One line of an account check: what was checked, what was found, and the statement that fixes it.
+
+    ``status``: OK, missing (``fix`` says what an admin runs), or unknown (the check could not see it, e.g.
+    the role may not list grants; ``fix`` then says what would make it certain, when anything does)."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in CHECK_STATUSES:
+            raise ValueError(f"Unknown check status {self.status!r}")
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """What this connection can do before anything changes (``Engine.check_account``)."""
+
+    engine: str
+    account: str
+    role: str | None
+    lines: list[CheckLine]
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.status == status)
+
+    @property
+    def ready(self) -> bool:
+        """True when nothing is missing (unknown lines may still fail later; the GRANT or ALTER will say)."""
+        return self.count(CHECK_MISSING) == 0
+
+    @classmethod
+    def login_failed(cls, connection: str, error: EngineError) -> AccountCheck:
+        """The check of a connection that could not log in: one missing login line with the reason."""
+        fix = "Correct the connection (account, user, login method, secret) in the connection manager."
+        return cls("snowflake", connection, None, [CheckLine("login", CHECK_MISSING, str(error), fix)])
+
+
+@dataclass(frozen=True)
 class Activity:
     """One finished engine operation, for the Activity log: what, how long, and the query id on Snowflake."""
 
@@ -433,6 +479,13 @@ class Engine(ABC):
         plan afterwards, whose ``needed`` is False. Raises PermissionDenied naming the privilege the role
         lacks, EngineError for a missing package (nothing is created then), Cancelled. Objects made before
         a failure or cancel stay (each step is idempotent); the next run completes them."""
+
+    @abstractmethod
+    def check_account(self) -> AccountCheck:
+        """What this connection needs before setup or any training, read-only: one ``CheckLine`` per check,
+        each OK, missing (with the GRANT or ALTER that fixes it) or unknown. Never changes anything and
+        never raises for a failed check (that check's line says unknown); raises ConnectionFailed only
+        when the connection itself is lost."""
 
     # --- connection -------------------------------------------------------------------------------
     @abstractmethod

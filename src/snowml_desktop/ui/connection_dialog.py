@@ -3,7 +3,9 @@
 Profiles come from ``core.connections``; secrets go only to the system keyring through ``SecretStore``
 (never to QSettings, files or logs). Without a keyring backend the dialog says so: typed secrets are used
 for this session's Test/Connect only and asked again next time. "Test" opens the connection in a job,
-reports the server-side role and warehouse it got (or the exact error), and closes it again.
+reports the server-side role and warehouse it got (or the exact error), and closes it again. "Check account"
+runs the engine's read-only account check in a job (connecting without restoring journaled warehouses) and
+shows each line with the statement that fixes it in an :class:`AccountCheckDialog`.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import AUTHENTICATORS, ConnectionProfile, SecretStore
-from snowml_desktop.core.errors import EngineError
+from snowml_desktop.core.errors import ConnectionFailed, EngineError, PermissionDenied
 from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.engines.base import CHECK_MISSING, AccountCheck
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
+from snowml_desktop.ui.account_check_dialog import AccountCheckDialog
 from snowml_desktop.ui.icons import icon
 from snowml_desktop.ui.login_prompt import SECRET_LABELS, LoginPrompt, request_connection, typed_secret_source
 
@@ -85,6 +89,8 @@ class ConnectionDialog(QDialog):
         self._profile: ConnectionProfile | None = None  # the profile in the form (None: a new one)
         self._dirty = False
         self._test_job: JobHandle | None = None
+        self._check_job: JobHandle | None = None
+        self.check_dialog: AccountCheckDialog | None = None
 
         self._build_list()
         self._build_local_page()
@@ -235,6 +241,12 @@ class ConnectionDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_button = _button("connections_test", "Test", "test", "Try to log in, then disconnect")
+        self.check_button = _button(
+            "connections_check_account",
+            "Check account",
+            None,
+            "Check, without changing anything, what this role on this account needs before setup or training",
+        )
         self.save_button = _button("connections_save", "Save", None, "Save the connection")
         self.connect_button = _button(
             "connections_connect", "Connect", "connection", "Make this the current one"
@@ -242,9 +254,16 @@ class ConnectionDialog(QDialog):
         self.close_button = _button("connections_close", "Close", None, "Close the connection manager")
         self._bottom = QHBoxLayout()
         self._bottom.addWidget(self.status, 1)
-        for button in (self.test_button, self.save_button, self.connect_button, self.close_button):
+        for button in (
+            self.test_button,
+            self.check_button,
+            self.save_button,
+            self.connect_button,
+            self.close_button,
+        ):
             self._bottom.addWidget(button)
         self.test_button.clicked.connect(self.test)
+        self.check_button.clicked.connect(self.check_account)
         self.save_button.clicked.connect(self.save)
         self.connect_button.clicked.connect(self.connect_selected)
         self.close_button.clicked.connect(self.close)
@@ -540,6 +559,50 @@ class ConnectionDialog(QDialog):
         self._test_job = handle
         return handle
 
+    def check_account(self) -> JobHandle | None:
+        """Save pending edits, then run the read-only account check off the GUI thread and show its lines;
+        a login that fails is shown as the check's one missing line."""
+        if self._dirty and self._profile is not None and self._profile.source == "connections.toml":
+            self._dirty = False  # read-only: typed secrets are used for this check only
+        typed = self.typed_secrets()
+        passcode = self.passcode.text().strip() if self.passcode.isVisibleTo(self) else ""
+        if self._dirty and not self.save():
+            return None
+        profile = self._profile
+        if profile is None:
+            return None
+        workspace = Path(self.workspace_edit.text().strip()) if profile.kind == "local" else None
+        if profile.kind == "local" and not self.workspace_edit.text().strip():
+            workspace = self.ctx.workspace_override
+        ask = typed_secret_source(typed)
+        self._show_status("runs", f"Checking {profile.name}… (nothing is changed)")
+        self.check_button.setEnabled(False)
+        handle = self.ctx.jobs.submit(
+            f"Check account {profile.name}",
+            lambda task: _check_account(profile.name, workspace, task, ask, passcode or None),
+            key="connection_dialog:check_account",
+        )
+        handle.succeeded.connect(lambda check: self._on_check_succeeded(profile.name, check))
+        handle.failed.connect(self._on_check_failed)
+        handle.finished.connect(lambda: self.check_button.setEnabled(True))
+        self._check_job = handle
+        return handle
+
+    def _on_check_succeeded(self, name: str, check: AccountCheck) -> None:
+        missing = check.count(CHECK_MISSING)
+        if missing:
+            self._show_status("error", f"Account check of {name}: {missing} missing; see the check window.")
+        else:
+            self._show_status("success", f"Account check of {name}: nothing is missing.")
+        if self.check_dialog is not None:
+            self.check_dialog.close()
+        self.check_dialog = AccountCheckDialog(check, name, self)
+        self.check_dialog.show()
+
+    def _on_check_failed(self, error: ErrorInfo) -> None:
+        self._show_status("error", f"Account check failed: {error.message}")
+        self.status.setToolTip(error.details if error.code == "unexpected" else "")
+
     def connect_selected(self) -> JobHandle | LoginPrompt | None:
         """Save pending edits and make the selected connection the app's current one (asking first for
         any secret the login needs that neither the form nor a store holds)."""
@@ -609,14 +672,17 @@ class ConnectionDialog(QDialog):
         box.exec()
         return box.clickedButton() is yes
 
+    def _cancel_jobs(self) -> None:
+        for job in (self._test_job, self._check_job):
+            if job is not None:
+                job.cancel()
+
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
-        if self._test_job is not None:
-            self._test_job.cancel()
+        self._cancel_jobs()
         super().closeEvent(event)
 
     def done(self, result: int) -> None:
-        if self._test_job is not None:
-            self._test_job.cancel()
+        self._cancel_jobs()
         super().done(result)
 
 
@@ -628,6 +694,22 @@ def _test_connection(name, workspace, task: TaskContext, ask, passcode):  # noqa
     try:
         task.report(0.7, "Asking the server who we are…")
         return engine.describe()
+    finally:
+        engine.close()
+
+
+def _check_account(name, workspace, task: TaskContext, ask, passcode) -> AccountCheck:  # noqa: ANN001
+    """Open the connection without restoring journaled warehouses, check the account, close (worker
+    thread). A login that fails becomes the check's answer."""
+    from snowml_desktop.ui.context import open_connection
+
+    try:
+        engine = open_connection(name, workspace, task, ask=ask, passcode=passcode, replay_journal=False)
+    except (ConnectionFailed, PermissionDenied) as error:
+        return AccountCheck.login_failed(name, error)
+    try:
+        task.report(0.5, "Checking privileges, warehouse, packages and setup…")
+        return engine.check_account()
     finally:
         engine.close()
 

@@ -269,13 +269,15 @@ def open_connection(
     *,
     ask: AskSecret | None = None,
     passcode: str | None = None,
+    replay_journal: bool = True,
 ) -> Engine:
     """Open the engine for connection ``name`` (call it on a worker thread); close it again and raise
-    Cancelled if the task was cancelled meanwhile. Raises what ``engines.open_engine`` raises."""
+    Cancelled if the task was cancelled meanwhile. Raises what ``engines.open_engine`` raises
+    (``replay_journal``: see there)."""
     from snowml_desktop.engines import open_engine
 
     task.report(0.1, f"Opening {name}…")
-    engine = open_engine(name, workspace=workspace, ask=ask, passcode=passcode)
+    engine = open_engine(name, workspace=workspace, ask=ask, passcode=passcode, replay_journal=replay_journal)
     if task.token.cancelled:
         _close_quietly(engine)
         raise Cancelled()

@@ -11,6 +11,8 @@ estimates credits at 1.5x the standard rate as Snowflake bills them; locally it 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +24,11 @@ from snowml_desktop.core.identifiers import display, normalize
 from snowml_desktop.core.records import InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
+    CHECK_MISSING,
+    CHECK_OK,
+    AccountCheck,
     Capabilities,
+    CheckLine,
     ClassBalance,
     ColumnInfo,
     ConnectionInfo,
@@ -48,6 +54,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+
+
+#: Below this much free space in the workspace's drive, loading and training will run out of room.
+_MIN_FREE_BYTES = 500_000_000
 
 
 class LocalEngine(Engine):
@@ -80,6 +90,36 @@ class LocalEngine(Engine):
 
     def run_setup(self, *, task: TaskContext | None = None) -> SetupPlan:
         return self.plan_setup()
+
+    @activity("check_account")
+    def check_account(self) -> AccountCheck:
+        """The embedded engine's short check: the workspace folder is writable and has room, and how many
+        scoring workers this computer gives each size."""
+        root = self.workspace.root
+        free = shutil.disk_usage(root).free
+        writable = os.access(root, os.W_OK)
+        lines = [
+            CheckLine(
+                "workspace",
+                CHECK_OK if writable else CHECK_MISSING,
+                f"{root} is {'writable' if writable else 'not writable'}.",
+                "" if writable else "Choose a folder you may write to in the connection manager.",
+            ),
+            CheckLine(
+                "disk space",
+                CHECK_OK if free >= _MIN_FREE_BYTES else CHECK_MISSING,
+                f"{free / 1e9:.1f} GB free in the workspace's drive.",
+                "" if free >= _MIN_FREE_BYTES else "Free disk space, or move the workspace to another drive.",
+            ),
+            CheckLine(
+                "scoring workers",
+                CHECK_OK,
+                f"{os.cpu_count() or 1} CPU cores: X-Small scores with 1 worker, larger sizes with up to "
+                f"{os.cpu_count() or 1}.",
+            ),
+            CheckLine("setup", CHECK_OK, self.plan_setup().reason),
+        ]
+        return AccountCheck(self.kind, "Local", None, lines)
 
     # --- connection ------------------------------------------------------------------------------------
     def describe(self) -> ConnectionInfo:

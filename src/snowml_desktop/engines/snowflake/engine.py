@@ -41,6 +41,7 @@ from snowml_desktop.engines.base import (
     HEADER_MODES,
     LOAD_MODES,
     OPTIMIZED_MODES,
+    AccountCheck,
     Capabilities,
     ClassBalance,
     ColumnInfo,
@@ -61,7 +62,7 @@ from snowml_desktop.engines.base import (
     activity,
     default_output_table,
 )
-from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake import doctor, setup, sql
 from snowml_desktop.engines.snowflake.session import (
     AskSecret,
     QueryResult,
@@ -130,11 +131,12 @@ class SnowflakeEngine(Engine):
         journal: Journal | None = None,
         open_runner: Callable[[], SqlRunner] | None = None,
         wait: SuspendWait | None = None,
+        replay_journal: bool = True,
     ) -> None:
-        """Read the session's context and replay any warehouse journal left by a crash. ``open_runner``
-        opens another session of the same login (a dedicated training warehouse runs its call there);
-        ``wait``: how long a warehouse may take to suspend. Raises ConnectionFailed/InvalidInput when no
-        database is set."""
+        """Read the session's context and replay any warehouse journal left by a crash (unless
+        ``replay_journal`` is False: an account check changes nothing). ``open_runner`` opens another
+        session of the same login (a dedicated training warehouse runs its call there); ``wait``: how long a
+        warehouse may take to suspend. Raises ConnectionFailed/InvalidInput when no database is set."""
         super().__init__()
         self._runner = runner
         self._open_runner = open_runner
@@ -164,7 +166,7 @@ class SnowflakeEngine(Engine):
             runner, account=self._account, journal=journal, role=self._role, wait=wait
         )
         #: Messages about warehouses restored after an interrupted operation, for the UI to show once.
-        self.restored: list[str] = self._guard.replay()
+        self.restored: list[str] = self._guard.replay() if replay_journal else []
         self.capabilities = self._capabilities()
 
     @classmethod
@@ -176,10 +178,11 @@ class SnowflakeEngine(Engine):
         ask: AskSecret | None = None,
         passcode: str | None = None,
         typed: Mapping[str, str] | None = None,
+        replay_journal: bool = True,
     ) -> SnowflakeEngine:
         """Connect with a saved connection. ``typed``: secrets typed for this login (they win over stored
-        ones); ``ask``: called for a secret found nowhere; ``passcode``: the MFA code. Raises NotFound,
-        ConnectionFailed, PermissionDenied."""
+        ones); ``ask``: called for a secret found nowhere; ``passcode``: the MFA code; ``replay_journal``:
+        see ``__init__``. Raises NotFound, ConnectionFailed, PermissionDenied."""
         profile = get_profile(name)
         if profile.kind != "snowflake":
             raise InvalidInput(f"Connection {profile.name!r} is not a Snowflake connection.")
@@ -191,7 +194,13 @@ class SnowflakeEngine(Engine):
             return SnowparkRunner(open_session(profile, secrets, ask=ask, typed=typed))
 
         try:
-            return cls(SnowparkRunner(session), profile, session=session, open_runner=open_runner)
+            return cls(
+                SnowparkRunner(session),
+                profile,
+                session=session,
+                open_runner=open_runner,
+                replay_journal=replay_journal,
+            )
         except BaseException:
             session.close()
             raise
@@ -285,6 +294,20 @@ class SnowflakeEngine(Engine):
                 hint=f"Check that the role may SELECT from {self._app_schema()}.{sql.SETUP_STATE}.",
             )
         return plan
+
+    @activity("check_account")
+    def check_account(self) -> AccountCheck:
+        """See ``Engine.check_account`` and ``doctor.py``."""
+        target = doctor.Target(
+            _DoctorRunner(self),
+            self._profile,
+            self._loc,
+            self._account,
+            self._user,
+            self._warehouse_name,
+            self._guard.journal,
+        )
+        return doctor.check_account(target)
 
     def _app_schema(self) -> str:
         return f"{display(self._loc.database)}.{display(self._loc.app_schema)}"
@@ -959,6 +982,31 @@ class _SetupRunner:
         except PermissionDenied as error:
             privilege = self._engine._setup_privilege(statement)
             raise self._engine._setup_permission(error, privilege) from None
+
+    def cancel_all(self) -> None:
+        self._engine.cancel_all()
+
+    def close(self) -> None:  # the engine owns the connection
+        pass
+
+
+class _DoctorRunner:
+    """The SqlRunner the account check runs on: the engine's runner, with query ids kept for the Activity
+    log. Only read-only statements pass: the check must never change the account."""
+
+    _READ_ONLY = ("SELECT ", "SHOW ")
+
+    def __init__(self, engine: SnowflakeEngine) -> None:
+        self._engine = engine
+
+    def execute(
+        self, statement: sql.Statement, *, operation: str, task: TaskContext | None = None
+    ) -> QueryResult:
+        if not statement.text.startswith(self._READ_ONLY):
+            raise EngineError(
+                f"Internal error: the account check may only read, not run {statement.text[:40]!r}."
+            )
+        return self._engine._execute(statement, operation=operation, task=task)
 
     def cancel_all(self) -> None:
         self._engine.cancel_all()

@@ -160,6 +160,47 @@ def roles_in_session(roles: Sequence[str]) -> Statement:
     return Statement(f"SELECT {items}", tuple(roles))
 
 
+# --- account check (doctor): read-only statements --------------------------------------------------
+
+#: Object kinds the account check lists grants on (SHOW GRANTS ON <object_type> <object_name>,
+#: https://docs.snowflake.com/en/sql-reference/sql/show-grants).
+GRANT_OBJECTS = ("DATABASE", "SCHEMA", "WAREHOUSE", "PROCEDURE")
+
+
+def session_roles() -> Statement:
+    """The primary role, the secondary roles (a JSON text, CURRENT_SECONDARY_ROLES) and the region."""
+    return Statement(
+        "SELECT CURRENT_ROLE() AS ROLE_NAME, CURRENT_SECONDARY_ROLES() AS SECONDARY_ROLES, "
+        "CURRENT_REGION() AS REGION"
+    )
+
+
+def show_grants_on(kind: str, name: str) -> Statement:
+    """SHOW GRANTS ON <kind> <name>; ``name`` is already qualified and quoted (a procedure's with its
+    argument types). GOLDEN: sqlglot reads SHOW GRANTS as a Command."""
+    if kind not in GRANT_OBJECTS:
+        raise InvalidInput(f"Internal error: no grants are listed on {kind!r}.")
+    return Statement(f"SHOW GRANTS ON {kind} {name}", verify=GOLDEN)
+
+
+def show_grants_on_account() -> Statement:
+    return Statement("SHOW GRANTS ON ACCOUNT", verify=GOLDEN)
+
+
+def show_future_grants(loc: Location, schema: str) -> Statement:
+    return Statement(f"SHOW FUTURE GRANTS IN SCHEMA {qualified(loc.database, schema)}", verify=GOLDEN)
+
+
+def existing_schemas(loc: Location) -> Statement:
+    """Which of the app and data schemas exist (and are visible to the role)."""
+    return Statement(
+        'SELECT "SCHEMA_NAME" '
+        f"FROM {qualified(loc.database, 'INFORMATION_SCHEMA', 'SCHEMATA')} "
+        'WHERE "SCHEMA_NAME" IN (?, ?)',
+        (loc.app_schema, loc.data_schema),
+    )
+
+
 # --- warehouses (GOLDEN: sqlglot reads ALTER WAREHOUSE / SHOW GRANTS only as Command) --------------
 
 
