@@ -122,3 +122,20 @@ def test_snowpark_adds_cloudpickle_only_when_the_packages_do_not_name_it() -> No
     by_name = {p.split("==")[0]: p for p in pinned}
     assert Session._get_req_identifiers_list([cloudpickle], by_name) == []
     assert Session._get_req_identifiers_list([cloudpickle], {}) == [f"cloudpickle>={cloudpickle.__version__}"]
+
+
+def test_a_large_channel_with_no_usable_pandas_fails_without_trying_every_combination() -> None:
+    """A real channel lists dozens of versions of each package: the search jumps back past the packages a
+    conflict does not involve instead of multiplying them (here 20^5 combinations would never finish)."""
+    channel = {
+        "cloudpickle": ["3.1.2"],
+        "snowflake-snowpark-python": [f"1.{minor}.0" for minor in range(56, 76)],
+        "scikit-learn": [f"1.{minor}.0" for minor in range(3, 9)] + [f"1.3.{p}" for p in range(1, 15)],
+        "pandas": [f"3.{minor}.0" for minor in range(20)],
+        "numpy": [f"2.{minor}.0" for minor in range(20)],
+        "joblib": [f"1.{minor}.0" for minor in range(4, 24)],
+        "optuna": [f"4.{minor}.0" for minor in range(20)],
+    }
+    with pytest.raises(UnresolvablePackages) as raised:
+        resolve_packages(rows(channel), RUNTIME, "3.1.2")
+    assert raised.value.missing == ["pandas<3.0.0 that works with snowflake-snowpark-python==1.75.0"]
