@@ -9,8 +9,9 @@ SNOWML_LOAD, SNOWML_TRAIN, SNOWML_SCORE with this app's code shipped as one zip 
 Packages: before registering, ``INFORMATION_SCHEMA.PACKAGES`` is read and one consistent version of each needed
 package (cloudpickle included) that exists in the account's Anaconda channel for this Python runtime is pinned
 (``packages.py``); procedures and per-model UDFs use the same set, so an artifact written by a procedure unpickles
-in a UDF. The app version, package set and
-code path are stored in SETUP_STATE; setup runs again only when the app version or the package set changes.
+in a UDF. The app version, package set and code path are stored in SETUP_STATE; setup runs again only when the
+app version or the package set changes. ``app_role_grants`` lets the other roles that use the app score any
+model (each model's UDF is owned by the role that trained it).
 """
 
 from __future__ import annotations
