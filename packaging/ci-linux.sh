@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI step for issue "installers": build the .deb from this checkout, install it into a temporary root (dpkg -x, no
-# root needed for that), then run the installed `snowml --version` and `snowml-desktop --self-test` offscreen;
+# root needed for that), then run the installed `snowml --version` and `snowml-desktop --self-test` offscreen (it
+# also builds Snowflake setup's procedures zip from the installed tree and runs it in a separate process);
 # install only the package's declared Depends (plus the X server), check that every bundled library resolves and
 # that what comes from the system is covered by Depends, and run the self-test again in a real X window (Xvfb).
 set -euo pipefail

@@ -229,3 +229,23 @@ def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixtu
     assert "Insufficient privileges to operate on database 'DB'" in err
     code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
     assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"
+
+
+def test_setup_grants_an_app_role_what_scoring_other_roles_models_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.snowflake.sf_setup_account import setup_account
+
+    account = setup_account()
+    open_engine = _snowflake_cli(account)
+    assert main(["--connection", "work", "setup", "--grant-role", "ml_users"], open_engine=open_engine) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Add --yes to grant role ml_users what the app needs.")
+    assert not [s for s in account.log if s.text.startswith("GRANT")]
+
+    assert main(["--connection", "work", "setup", "--yes", "--grant-role", "ml_users"], open_engine=open_engine) == 0
+    granted = [s.text for s in account.log if s.text.startswith("GRANT")]
+    assert capsys.readouterr().out.rstrip().endswith(f"Granted role ml_users what the app needs ({len(granted)} grants).")
+    assert 'GRANT USAGE ON FUTURE FUNCTIONS IN SCHEMA "DB"."SNOWML" TO ROLE "ML_USERS"' in granted
+
+
+def test_granting_a_role_on_the_local_engine_is_refused(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    assert main(["--workspace", str(workspace), "setup", "--yes", "--grant-role", "x"]) == 1
+    assert "This engine has no roles to grant." in capsys.readouterr().err

@@ -125,6 +125,21 @@ def test_the_spec_keeps_what_the_self_test_imports() -> None:
     assert not {name for name in needed if any(name == e or name.startswith(e + ".") for e in excluded)}
 
 
+def test_the_bundle_ships_the_sources_setup_zips_and_the_self_test_runs_that_zip() -> None:
+    """A frozen build keeps bytecode only unless told otherwise; Snowflake setup zips sources (issue 9, defect 5)."""
+    import inspect
+
+    from snowml_desktop import selftest
+    from snowml_desktop.engines.snowflake import setup
+
+    spec = (PACKAGING / "snowml.spec").read_text()
+    assert 'module_collection_mode={"snowml_desktop": "pyz+py"}' in spec
+    package = Path(snowml_desktop.__file__).resolve().parent
+    assert all(path.is_relative_to(package) for path in setup.code_files())
+    checks = inspect.getsource(selftest._run_checks)
+    assert "check_procedures_zip(root)" in checks and checks.index("check_procedures_zip") < checks.index("check_gui")
+
+
 def test_desktop_entry_and_debian_dependencies() -> None:
     entry = configparser.ConfigParser(interpolation=None)
     entry.optionxform = str  # keys are case-sensitive in desktop entries

@@ -39,6 +39,7 @@ def test_self_test_passes_and_leaves_the_users_folders_alone(_isolated_home: Pat
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("self-test passed"), result.stdout
     assert "RANDOM_FOREST_1" in lines[0] and "offscreen platform" in lines[0]
+    assert "the procedures' code zip" in lines[0]
     assert result.stderr == ""
     # conftest points the user's folders here; only the log may be written.
     assert sorted(p.name for p in _isolated_home.iterdir()) == ["logs"]
@@ -81,6 +82,34 @@ def test_the_connector_log_is_captured_at_every_level() -> None:
         logging.getLogger("snowflake.connector.cursor").debug("Failed to import pyarrow")
     logging.getLogger("snowflake.connector.cursor").warning("after the check")
     assert messages == ["Failed to import pyarrow"]
+
+
+def test_the_procedures_zip_runs_from_this_installation(tmp_path: Path) -> None:
+    selftest.check_procedures_zip(tmp_path)  # raises SelfTestFailed with the reason otherwise
+
+
+def test_a_module_missing_from_the_procedures_zip_fails_the_self_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from snowml_desktop.engines.snowflake import setup
+
+    complete = setup.code_files()
+    monkeypatch.setattr(setup, "code_files", lambda: [p for p in complete if p.name != "udf.py"])
+    with pytest.raises(
+        selftest.SelfTestFailed,
+        match=r"^the procedures' code zip does not run: ImportError: cannot import name 'udf'",
+    ):
+        selftest.check_procedures_zip(tmp_path)
+
+
+def test_an_install_without_the_sources_fails_the_self_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from snowml_desktop.engines.snowflake import setup
+
+    monkeypatch.setattr(setup, "code_files", lambda: [tmp_path / "snowml_desktop" / "__init__.py"])
+    with pytest.raises(
+        selftest.SelfTestFailed, match=r"^cannot build the Snowflake procedures' code zip: This installation"
+    ):
+        selftest.check_procedures_zip(tmp_path)
 
 
 def test_the_environment_is_temporary_and_the_keyring_refuses(_isolated_home: Path) -> None:

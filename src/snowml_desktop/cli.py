@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--yes", action="store_true", help="run setup now (it does nothing when not needed)")
     p.add_argument("--sql", action="store_true", help="also print the SQL setup runs")
+    p.add_argument(
+        "--grant-role",
+        metavar="ROLE",
+        help="with --yes: also grant ROLE what every user of the app needs (scoring other roles' models too)",
+    )
 
     p = sub.add_parser(
         "doctor",
@@ -369,7 +374,13 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         )
     if cmd == "setup":
         plan = engine.run_setup(task=_task()) if args.yes else engine.plan_setup()
-        return plan, _describe_setup(plan, ran=args.yes, with_sql=args.sql)
+        text = _describe_setup(plan, ran=args.yes, with_sql=args.sql)
+        if args.grant_role and args.yes:
+            granted = engine.grant_app_role(args.grant_role, task=_task())
+            text += f"\nGranted role {args.grant_role} what the app needs ({len(granted)} grants)."
+        elif args.grant_role:
+            text += f"\nAdd --yes to grant role {args.grant_role} what the app needs."
+        return plan, text
     if cmd == "doctor":
         check = engine.check_account()
         return check, describe_check(check)

@@ -1,13 +1,15 @@
 """``snowml-desktop --self-test``: prove that an installation works, end to end, in under a minute.
 
-Three checks, cheapest first, each failing with one line that says what broke:
+Four checks, cheapest first, each failing with one line that says what broke:
 
 1. imports: every module of the app, and the Snowflake connector/Snowpark modules the Snowflake engine needs at
    connect, query and upload time (a frozen bundle misses those the connector imports by name); the connector's
    "Failed to import ArrowResult" warning fails it too, because such a bundle only works offline;
 2. Snowpark: a local-testing session (no account, no network) runs the SNOWML_TRAIN body: read rows, fit, write
    the artifact to a stage, register the scoring UDF, insert the catalog row, read it back;
-3. GUI: the real main window (offscreen, or on ``QT_QPA_PLATFORM`` when set, e.g. ``xcb`` under Xvfb) connects
+3. the Snowflake procedures' code zip: setup builds it from this installation, and a separate process imports the
+   procedures from it and scores a batch through a model UDF's handler, as Snowflake would;
+4. GUI: the real main window (offscreen, or on ``QT_QPA_PLATFORM`` when set, e.g. ``xcb`` under Xvfb) connects
    to a temporary local workspace and runs upload -> load -> train -> score through the panels' own code paths,
    then checks the catalog, the model's accuracy and the scored table's row count.
 
@@ -19,6 +21,7 @@ so that the details of a failure stay readable after the temporary folder is gon
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import logging
 import os
@@ -37,6 +40,7 @@ __all__ = [
     "SNOWFLAKE_MODULES",
     "SelfTestFailed",
     "check_imports",
+    "check_procedures_zip",
     "check_snowpark",
     "run_self_test",
 ]
@@ -150,6 +154,7 @@ def _run_checks(log_file: Path | None) -> tuple[int, str]:
             with connector_log() as messages:
                 check_imports(messages)
             check_snowpark()
+            check_procedures_zip(root)
             passed = check_gui(root)
     except SelfTestFailed as exc:
         log.error("Self-test check failed", exc_info=exc.__cause__)
@@ -158,7 +163,8 @@ def _run_checks(log_file: Path | None) -> tuple[int, str]:
         log.exception("Self-test error")
         return 1, f"self-test FAILED: unexpected {_describe(exc)}{details}"
     return 0, (
-        f"self-test passed in {time.perf_counter() - started:.0f} s: imports, Snowpark local training, and "
+        f"self-test passed in {time.perf_counter() - started:.0f} s: imports, Snowpark local training, the "
+        f"procedures' code zip, and "
         f"load -> train ({passed.model}, accuracy {passed.accuracy:.3f}) -> score ({passed.scored_rows} rows) "
         f"in the GUI on the {passed.platform} platform"
     )
@@ -376,7 +382,86 @@ class _TemporaryUdfRegistrar:
         return name
 
 
-# --- 3. the GUI workflow -------------------------------------------------------------------------------------
+# --- 3. the procedures' code zip ----------------------------------------------------------------------------
+ZIP_PROBE_SECONDS = 120.0
+
+
+def check_procedures_zip(root: Path) -> None:
+    """Build setup's code zip from this installation (a frozen build ships the sources it zips) and, in a
+    separate process with the zip first on sys.path and ``snowflake_import_directory`` set as inside a Snowflake
+    UDF, import the procedures and score a batch through the model UDF's handler; the code must come from the
+    zip, carry this app's version, and predict what the same model predicts here."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from snowml_desktop import __version__
+    from snowml_desktop.core.artifacts import artifact_bytes, sha256_hex
+    from snowml_desktop.core.demo_data import BREAST_CANCER_TARGET, breast_cancer_frames
+    from snowml_desktop.core.errors import EngineError
+    from snowml_desktop.core.scoring import predict
+    from snowml_desktop.core.training import TrainSpec, train_model
+    from snowml_desktop.engines.snowflake import setup
+
+    folder = root / "procedures-zip"
+    imports = folder / "import-directory"
+    imports.mkdir(parents=True)
+    try:
+        archive = setup.code_zip(folder)
+    except EngineError as exc:
+        raise SelfTestFailed(f"cannot build the Snowflake procedures' code zip: {_one_line(exc.message)}") from exc
+    rows, new_rows = breast_cancer_frames()
+    outcome = train_model(rows, TrainSpec(target=BREAST_CANCER_TARGET, method="logistic_regression"))
+    data = artifact_bytes(outcome.pipeline, {"model": SNOWPARK_MODEL})
+    (imports / "model.joblib").write_bytes(data)
+    features = [dataclasses.asdict(f) for f in outcome.features]
+    batch = new_rows[[f.name for f in outcome.features]].head(20)
+    expected, _ = predict(outcome.pipeline, batch, outcome.features)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        future = pool.submit(
+            _zip_probe, str(archive), str(imports), "model.joblib", sha256_hex(data), features,
+            batch.to_numpy().tolist(),
+        )
+        try:
+            found = future.result(timeout=ZIP_PROBE_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - whatever the zip's code raised
+            raise SelfTestFailed(f"the procedures' code zip does not run: {_describe(exc)}") from exc
+    outside = [f for f in found["files"] if not f.startswith(str(archive))]
+    if outside:
+        raise SelfTestFailed(f"the procedures' code zip is incomplete: {outside[0]} was imported from outside it")
+    if found["version"] != __version__:
+        raise SelfTestFailed(
+            f"the procedures' code zip says version {found['version']}, the app is {__version__}"
+        )
+    if found["predictions"] != expected.tolist():
+        raise SelfTestFailed("the scoring UDF's handler in the procedures' code zip predicts differently")
+
+
+def _zip_probe(
+    archive: str, import_directory: str, artifact: str, sha256: str, features: list[dict], rows: list[list]
+) -> dict[str, Any]:
+    """In a fresh process: this app's modules forgotten, ``archive`` first on sys.path, import the procedures
+    and the UDF module from it and score ``rows`` with the artifact's handler, as a Snowflake UDF would."""
+    for name in [m for m in sys.modules if m == "snowml_desktop" or m.startswith("snowml_desktop.")]:
+        del sys.modules[name]
+    sys.path.insert(0, archive)
+    sys._xoptions["snowflake_import_directory"] = import_directory
+    importlib.invalidate_caches()
+    import pandas as pd
+
+    package = importlib.import_module("snowml_desktop")
+    procedures = importlib.import_module("snowml_desktop.engines.snowflake.procedures")
+    udf = importlib.import_module("snowml_desktop.engines.snowflake.udf")
+    records = importlib.import_module("snowml_desktop.core.records")
+    handler = udf.make_artifact_handler(artifact, sha256, [records.Feature(**f) for f in features])
+    result = handler(pd.DataFrame(rows))
+    return {
+        "files": [package.__file__, procedures.__file__, udf.__file__, records.__file__],
+        "version": package.__version__,
+        "predictions": [item[udf.PREDICTION_KEY] for item in result],
+    }
+
+
+# --- 4. the GUI workflow -------------------------------------------------------------------------------------
 TRAIN_TABLE = "PATIENTS"
 SCORE_TABLE = "NEW_PATIENTS"
 

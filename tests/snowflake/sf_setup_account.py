@@ -16,7 +16,7 @@ from tests.snowflake.sf_fake_account import FakeAccount
 
 from snowml_desktop.core.connections import ConnectionProfile
 from snowml_desktop.core.errors import NotFound
-from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake import packages, sql
 from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
 from snowml_desktop.engines.snowflake.session import translate_error
 
@@ -49,10 +49,16 @@ class RecordingSprocs:
 
 
 def package_rows(missing: str | None = None) -> list[dict[str, str]]:
-    """INFORMATION_SCHEMA.PACKAGES rows: each required package at its supported floor, for this Python."""
+    """INFORMATION_SCHEMA.PACKAGES rows for this Python: each required package at its supported floor, but
+    cloudpickle at the desktop's version and a Snowpark that allows it (packages.CONSTRAINTS)."""
+    versions = {
+        **packages.MIN_VERSIONS,
+        "cloudpickle": packages.desktop_cloudpickle(),
+        "snowflake-snowpark-python": "1.56.0",
+    }
     return [
-        {"PACKAGE_NAME": name, "VERSION": setup.MIN_VERSIONS[name], "RUNTIME_VERSION": RUNTIME}
-        for name in setup.REQUIRED_PACKAGES
+        {"PACKAGE_NAME": name, "VERSION": versions[name], "RUNTIME_VERSION": RUNTIME}
+        for name in packages.REQUIRED_PACKAGES
         if name != missing
     ]
 

@@ -115,3 +115,18 @@ def test_state_that_cannot_be_read_back_is_reported() -> None:
 def test_loading_before_setup_points_to_the_setup_command() -> None:
     with pytest.raises(EngineError, match=r"setup has not been run.*snowml setup --yes"):
         setup_engine(setup_account()).load(LoadRequest("LOAD_DATA", "churn.csv", "CHURN"))
+
+
+def test_grant_app_role_lets_another_role_score_and_names_manage_grants_when_refused() -> None:
+    account = setup_account()
+    engine = setup_engine(account)
+    granted = engine.grant_app_role("ml_users")
+    assert 'GRANT USAGE ON FUTURE FUNCTIONS IN SCHEMA "DB"."SNOWML" TO ROLE "ML_USERS"' in granted
+    assert [s.text for s in account.log if s.text.startswith("GRANT")] == granted
+
+    # Defining a future grant in a schema needs MANAGE GRANTS (or a managed access schema's ownership):
+    # https://docs.snowflake.com/en/user-guide/security-access-control-configure
+    refused = setup_account()
+    refuse(refused, r"^GRANT .* ON FUTURE FUNCTIONS", "schema 'SNOWML'")
+    with pytest.raises(PermissionDenied, match=r"^Setup needs MANAGE GRANTS \(on the account or on schema DB\.SNOWML\)"):
+        setup_engine(refused).grant_app_role("ml_users")

@@ -487,6 +487,12 @@ class Engine(ABC):
         never raises for a failed check (that check's line says unknown); raises ConnectionFailed only
         when the connection itself is lost."""
 
+    def grant_app_role(self, role: str, *, task: TaskContext | None = None) -> list[str]:
+        """Grant ``role`` what every user of the app needs on the objects setup made, models other roles
+        trained included; return the statements run. Raises InvalidInput for an engine without roles (the
+        default), PermissionDenied naming the privilege the current role lacks (grants made before stay)."""
+        raise InvalidInput("This engine has no roles to grant.", hint="Roles exist on Snowflake connections.")
+
     # --- connection -------------------------------------------------------------------------------
     @abstractmethod
     def describe(self) -> ConnectionInfo:

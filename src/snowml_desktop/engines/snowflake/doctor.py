@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from snowml_desktop.core.connections import ConnectionProfile, authenticator
 from snowml_desktop.core.errors import ConnectionFailed, EngineError, InvalidInput, NotFound, PermissionDenied
 from snowml_desktop.core.identifiers import display, qualified, quote
 from snowml_desktop.engines.base import CHECK_MISSING, CHECK_OK, CHECK_UNKNOWN, AccountCheck, CheckLine
-from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake import packages, setup, sql
 from snowml_desktop.engines.snowflake.session import SqlRunner
 from snowml_desktop.engines.snowflake.warehouse import Journal, parse_show_warehouses
 
@@ -144,7 +143,7 @@ class _Probe:
         )
 
     def packages(self) -> list[dict[str, Any]]:
-        names = (*setup.REQUIRED_PACKAGES, CLOUDPICKLE)
+        names = tuple(dict.fromkeys((*packages.REQUIRED_PACKAGES, CLOUDPICKLE)))
         return self._once(
             "packages", lambda: [_upper(r) for r in self.rows(sql.python_packages(self.target.loc, names))]
         )
@@ -431,14 +430,14 @@ def _snowpark_optimized(probe: _Probe) -> list[CheckLine]:
 
 
 def _runtime(probe: _Probe) -> list[CheckLine]:
-    runtime = _this_runtime()
+    runtime = packages.this_runtime()
     offered = sorted(
         {
             str(r.get("RUNTIME_VERSION"))
             for r in probe.packages()
             if str(r.get("PACKAGE_NAME")).lower() == SNOWPARK and r.get("RUNTIME_VERSION")
         },
-        key=setup._version_key,
+        key=_version_key,
     )
     if runtime in offered:
         return [
@@ -461,7 +460,7 @@ def _runtime(probe: _Probe) -> list[CheckLine]:
     ]
 
 
-def resolve_pins(runner: SqlRunner, loc: sql.Location) -> setup.PackageSet:
+def resolve_pins(runner: SqlRunner, loc: sql.Location) -> packages.PackageSet:
     """The package set setup would pin, from the account's channel: the one place the check asks setup."""
     return setup.available_packages(runner, loc)
 
@@ -485,24 +484,23 @@ def _packages(probe: _Probe) -> list[CheckLine]:
 
 
 def _cloudpickle(probe: _Probe) -> list[CheckLine]:
-    import cloudpickle
 
-    runtime, local = _this_runtime(), cloudpickle.__version__
+    runtime, local = packages.this_runtime(), packages.desktop_cloudpickle()
     versions = [
         str(r["VERSION"])
         for r in probe.packages()
         if str(r.get("PACKAGE_NAME")).lower() == CLOUDPICKLE and r.get("RUNTIME_VERSION") in (None, runtime)
     ]
-    usable = [v for v in versions if setup._version_key(v) >= setup._version_key(local)]
+    usable = [v for v in versions if _version_key(v) >= _version_key(local)]
     if usable:
         return [
             CheckLine(
                 "cloudpickle",
                 CHECK_OK,
-                f"Snowpark asks for cloudpickle>={local}; the channel has {max(usable, key=setup._version_key)}.",
+                f"Snowpark asks for cloudpickle>={local}; the channel has {max(usable, key=_version_key)}.",
             )
         ]
-    newest = max(versions, key=setup._version_key) if versions else None
+    newest = max(versions, key=_version_key) if versions else None
     return [
         CheckLine(
             "cloudpickle",
@@ -709,5 +707,11 @@ def _role_sql(role: str) -> str:
     return role if role.startswith("<") else quote(role)
 
 
-def _this_runtime() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
+def _version_key(text: str) -> Any:
+    """Order version strings as PEP 440 does; a string that is not a version sorts first."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(str(text)))
+    except InvalidVersion:
+        return (0, str(text))

@@ -309,6 +309,11 @@ class SnowflakeEngine(Engine):
         )
         return doctor.check_account(target)
 
+    @activity("setup_grants")
+    def grant_app_role(self, role: str, *, task: TaskContext | None = None) -> list[str]:
+        """See ``Engine.grant_app_role`` and ``setup.app_role_grants``."""
+        return [s.text for s in setup.grant_app_role(_SetupRunner(self), self._loc, role, task=task)]
+
     def _app_schema(self) -> str:
         return f"{display(self._loc.database)}.{display(self._loc.app_schema)}"
 
@@ -331,6 +336,10 @@ class SnowflakeEngine(Engine):
             return f"CREATE {kind} on " + (f"database {database}" if kind == "SCHEMA" else f"schema {app}")
         if statement.text.startswith("PUT "):
             return f"WRITE on stage {app}.PROCEDURES"
+        if statement.text.startswith("GRANT ") and " ON FUTURE " in statement.text:
+            return f"MANAGE GRANTS (on the account or on schema {app}) to define future grants"
+        if statement.text.startswith("GRANT "):
+            return f"ownership of the objects setup created in {app} (or MANAGE GRANTS) to grant them"
         if statement.text.startswith("MERGE "):
             return f"INSERT and UPDATE on {app}.{sql.SETUP_STATE}"
         return f"USAGE on database {database} and schema {app}"

@@ -6,10 +6,12 @@ INFERENCE_RUNS with the same columns as the local engine (JSON as VARIANT); the 
 users; the SNOWML_SEQ sequence (model numbers and run ids); SETUP_STATE; and the permanent procedures
 SNOWML_LOAD, SNOWML_TRAIN, SNOWML_SCORE with this app's code shipped as one zip on @PROCEDURES.
 
-Packages: before registering, ``INFORMATION_SCHEMA.PACKAGES`` is read and one version of each needed package
-that exists in the account's Anaconda channel for this Python runtime is pinned; procedures and per-model UDFs
-use the same set, so an artifact written by a procedure unpickles in a UDF. The app version, package set and
-code path are stored in SETUP_STATE; setup runs again only when the app version or the package set changes.
+Packages: before registering, ``INFORMATION_SCHEMA.PACKAGES`` is read and one consistent version of each needed
+package (cloudpickle included) that exists in the account's Anaconda channel for this Python runtime is pinned
+(``packages.py``); procedures and per-model UDFs use the same set, so an artifact written by a procedure unpickles
+in a UDF. The app version, package set and code path are stored in SETUP_STATE; setup runs again only when the
+app version or the package set changes. ``app_role_grants`` lets the other roles that use the app score any
+model (each model's UDF is owned by the role that trained it).
 """
 
 from __future__ import annotations
@@ -17,44 +19,24 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import tempfile
 import zipfile
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from snowml_desktop import __version__
 from snowml_desktop.core.errors import EngineError, NotFound, PermissionDenied
+from snowml_desktop.core.identifiers import normalize, qualified, quote
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.snowflake import sql
+from snowml_desktop.engines.snowflake.packages import REQUIRED_PACKAGES, PackageSet, resolve_packages
 from snowml_desktop.engines.snowflake.session import SqlRunner
 
 log = logging.getLogger(__name__)
 
 SETUP_FORMAT = 1  # bump when the objects created here change shape
-#: Packages the procedures and UDFs import (Anaconda channel names).
-REQUIRED_PACKAGES = ("snowflake-snowpark-python", "scikit-learn", "pandas", "numpy", "joblib", "optuna")
-#: The oldest version of each the shipped core code supports (the same floors as pyproject.toml).
-MIN_VERSIONS = {
-    "snowflake-snowpark-python": "1.20",
-    "scikit-learn": "1.3",
-    "pandas": "2.0",
-    "numpy": "1.24",
-    "joblib": "1.3",
-    "optuna": "3.5",
-}
 STATE_KEY = "setup"
-
-
-@dataclass(frozen=True)
-class PackageSet:
-    runtime: str  # Python "3.11"
-    versions: dict[str, str]  # package -> pinned version
-
-    def pins(self) -> list[str]:
-        return [f"{name}=={version}" for name, version in sorted(self.versions.items())]
 
 
 @dataclass(frozen=True)
@@ -76,33 +58,6 @@ class BootstrapPlan:
     privileges: list[str]
     statements: list[sql.Statement] = field(repr=False, default_factory=list)
     packages: PackageSet | None = None
-
-
-def _version_key(version: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.\-+]", version))
-
-
-def choose_packages(rows: Sequence[dict[str, Any]], runtime: str | None = None) -> PackageSet:
-    """Newest version of each required package available for ``runtime`` (default: this Python, which is
-    the runtime Snowpark registers procedures and UDFs for), at least ``MIN_VERSIONS``.
-    Raises EngineError naming every package the account's channel lacks (or has only too old)."""
-    runtime = runtime or f"{sys.version_info.major}.{sys.version_info.minor}"
-    found: dict[str, list[str]] = {}
-    for row in rows:
-        upper = {str(k).upper(): v for k, v in row.items()}
-        if upper.get("RUNTIME_VERSION") not in (None, runtime):
-            continue
-        name, version = str(upper["PACKAGE_NAME"]).lower(), str(upper["VERSION"])
-        if _version_key(version) >= _version_key(MIN_VERSIONS.get(name, "0")):
-            found.setdefault(name, []).append(version)
-    missing = [f"{name}>={MIN_VERSIONS[name]}" for name in REQUIRED_PACKAGES if name not in found]
-    if missing:
-        raise EngineError(
-            f"The account's Anaconda channel has no {', '.join(missing)} for Python {runtime}.",
-            hint="Ask an admin to accept the Anaconda terms (Admin > Billing & Terms), or run the app on a "
-            "Python version Snowflake offers these packages for; the procedures and UDFs need them.",
-        )
-    return PackageSet(runtime, {name: max(found[name], key=_version_key) for name in REQUIRED_PACKAGES})
 
 
 def setup_statements(loc: sql.Location) -> list[sql.Statement]:
@@ -131,12 +86,56 @@ def required_privileges(loc: sql.Location) -> list[str]:
         f"CREATE FUNCTION on schema {app}",
         f"CREATE TABLE on schema {data}",
         "Anaconda packages accepted for the account (an ORGADMIN step, once)",
-        f"Every other role that uses the app (the procedures run with the caller's rights): USAGE on "
-        f"database {db} and both schemas, USAGE on the procedures, READ and WRITE on stages LOAD_DATA and "
-        f"MODELS, READ on PROCEDURES, SELECT, INSERT, UPDATE and DELETE on {sql.MODELS_CATALOG} and "
-        f"{sql.INFERENCE_RUNS}, SELECT on {sql.SETUP_STATE}, USAGE on {sql.SEQUENCE}, CREATE FUNCTION on "
-        f"{app}, CREATE TABLE on {data}",
+        f"Every other role that uses the app (the procedures run with the caller's rights, and each model's "
+        f"PREDICT_* function is owned by the role that trained it): the grants `snowml setup --grant-role "
+        f"ROLE` runs — USAGE on database {db}, both schemas, the procedures, the file formats, the sequence "
+        f"and on all and FUTURE functions in {app} (a future grant needs MANAGE GRANTS); READ and WRITE on "
+        f"the stages (WRITE on PROCEDURES: a model's scoring handler over 8 KB is staged there); SELECT, "
+        f"INSERT, UPDATE and DELETE on {sql.MODELS_CATALOG} and {sql.INFERENCE_RUNS}; SELECT on "
+        f"{sql.SETUP_STATE} and the views; CREATE FUNCTION on {app}; CREATE TABLE on {data}",
     ]
+
+
+def app_role_grants(loc: sql.Location, role: str) -> list[sql.Statement]:
+    """GRANTs that let ``role`` (granted to every user of the app) load, train and score with objects setup made
+    and models any other role trained. Syntax and privileges per object type:
+    https://docs.snowflake.com/en/sql-reference/sql/grant-privilege. Each model's PREDICT_* function is owned by
+    the role that trained it, so USAGE on the functions there now and, as a future grant, on every function
+    created later (defining a future grant in a schema needs MANAGE GRANTS, or ownership of a managed access
+    schema: https://docs.snowflake.com/en/user-guide/security-access-control-configure). WRITE on PROCEDURES:
+    Snowpark stages a UDF handler over 8 KB there when a model is trained. Raises InvalidInput for a bad name."""
+    grantee = f"TO ROLE {quote(normalize(role, what='role name'))}"
+    db, app, data = quote(loc.database), qualified(loc.database, loc.app_schema), qualified(loc.database, loc.data_schema)
+    texts = [
+        f"GRANT USAGE ON DATABASE {db} {grantee}",
+        f"GRANT USAGE ON SCHEMA {app} {grantee}",
+        f"GRANT USAGE, CREATE TABLE ON SCHEMA {data} {grantee}",
+        f"GRANT CREATE FUNCTION ON SCHEMA {app} {grantee}",
+        *(f"GRANT USAGE ON PROCEDURE {loc.app(name)}(VARCHAR) {grantee}" for name in sql.PROCEDURES),
+        f"GRANT USAGE ON ALL FUNCTIONS IN SCHEMA {app} {grantee}",
+        f"GRANT USAGE ON FUTURE FUNCTIONS IN SCHEMA {app} {grantee}",
+        *(f"GRANT READ, WRITE ON STAGE {loc.app(stage)} {grantee}" for stage in sql.STAGES),
+        *(f"GRANT USAGE ON FILE FORMAT {loc.app(name)} {grantee}" for name in sql.FILE_FORMATS),
+        *(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {loc.app(table)} {grantee}"
+            for table in (sql.MODELS_CATALOG, sql.INFERENCE_RUNS)
+        ),
+        f"GRANT SELECT ON TABLE {loc.app(sql.SETUP_STATE)} {grantee}",
+        *(f"GRANT SELECT ON VIEW {loc.app(view)} {grantee}" for view in ("MODELS", "RUNS")),
+        f"GRANT USAGE ON SEQUENCE {loc.app(sql.SEQUENCE)} {grantee}",
+    ]
+    return [sql.Statement(text, verify=sql.GOLDEN) for text in texts]
+
+
+def grant_app_role(
+    runner: SqlRunner, loc: sql.Location, role: str, *, task: TaskContext | None = None
+) -> list[sql.Statement]:
+    """Run :func:`app_role_grants` (each GRANT is idempotent) and return them. Raises PermissionDenied from
+    the first one refused (the ones before it stay granted)."""
+    statements = app_role_grants(loc, role)
+    for statement in statements:
+        runner.execute(statement, operation="setup_grants", task=task)
+    return statements
 
 
 def read_state(runner: SqlRunner, loc: sql.Location) -> SetupState | None:
@@ -160,8 +159,9 @@ def read_state(runner: SqlRunner, loc: sql.Location) -> SetupState | None:
 
 
 def available_packages(runner: SqlRunner, loc: sql.Location) -> PackageSet:
+    """The pin set for this account's channel (``packages.resolve_packages``); raises UnresolvablePackages."""
     rows = runner.execute(sql.python_packages(loc, REQUIRED_PACKAGES), operation="setup_packages").rows
-    return choose_packages(rows)
+    return resolve_packages(rows)
 
 
 def plan_setup(runner: SqlRunner, loc: sql.Location) -> BootstrapPlan:
@@ -186,22 +186,46 @@ def plan_setup(runner: SqlRunner, loc: sql.Location) -> BootstrapPlan:
     return BootstrapPlan(loc, needed, reason, objects, required_privileges(loc), statements, packages)
 
 
-def code_zip(directory: Path) -> Path:
-    """Zip the code the procedures and UDFs import (``snowml_desktop.core`` and the Snowflake engine's
-    in-warehouse modules, with their package ``__init__`` files) as one import, so the package resolves from
-    a single sys.path entry in the warehouse."""
+#: The module written into the code zip that carries the app version (``snowml_desktop/__init__.py`` reads it):
+#: inside Snowflake the package has no installed metadata to read it from.
+VERSION_MODULE = "_version.py"
+
+
+def code_files() -> list[Path]:
+    """The sources the procedures and UDFs import: ``snowml_desktop.core`` and the Snowflake engine's
+    in-warehouse modules, with their package ``__init__`` files. Read from the installed package; a frozen
+    build ships them next to its bytecode (``module_collection_mode`` in packaging/snowml.spec)."""
     root = Path(__file__).resolve().parents[2]  # .../snowml_desktop
+    core = root / "core"
     files = [
         root / "__init__.py",
-        *sorted((root / "core").rglob("*.py")),
+        core / "__init__.py",  # named, so that a missing core folder is noticed
+        *sorted(core.rglob("*.py")),
         root / "engines" / "__init__.py",
         root / "engines" / "base.py",
         *(root / "engines" / "snowflake" / n for n in ("__init__.py", "sql.py", "udf.py", "procedures.py")),
     ]
+    return list(dict.fromkeys(files))
+
+
+def code_zip(directory: Path) -> Path:
+    """Zip :func:`code_files` as one import, so the package resolves from a single sys.path entry in the
+    warehouse, with :data:`VERSION_MODULE` added. Raises EngineError when this installation lacks a source."""
+    files = code_files()
+    root = files[0].parent
+    absent = [path for path in files if not path.is_file()]
+    if absent:
+        raise EngineError(
+            f"This installation of snowml-desktop lacks the source code the Snowflake procedures run "
+            f"({absent[0].relative_to(root).as_posix()} is not in {root}).",
+            hint="Reinstall the app. A build must ship these sources next to its bytecode "
+            "(module_collection_mode in packaging/snowml.spec).",
+        )
     target = directory / f"snowml_desktop_code_{re.sub(r'[^A-Za-z0-9]+', '_', __version__)}.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
-            archive.write(path, Path("snowml_desktop") / path.relative_to(root))
+            archive.write(path, (Path("snowml_desktop") / path.relative_to(root)).as_posix())
+        archive.writestr(f"snowml_desktop/{VERSION_MODULE}", f"__version__ = {__version__!r}\n")
     return target
 
 
