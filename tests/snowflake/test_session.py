@@ -16,7 +16,7 @@ from snowflake.connector.errors import DatabaseError, OperationalError, Programm
 
 from snowml_desktop import __version__
 from snowml_desktop.core import connections as conn
-from snowml_desktop.core.errors import Cancelled, ConnectionFailed, NotFound, PermissionDenied
+from snowml_desktop.core.errors import Cancelled, ConnectionFailed, EngineError, NotFound, PermissionDenied
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.snowflake import session as sfs
 from snowml_desktop.engines.snowflake import sql
@@ -228,10 +228,69 @@ def test_connections_toml_secret_is_used(monkeypatch: pytest.MonkeyPatch, tmp_pa
         (DatabaseError(msg="JWT token is invalid.", errno=390144), ConnectionFailed, "key-pair"),
     ],
 )
-def test_connector_errors_become_clear_messages(error: Exception, kind: type, words: str) -> None:
-    translated = sfs.translate_error(error, where="Connection 'work'")
+def test_login_errors_become_clear_messages(error: Exception, kind: type, words: str) -> None:
+    translated = sfs.translate_login_error(error, where="Connection 'work'")
     assert isinstance(translated, kind)
     assert words in str(translated)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        # The words of a SQL error are Snowflake's (or the user's names): only errno/SQLSTATE classify it.
+        (
+            ProgrammingError(
+                msg="SQL compilation error: error line 1 at position 7 invalid identifier 'NOT_FOUND_FLAG'",
+                errno=904,
+                sqlstate="42000",
+            ),
+            EngineError,
+            "invalid identifier 'NOT_FOUND_FLAG'",
+        ),
+        (
+            ProgrammingError(
+                msg="Numeric value 'connection timeout' is not recognized", errno=100038, sqlstate="22018"
+            ),
+            EngineError,
+            "Numeric value 'connection timeout' is not recognized",
+        ),
+        (
+            ProgrammingError(
+                msg="Statement reached its statement or warehouse timeout of 60 second(s) and was canceled.",
+                errno=630,
+                sqlstate="57014",
+            ),
+            EngineError,
+            "time limit",
+        ),
+        (
+            ProgrammingError(
+                msg="SQL compilation error: Object 'T' does not exist or not authorized.",
+                errno=2003,
+                sqlstate="02000",
+            ),
+            NotFound,
+            "does not exist",
+        ),
+        (
+            ProgrammingError(msg="Insufficient privileges to operate on table 'T'", errno=3001, sqlstate="42501"),
+            PermissionDenied,
+            "privilege",
+        ),
+        (ProgrammingError(msg="SQL execution canceled", errno=604, sqlstate="57014"), Cancelled, "Cancelled"),
+        (
+            ProgrammingError(msg="Authentication token has expired.  The user must authenticate again.", errno=390114),
+            ConnectionFailed,
+            "expired",
+        ),
+        (OperationalError(msg="Failed to execute request: HTTP 503", errno=250003), ConnectionFailed, "lost"),
+    ],
+)
+def test_statement_errors_are_classified_by_errno_and_sqlstate(error: Exception, kind: type, words: str) -> None:
+    translated = sfs.translate_error(error, where="Preview")
+    assert type(translated) is kind
+    assert words in str(translated)
+    assert "account identifier" not in str(translated) and "could not be reached" not in str(translated)
 
 
 def test_secrets_never_reach_messages_or_logs(

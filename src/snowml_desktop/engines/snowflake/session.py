@@ -171,24 +171,84 @@ def connect_parameters(
 
 
 # --- error translation -------------------------------------------------------------------------------
+# Connector and Snowpark errors carry Snowflake's error number (``errno``; Snowpark: ``sql_error_code``) and
+# the ANSI SQLSTATE (``sqlstate``), documented with the connector's API ("Exceptions": errno, sqlstate,
+# sfqid, raw_msg; https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api).
+# Statement errors are classified by those codes only: the text of a SQL error may say anything ("column
+# NOT_FOUND", "timeout" in a table name). Login errors come before any session exists and often without
+# a code (HTTP, DNS, proxy), so :func:`translate_login_error` also reads their text.
 
-_CANCELLED = {604}
-_NOT_FOUND = {2003, 2043}
-_NO_PRIVILEGE = {3001, 3003}
+_CANCELLED = {604}  # 000604 (57014): SQL execution canceled (the user's cancel, SYSTEM$CANCEL_QUERY)
+_TIMED_OUT = {630}  # 000630 (57014): statement reached its statement or warehouse timeout
+_NOT_FOUND = {2003, 2043}  # does not exist or not authorized
+_NO_PRIVILEGE = {3001, 3003}  # insufficient privileges
+_SESSION_EXPIRED = {390112, 390114}  # session / authentication token expired: log in again
+# Connector-side failures to reach Snowflake (snowflake.connector.errorcode): connect, closed, request.
+_UNREACHABLE = {250001, 250002, 250003, 250005}
+
+
+def _codes(exc: BaseException) -> tuple[int | None, str]:
+    """(Snowflake error number, SQLSTATE) of a connector or Snowpark exception."""
+    cause = getattr(exc, "conn_error", None)
+    errno = getattr(exc, "errno", None) or getattr(exc, "sql_error_code", None) or getattr(cause, "errno", None)
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+    try:
+        return (int(errno) if errno is not None else None), str(sqlstate)
+    except (TypeError, ValueError):
+        return None, str(sqlstate)
+
+
+def _said(exc: BaseException, credentials: Credentials | None) -> str:
+    """Snowflake's own words, with secrets and tokens scrubbed."""
+    raw = str(getattr(exc, "raw_msg", None) or getattr(exc, "raw_message", None) or getattr(exc, "msg", None) or exc)
+    return credentials.scrub(raw) if credentials else scrub(raw, [])
 
 
 def translate_error(exc: BaseException, *, where: str, credentials: Credentials | None = None) -> EngineError:
-    """Turn a connector/Snowpark exception into the app's error family with a message saying what to fix.
-    ``where`` names the connection or operation. Secrets are scrubbed from the server's text."""
+    """A statement's connector/Snowpark exception as the app's error family, classified by error number and
+    SQLSTATE (never by words in the message). ``where`` names the operation. Secrets are scrubbed."""
     if isinstance(exc, EngineError):
         return exc
-    errno = getattr(exc, "errno", None)
-    raw = str(getattr(exc, "raw_msg", None) or getattr(exc, "msg", None) or exc)
-    text = credentials.scrub(raw) if credentials else scrub(raw, [])
+    errno, sqlstate = _codes(exc)
+    text = _said(exc, credentials)
+    detail = f" Snowflake said: {text.strip()[:300]}" if text.strip() else ""
+    if errno in _CANCELLED:
+        return Cancelled()
+    if errno in _TIMED_OUT:
+        return EngineError(
+            f"{where}: Snowflake stopped the statement at its time limit.{detail}",
+            hint="Use a larger warehouse, or ask an admin to raise STATEMENT_TIMEOUT_IN_SECONDS.",
+        )
+    if errno in _SESSION_EXPIRED:
+        return ConnectionFailed(
+            f"{where}: the Snowflake session or its login token has expired.",
+            hint="Reconnect (File > Connections…); an OAuth token must be renewed first.",
+        )
+    if errno in _NO_PRIVILEGE or sqlstate == "42501":
+        return PermissionDenied(
+            f"{where}: the role lacks a privilege.{detail}", hint="Ask an admin for the grant named above."
+        )
+    if errno in _NOT_FOUND or sqlstate == "42S02":
+        return NotFound(f"{where}: an object does not exist or is not visible to the role.{detail}")
+    if errno in _UNREACHABLE or sqlstate.startswith("08"):  # SQLSTATE class 08: connection exception
+        return ConnectionFailed(
+            f"{where}: the connection to Snowflake was lost.{detail}",
+            hint="Check the network and reconnect; the statement may not have run.",
+        )
+    return EngineError(f"{where}: Snowflake refused the statement.{detail}")
+
+
+def translate_login_error(
+    exc: BaseException, *, where: str, credentials: Credentials | None = None
+) -> EngineError:
+    """A login's exception as the app's error family, with a message saying what to fix. Login failures
+    often have no Snowflake error number (HTTP status, DNS, proxy), so their text is read too."""
+    if isinstance(exc, EngineError):
+        return exc
+    errno, _ = _codes(exc)
+    text = _said(exc, credentials)
     low = text.lower()
     detail = f" Snowflake said: {text.strip()[:300]}" if text.strip() else ""
-    if errno in _CANCELLED or "cancel" in low and "query" in low:
-        return Cancelled()
     if errno == 390100 or "incorrect username or password" in low:
         return ConnectionFailed(
             f"{where}: the user name or password was not accepted.",
@@ -197,16 +257,19 @@ def translate_error(exc: BaseException, *, where: str, credentials: Credentials 
     if any(k in low for k in ("mfa", "multi-factor", "passcode", "duo ")):
         return ConnectionFailed(
             f"{where}: multi-factor authentication is required or the passcode was wrong.{detail}",
-            hint="Use the 'Password + MFA passcode' login and type the current code from your authenticator app.",
+            hint="Use key-pair or SSO login, or 'Password + MFA passcode' with the current code from your "
+            "authenticator app.",
         )
     if errno == 390144 or "jwt token is invalid" in low:
         return ConnectionFailed(
             f"{where}: the key-pair login was refused.",
             hint="Check that the public key is set on the user (DESC USER shows RSA_PUBLIC_KEY_FP) and the key file matches.",
         )
-    if errno in (390303, 390318) or "oauth" in low and ("expired" in low or "invalid" in low):
+    if errno in (390303, 390318) or errno in _SESSION_EXPIRED or "oauth" in low and ("expired" in low or "invalid" in low):
         return ConnectionFailed(
-            f"{where}: the OAuth or access token is invalid or expired.", hint="Get a new token."
+            f"{where}: the OAuth or access token is invalid or expired.",
+            hint="Get a new token from your identity provider and enter it when asked (or in the connection "
+            "manager).",
         )
     if errno == 390189 or "is not granted to this user" in low:
         return PermissionDenied(
@@ -231,14 +294,14 @@ def translate_error(exc: BaseException, *, where: str, credentials: Credentials 
             f"{where}: Snowflake did not recognise the account identifier.{detail}",
             hint="Use orgname-accountname (Snowsight: account menu > Account details), without .snowflakecomputing.com.",
         )
-    if errno in (250001, 250003) or any(
+    if errno in _UNREACHABLE or any(
         k in low for k in ("timed out", "timeout", "connection", "network", "max retries")
     ):
         return ConnectionFailed(
             f"{where}: Snowflake could not be reached.{detail}",
             hint="Check the network, proxy settings (HTTPS_PROXY) and the account identifier.",
         )
-    return EngineError(f"{where}: Snowflake reported an error.{detail}")
+    return translate_error(exc, where=where, credentials=credentials)
 
 
 def open_session(
@@ -264,7 +327,7 @@ def open_session(
     try:
         return Session.builder.configs(params).create()
     except Exception as exc:  # the connector raises many types; each is translated
-        error = translate_error(exc, where=f"Connection {profile.name!r}", credentials=credentials)
+        error = translate_login_error(exc, where=f"Connection {profile.name!r}", credentials=credentials)
         log.warning("Login failed for %s: %s", profile.name, error)
         raise error from None
 
