@@ -691,8 +691,10 @@ def drop_function(loc: Location, name: str, arg_types: Sequence[str]) -> Stateme
 
 
 def query_credits(query_ids: Sequence[str]) -> Statement:
-    """Compute credits attributed to queries and their child queries (a CALL's statements have it as
-    root), with the number of attributed rows (0: not there yet; ACCOUNT_USAGE lags by hours)."""
+    """Compute credits attributed to queries and to every query whose ROOT_QUERY_ID (the topmost query of
+    its chain) is one of them, so a CALL's id covers the procedure's Python work and all its statements;
+    with the number of attributed rows (0: not there yet; ACCOUNT_USAGE lags by hours). Each view row is
+    one query, counted once. Docs: https://docs.snowflake.com/en/sql-reference/account-usage/query_attribution_history"""
     marks = ", ".join("?" for _ in query_ids)
     return Statement(
         'SELECT SUM("CREDITS_ATTRIBUTED_COMPUTE") AS "CREDITS", COUNT(*) AS "N" '
