@@ -42,8 +42,6 @@ from snowml_desktop.engines.snowflake.sql import query_tag
 
 log = logging.getLogger(__name__)
 
-_OPTIONAL_SECRETS = {"private_key_passphrase"}  # an unencrypted key needs none
-
 
 @dataclass
 class Credentials:
@@ -74,7 +72,8 @@ def gather_credentials(
     connections.toml entry, then ``ask``. Raises ConnectionFailed naming the missing secret."""
     store = secrets if secrets is not None else SecretStore()
     found: dict[str, str] = {}
-    for kind in authenticator(profile.authenticator).secrets:
+    entry = authenticator(profile.authenticator)
+    for kind in entry.secrets:
         value = (typed or {}).get(kind) or None
         if value is None and store.available():
             value = store.get(profile.name, kind)
@@ -84,7 +83,7 @@ def gather_credentials(
             value = ask(profile.name, kind)
         if value:
             found[kind] = value
-        elif kind not in _OPTIONAL_SECRETS:
+        elif kind not in entry.optional:
             raise ConnectionFailed(
                 f"No {kind.replace('_', ' ')} for connection {profile.name!r}.",
                 hint="Enter it in the connection manager (it is kept in the system keyring).",
@@ -137,9 +136,10 @@ def connect_parameters(
     if profile.kind != "snowflake":
         raise InvalidInput(f"Connection {profile.name!r} is not a Snowflake connection.")
     auth = authenticator(profile.authenticator).key
-    params: dict[str, Any] = {
-        k: v for k, v in profile.extra.items() if k not in {"password", "token", "private_key", "passcode"}
-    }
+    secret_keys = {"password", "token", "private_key", "passcode", "oauth_client_secret"}
+    # Further connector parameters (oauth_client_id, oauth_token_request_url, workload_identity_provider ...)
+    # come from the user's connections.toml entry as they are.
+    params: dict[str, Any] = {k: v for k, v in profile.extra.items() if k not in secret_keys}
     params["account"] = profile.account
     for key in ("user", "role", "warehouse", "database", "schema"):
         if getattr(profile, key):
@@ -167,6 +167,16 @@ def connect_parameters(
         params.update(authenticator="OAUTH", token=secret["token"])
     elif auth == "programmatic_access_token":
         params.update(authenticator="PROGRAMMATIC_ACCESS_TOKEN", token=secret["token"])
+    elif auth in ("oauth_authorization_code", "oauth_client_credentials"):
+        # The browser flow caches its tokens in the OS keystore (client_store_temporary_credential) and
+        # renews them with a refresh token when the identity provider issues one.
+        params.update(authenticator=auth.upper(), client_store_temporary_credential=True)
+        if secret.get("oauth_client_secret"):
+            params["oauth_client_secret"] = secret["oauth_client_secret"]
+    elif auth == "workload_identity":
+        params["authenticator"] = "WORKLOAD_IDENTITY"
+    elif auth == "okta":
+        params.update(authenticator=profile.authenticator.strip(), password=secret["password"])
     return params
 
 
