@@ -428,3 +428,60 @@ def test_check_connection_reports_what_the_server_gave(monkeypatch: pytest.Monke
         sfs.check_connection(_profile("programmatic_access_token"))
     assert seen["authenticator"] == "PROGRAMMATIC_ACCESS_TOKEN" and seen["token"] == "pat-value"
     assert "pat-value" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected", "secret"),
+    [
+        (
+            'authenticator = "OAUTH_AUTHORIZATION_CODE"\noauth_client_id = "desktop-app"\n',
+            "OAUTH_AUTHORIZATION_CODE",
+            None,
+        ),
+        (
+            'authenticator = "OAUTH_CLIENT_CREDENTIALS"\noauth_client_id = "svc"\n'
+            'oauth_client_secret = "client-s3cret"\noauth_token_request_url = "https://idp.example.com/token"\n',
+            "OAUTH_CLIENT_CREDENTIALS",
+            ("oauth_client_secret", "client-s3cret"),
+        ),
+        ('authenticator = "WORKLOAD_IDENTITY"\nworkload_identity_provider = "AWS"\n', "WORKLOAD_IDENTITY", None),
+        ('authenticator = "https://myorg.okta.com"\npassword = "okta-pw"\n', "https://myorg.okta.com", ("password", "okta-pw")),
+    ],
+)
+def test_connections_toml_authenticators_pass_through_to_the_connector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, entry: str, expected: str, secret: tuple | None
+) -> None:
+    from snowflake.connector import network
+
+    home = tmp_path / "sf"
+    home.mkdir()
+    (home / "connections.toml").write_text(f'[x]\naccount = "myorg-acct"\nuser = "ANA"\n{entry}')
+    monkeypatch.setenv("SNOWFLAKE_HOME", str(home))
+    profile = conn.get_profile("x")
+    params = sfs.connect_parameters(profile, sfs.gather_credentials(profile))
+    assert params["authenticator"] == expected
+    # The installed connector's own names (snowflake/connector/network.py), or an Okta URL it accepts.
+    known = {value for name, value in vars(network).items() if name.isupper() and isinstance(value, str)}
+    assert expected in known or expected.startswith("https://")
+    for key, value in profile.extra.items():  # oauth_client_id, workload_identity_provider ... as written
+        assert params[key] == value
+    if secret is not None:
+        assert params[secret[0]] == secret[1] and secret[0] not in profile.extra
+
+
+def test_an_expired_stored_oauth_token_is_asked_for_anew() -> None:
+    import base64
+    import json
+
+    def jwt(exp: int) -> str:
+        claims = base64.urlsafe_b64encode(json.dumps({"exp": exp}).encode()).decode().rstrip("=")
+        return f"eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"
+
+    conn.SecretStore().set("work", "token", jwt(1_700_000_000))  # expired in 2023
+    asked: list[str] = []
+    creds = sfs.gather_credentials(_profile("oauth"), ask=lambda name, kind: asked.append(kind) or jwt(4_102_444_800))
+    assert asked == ["token"] and creds.values["token"] == jwt(4_102_444_800)
+    with pytest.raises(ConnectionFailed, match="No token"):
+        sfs.gather_credentials(_profile("oauth"))
+    conn.SecretStore().set("work", "token", jwt(4_102_444_800))
+    assert sfs.gather_credentials(_profile("oauth"), ask=lambda n, k: pytest.fail("asked")).values["token"]

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from snowml_desktop.core.connections import (
     ConnectionProfile,
     SecretStore,
     authenticator,
+    token_expiry,
     toml_secret,
 )
 from snowml_desktop.core.errors import (
@@ -74,11 +76,7 @@ def gather_credentials(
     found: dict[str, str] = {}
     entry = authenticator(profile.authenticator)
     for kind in entry.secrets:
-        value = (typed or {}).get(kind) or None
-        if value is None and store.available():
-            value = store.get(profile.name, kind)
-        if value is None and profile.source == "connections.toml":
-            value = toml_secret(profile.name, kind)
+        value = (typed or {}).get(kind) or _stored(profile, kind, store)
         if value is None and ask is not None:
             value = ask(profile.name, kind)
         if value:
@@ -89,6 +87,19 @@ def gather_credentials(
                 hint="Enter it in the connection manager (it is kept in the system keyring).",
             )
     return Credentials(found)
+
+
+def _stored(profile: ConnectionProfile, kind: str, store: SecretStore) -> str | None:
+    """The secret kept in the keyring or the user's connections.toml entry; None for a token that has
+    expired (Snowflake would refuse it, so a new one is asked for)."""
+    value = store.get(profile.name, kind) if store.available() else None
+    if value is None and profile.source == "connections.toml":
+        value = toml_secret(profile.name, kind)
+    expiry = token_expiry(value) if value and kind == "token" else None
+    if expiry is not None and expiry <= datetime.now(timezone.utc):
+        log.info("The stored %s of %s expired at %s; asking for a new one", kind, profile.name, expiry)
+        return None
+    return value
 
 
 def load_private_key(path: str, passphrase: str | None) -> bytes:
