@@ -229,3 +229,23 @@ def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixtu
     assert "Insufficient privileges to operate on database 'DB'" in err
     code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
     assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"
+
+
+def test_load_force_reaches_the_engine(
+    capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--force`` asks Snowflake to load a file its load metadata says was loaded before; the flag travels
+    in the LoadRequest (the local engine keeps no load metadata and loads either way)."""
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    seen = []
+    original = LocalEngine.load
+
+    def load(self, request, **kwargs):  # noqa: ANN001, ANN202 - records the request, then loads
+        seen.append(request.force)
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(LocalEngine, "load", load)
+    run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn")
+    again = run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn", "--mode", "append", "--force")
+    assert seen == [False, True] and again["rows_loaded"] > 0
