@@ -23,6 +23,7 @@ LOAD_METADATA_DOC = "https://docs.snowflake.com/en/user-guide/data-load-consider
 COPY_DOC = "https://docs.snowflake.com/en/sql-reference/sql/copy-into-table"
 VALIDATE_DOC = "https://docs.snowflake.com/en/sql-reference/functions/validate"
 ALTER_TABLE_DOC = "https://docs.snowflake.com/en/sql-reference/sql/alter-table"
+NUMERIC_DOC = "https://docs.snowflake.com/en/sql-reference/data-types-numeric"
 
 #: The documented behaviours this fake encodes: (behaviour, documentation page).
 BEHAVIOURS: tuple[tuple[str, str], ...] = (
@@ -33,6 +34,7 @@ BEHAVIOURS: tuple[tuple[str, str], ...] = (
     ("COPY with FORCE = TRUE loads a file again whatever the load metadata says", COPY_DOC),
     ("COPY with nothing to load returns one row: status 'Copy executed with 0 files processed.'", COPY_DOC),
     ("COPY ON_ERROR = CONTINUE skips rows that do not fit the column types and counts them", COPY_DOC),
+    ("A value with more digits left of the point than NUMBER(p,s) allows (p - s) cannot be loaded", NUMERIC_DOC),
     ("VALIDATE(<table>, JOB_ID => '<query_id>'): the id is a string literal naming a COPY into that table",
      VALIDATE_DOC),
     ("ALTER TABLE ... SWAP WITH exchanges the two tables (their data and metadata); RENAME keeps them",
@@ -226,8 +228,12 @@ def _narrowest(values: list[str]) -> str:
     if not numbers:
         return "TEXT"
     scale = max(max(-n.as_tuple().exponent, 0) for n in numbers)
-    digits = max(len(n.as_tuple().digits) + max(n.as_tuple().exponent, 0) for n in numbers)
-    return f"NUMBER({max(digits, scale + 1)}, {scale})"
+    left = max(max(_integer_digits(n), 1) for n in numbers)
+    return f"NUMBER({left + scale}, {scale})"
+
+
+def _integer_digits(number: Decimal) -> int:
+    return len(number.as_tuple().digits) + number.as_tuple().exponent
 
 
 def _convert(value: str | None, kind: str) -> Any:
@@ -243,10 +249,12 @@ def _convert(value: str | None, kind: str) -> Any:
         if base in ("FLOAT", "DOUBLE", "REAL"):
             return float(number)
         precision, scale = int(p or 38), int(s or 0)
-        rounded = round(number, scale)
-        if len(rounded.as_tuple().digits) - max(-rounded.as_tuple().exponent, 0) > precision - scale:
+        number = number.normalize()
+        # What COPY does with more decimals than the scale is not what these tests are about: not encoded.
+        assert -number.as_tuple().exponent <= scale, f"the load fake does not model {value!r} in {kind}"
+        if _integer_digits(number) > precision - scale:
             raise ValueError(f"Numeric value '{value}' is out of range")
-        return int(rounded) if scale == 0 else rounded
+        return int(number) if scale == 0 else number
     if base in ("TEXT", "VARCHAR", "STRING", "CHAR") and p is not None and len(value) > int(p):
         raise ValueError(f"String '{value}' is too long and would be truncated")
     return value
