@@ -289,8 +289,8 @@ def translate_login_error(
     if errno in (390303, 390318) or errno in _SESSION_EXPIRED or "oauth" in low and ("expired" in low or "invalid" in low):
         return ConnectionFailed(
             f"{where}: the OAuth or access token is invalid or expired.",
-            hint="Get a new token from your identity provider and enter it when asked (or in the connection "
-            "manager).",
+            hint="Get a new token (from your identity provider, or a new programmatic access token in "
+            "Snowsight) and replace the saved one in the connection manager.",
         )
     if errno == 390189 or "is not granted to this user" in low:
         return PermissionDenied(
