@@ -859,7 +859,7 @@ def _load_new(
         runner.run(sql.create_table_like(loc, staging, template))
     else:
         inferred, _ = runner.run(sql.infer_schema(loc, request.stage, request.file, fmt))
-        columns = [({str(k).upper(): v for k, v in row.items()}) for row in inferred]
+        columns = [{str(k).upper(): v for k, v in row.items()} for row in inferred]
         runner.run(sql.create_table_columns(loc, staging, [(c["COLUMN_NAME"], c["TYPE"]) for c in columns]))
     try:
         copied = _copy(runner, place, staging, request, fmt, by_name)
@@ -886,7 +886,8 @@ def _copy(
     )
     rows, query_id = runner.run(statement)
     lower = [{str(k).lower(): v for k, v in r.items()} for r in rows]
-    if not any("file" in r for r in lower):  # "Copy executed with 0 files processed."
+    # Nothing to load gives one row without a file, status "Copy executed with 0 files processed."
+    if not any("file" in r for r in lower):
         raise InvalidInput(
             f"{request.file} was not loaded: Snowflake records the files loaded into {request.table!r} (for "
             "64 days, kept when a load replaces the table) and skipped it as loaded before. No row was added.",

@@ -468,11 +468,6 @@ def create_table_columns(loc: Location, table: str, columns: Sequence[tuple[str,
     return Statement(f"CREATE OR REPLACE TABLE {loc.data(table)} ({body})")
 
 
-#: COPY's one result row when every file named was skipped (load metadata: loaded before), per the COPY
-#: INTO <table> documentation's output section.
-NOTHING_COPIED = "Copy executed with 0 files processed."
-
-
 def copy_into(
     loc: Location, table: str, stage: str, path: str, file_format: str, *, by_name: bool, force: bool = False
 ) -> Statement:
