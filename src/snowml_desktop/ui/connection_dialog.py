@@ -477,14 +477,14 @@ class ConnectionDialog(QDialog):
         copy = dataclasses.replace(source, name=name, source="app", read_only=False)
         if not self._save_profile(copy, {}):
             return
-        if source.source == "app" and self.keyring_ok:
-            for kind in copy.secret_kinds:
-                value = self.secrets.get(source.name, kind)
-                if value:
-                    self.secrets.set(name, kind, value)
+        if source.source == "app":
+            self._move_secrets(source.name, name, copy.secret_kinds)
         self._dirty = False
         self.reload(select=name)
-        self._show_status("success", f"Duplicated {source.name!r} as {name!r}.")
+        if self._keyring_refusal:
+            self._show_status("error", f"Duplicated {source.name!r} as {name!r}, but: {self._keyring_refusal}")
+        else:
+            self._show_status("success", f"Duplicated {source.name!r} as {name!r}.")
 
     def delete_profile(self) -> None:
         profile = self._profile
@@ -559,12 +559,16 @@ class ConnectionDialog(QDialog):
         return True
 
     def _move_secrets(self, old: str, new: str, kinds: tuple[str, ...]) -> None:
+        """Copy stored secrets to another profile name; a refusal is kept in ``self._keyring_refusal``."""
         if not self.keyring_ok:
             return
         for kind in kinds:
             value = self.secrets.get(old, kind)
             if value and not self.secrets.get(new, kind):
-                self.secrets.set(new, kind, value)
+                try:
+                    self.secrets.set(new, kind, value)
+                except EngineError as exc:
+                    self._keyring_refusal = f"{exc.message} {exc.hint or ''}".strip()
 
     def test(self) -> JobHandle | None:
         """Save pending edits, then log in off the GUI thread, report what the server says, and log out."""
