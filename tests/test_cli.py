@@ -249,3 +249,23 @@ def test_setup_grants_an_app_role_what_scoring_other_roles_models_needs(capsys: 
 def test_granting_a_role_on_the_local_engine_is_refused(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
     assert main(["--workspace", str(workspace), "setup", "--yes", "--grant-role", "x"]) == 1
     assert "This engine has no roles to grant." in capsys.readouterr().err
+
+
+def test_load_force_reaches_the_engine(
+    capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--force`` asks Snowflake to load a file its load metadata says was loaded before; the flag travels
+    in the LoadRequest (the local engine keeps no load metadata and loads either way)."""
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    seen = []
+    original = LocalEngine.load
+
+    def load(self, request, **kwargs):  # noqa: ANN001, ANN202 - records the request, then loads
+        seen.append(request.force)
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(LocalEngine, "load", load)
+    run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn")
+    again = run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn", "--mode", "append", "--force")
+    assert seen == [False, True] and again["rows_loaded"] > 0

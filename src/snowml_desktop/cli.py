@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns-from", metavar="TABLE", help="take column names and types from this table")
     p.add_argument("--mode", choices=("create", "replace", "append"), default="create")
     p.add_argument("--format", dest="file_format", choices=("auto", "csv", "parquet"), default="auto")
+    p.add_argument(
+        "--force", action="store_true", help="load the file even if it was loaded into the table before"
+    )
 
     sub.add_parser("tables", help="list tables")
     p = sub.add_parser("preview", help="show the first rows of a table")
@@ -251,7 +254,7 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
     if cmd == "load":
         stage, name = _split_source(args.source)
         request = base.LoadRequest(
-            stage, name, args.table, args.header, args.columns_from, args.mode, args.file_format
+            stage, name, args.table, args.header, args.columns_from, args.mode, args.file_format, args.force
         )
         result = engine.load(request, task=_task())
         text = f"loaded {result.rows_loaded} rows into {result.table}; rejected {result.rows_rejected}"

@@ -13,7 +13,7 @@ from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
 
 from snowml_desktop.core import connections as conn
-from snowml_desktop.core.errors import InvalidInput, NotFound
+from snowml_desktop.core.errors import EngineError, InvalidInput, NotFound
 
 TOML = """
 [default]
@@ -216,3 +216,67 @@ def test_secret_store_rejects_unknown_kind(memory_keyring: MemoryKeyring) -> Non
         conn.SecretStore().set("mine", "mfa_passcode", "123456")
     conn.SecretStore().delete("mine", "token")  # deleting nothing is fine
     assert memory_keyring.store == {}
+
+
+def _jwt(exp: float) -> str:
+    import base64
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part({'sub': 'ANA', 'exp': exp})}.c2lnbmF0dXJl"
+
+
+def test_token_expiry_is_read_from_a_jwt_and_unknown_otherwise() -> None:
+    from datetime import datetime, timezone
+
+    assert conn.token_expiry(_jwt(1_700_000_000)) == datetime.fromtimestamp(1_700_000_000, tz=timezone.utc)
+    assert conn.token_expiry("ver:1-hint:1234-ETMsDgAAAY") is None  # a programmatic access token: opaque
+    assert conn.token_expiry("a.b.c") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("OAUTH_AUTHORIZATION_CODE", "oauth_authorization_code"),
+        ("oauth_client_credentials", "oauth_client_credentials"),
+        ("WORKLOAD_IDENTITY", "workload_identity"),
+        ("https://myorg.okta.com", "okta"),
+        ("https://myorg.okta.com/", "okta"),
+    ],
+)
+def test_every_connector_authenticator_is_known(value: str, key: str) -> None:
+    assert conn.authenticator(value).key == key
+
+
+def test_okta_profile_keeps_its_url_and_key_pair_is_suggested_first() -> None:
+    saved = conn.save_profile(_snowflake(authenticator=" https://myorg.okta.com "))
+    assert saved.authenticator == "https://myorg.okta.com" and saved.secret_kinds == ("password",)
+    assert conn.AUTHENTICATORS[0].key == conn.SUGGESTED_AUTHENTICATOR == "snowflake_jwt"
+    assert conn.AUTHENTICATORS[1].key == "externalbrowser"
+    with pytest.raises(InvalidInput, match="Unknown authenticator"):
+        conn.authenticator("https://evil.example.com")
+
+
+class SmallKeyring(MemoryKeyring):
+    """Refuses long secrets as Windows Credential Manager does (2,560 bytes; pywintypes.error, not a
+    KeyringError)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if len(password.encode()) > 2560:
+            raise OSError(1783, "CredWrite", "The stub received bad data.")
+        super().set_password(service, username, password)
+
+
+def test_keyring_refusing_a_long_token_is_a_clear_error() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SmallKeyring())
+    try:
+        store = conn.SecretStore()
+        with pytest.raises(EngineError) as info:
+            store.set("lab", "token", "t" * 4000)
+        assert "4,000 bytes" in info.value.message and "asked at each login" in (info.value.hint or "")
+        assert "t" * 20 not in str(info.value)
+        assert store.get("lab", "token") is None
+    finally:
+        keyring.set_keyring(previous)

@@ -83,7 +83,11 @@ def test_procedure_registration_refused_names_create_procedure() -> None:
     from snowflake.snowpark.exceptions import SnowparkSQLException
 
     account = setup_account()
-    refused = SnowparkSQLException("Insufficient privileges to operate on schema 'SNOWML'", error_code="3001")
+    # As Snowpark raises it: its own code 1304, Snowflake's error number in sql_error_code (Snowpark API docs,
+    # snowflake.snowpark.exceptions.SnowparkSQLException).
+    refused = SnowparkSQLException(
+        "Insufficient privileges to operate on schema 'SNOWML'", error_code="1304", sql_error_code=3001
+    )
     engine = setup_engine(account, RecordingSprocs(fail=refused))
     with pytest.raises(PermissionDenied, match=r"^Setup needs CREATE PROCEDURE on schema DB\.SNOWML"):
         engine.run_setup()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from snowml_desktop.core import records
@@ -239,109 +238,6 @@ def test_hostile_table_and_column_names_round_trip(empty_wh: Any, cancer: Any, t
     assert run.metrics is not None and sum(map(sum, run.confusion_matrix)) == 20
 
 
-# --- load ------------------------------------------------------------------------------------------------------
-class ScriptedRunner:
-    """Stands in for Snowflake's answers to the load statements (local testing runs no SQL): each expected
-    statement text maps to an action on the local-testing session and the rows Snowflake would return."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, Any] = {}
-        self.ran: list[str] = []
-
-    def on(self, statement: sql.Statement, action: Any) -> None:
-        self.script[statement.text] = action
-
-    def run(self, statement: sql.Statement) -> tuple[list[dict[str, Any]], str | None]:
-        self.ran.append(statement.text)
-        return self.script[statement.text]()
-
-
-def _copy_result(loaded: int, errors: int, status: str = "PARTIALLY_LOADED") -> Any:
-    row = {"file": "f.csv", "status": status, "rows_parsed": loaded + errors, "rows_loaded": loaded}
-    row.update(errors_seen=errors, first_error="Numeric value 'x' is not recognized", first_error_line=3)
-    return lambda: ([row], "COPY-QUERY-ID")
-
-
-def _script_new_table(wh: Any, runner: ScriptedRunner, table: str, *, replace: bool, copy: Any) -> list[str]:
-    """Script infer -> copy -> validate -> rename (or swap + drop) for ``table``; return the texts in order."""
-    loc, staging = wh.loc, f"{table}__SNOWML_LOADING"
-
-    def infer() -> Any:  # INFER_SCHEMA's table: two columns, as the file's header names them
-        wh.load(staging, pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}).iloc[:0])
-        return [], "INFER"
-
-    def rename() -> Any:
-        wh.session.table(loc.data(staging)).write.save_as_table(loc.data(table), mode="overwrite")
-        wh.session.table(loc.data(staging)).drop_table()
-        return [], None
-
-    statements = [
-        (
-            sql.infer_schema_table(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV_HEADER", replace=True),
-            infer,
-        ),
-        (sql.copy_into(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV_HEADER", by_name=True), copy),
-        (
-            sql.validate_load(loc, staging, "COPY-QUERY-ID"),
-            lambda: ([{"ERROR": "Numeric value 'x' is not recognized", "LINE": 3}], "V"),
-        ),
-    ]
-    if replace:
-        statements += [
-            (sql.swap_tables(loc, staging, table), rename),
-            (sql.drop_table(loc, staging), lambda: ([], None)),
-        ]
-    else:
-        statements.append((sql.rename_table(loc, staging, table), rename))
-    statements.append((sql.drop_table_if_exists(loc, staging), lambda: ([], None)))
-    for statement, action in statements:
-        runner.on(statement, action)
-    return [statement.text for statement, _ in statements]
-
-
-def _load(wh: Any, runner: ScriptedRunner, **request: Any) -> str:
-    payload = {**wh.base, "stage": "LOAD_DATA", "file": "f.csv", **request}
-    return procedures.run_load(wh.session, json.dumps(payload), runner)
-
-
-@pytest.mark.parametrize("table", ["NEW_TABLE", 'we"ird; DROP TABLE X; --'])
-def test_load_creates_the_table_and_reports_rejected_rows(empty_wh: Any, table: str) -> None:
-    runner = ScriptedRunner()
-    expected = _script_new_table(empty_wh, runner, table, replace=False, copy=_copy_result(4, 1))
-    result = procedures.load_result_from_row(procedures.decode_result(_load(empty_wh, runner, table=table)))
-    assert runner.ran == expected[:4]
-    assert (result.table, result.rows_loaded, result.rows_rejected) == (table, 4, 1)
-    assert [(r.line, r.reason) for r in result.rejections] == [(3, "Numeric value 'x' is not recognized")]
-    assert [(c.name, c.kind) for c in result.columns] == [("amount", "numeric"), ("plan name", "text")]
-    assert not empty_wh.exists(f"{table}__SNOWML_LOADING")
-
-
-def test_load_refuses_create_over_an_existing_table_and_append_to_a_missing_one(empty_wh: Any) -> None:
-    empty_wh.load("TAKEN", pd.DataFrame({"a": [1]}))
-    runner = ScriptedRunner()
-    _raises(_load(empty_wh, runner, table="TAKEN"), AlreadyExists)
-    _raises(_load(empty_wh, runner, table="MISSING", mode="append"), NotFound)
-    _raises(_load(empty_wh, runner, table="X", mode="upsert"), InvalidInput)
-    assert runner.ran == []
-
-
-@pytest.mark.parametrize("copy", ["fails", "nothing_loadable"])
-def test_failed_replace_keeps_the_old_table_and_drops_the_staging_one(empty_wh: Any, copy: str) -> None:
-    empty_wh.load("T", pd.DataFrame({"a": [1, 2, 3]}))
-    runner = ScriptedRunner()
-
-    def failing_copy() -> Any:
-        raise RuntimeError("network went away")
-
-    action = failing_copy if copy == "fails" else _copy_result(0, 5, status="LOAD_FAILED")
-    expected = _script_new_table(empty_wh, runner, "T", replace=True, copy=action)
-    _raises(
-        _load(empty_wh, runner, table="T", mode="replace"), InvalidInput if copy != "fails" else EngineError
-    )
-    assert runner.ran == [expected[0], expected[1], expected[-1]]  # infer, copy, drop the staging table
-    assert empty_wh.session.table(empty_wh.loc.data("T")).count() == 3
-
-
 def test_big_tables_are_sampled_before_training(wh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(procedures, "MAX_TRAINING_ROWS", 150)
     record = records.model_from_row(procedures.decode_result(wh.train(table="CANCER", target="target")))
@@ -384,34 +280,3 @@ def test_procedure_work_goes_on_when_the_tag_cannot_be_set(wh: Any) -> None:
         wh.session, json.dumps({**wh.base, "model_name": MODEL, "table": "NOPE", "target": "y"})
     )
     assert "NOPE" in str(_raises(result, NotFound))
-
-
-def test_headerless_load_takes_names_and_types_from_another_table(empty_wh: Any) -> None:
-    wh, runner = empty_wh, ScriptedRunner()
-    wh.load("TEMPLATE", pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}))
-    loc, staging = wh.loc, f"MORE{sql.LOADING_SUFFIX}"
-
-    def like() -> Any:
-        wh.load(staging, pd.DataFrame({"amount": [1.5], "plan name": ["basic"]}).iloc[:0])
-        return [], None
-
-    def rename() -> Any:
-        wh.session.table(loc.data(staging)).write.save_as_table(loc.data("MORE"))
-        wh.session.table(loc.data(staging)).drop_table()
-        return [], None
-
-    script = [
-        (sql.create_table_like(loc, staging, "TEMPLATE"), like),
-        (sql.copy_into(loc, staging, "LOAD_DATA", "f.csv", "SNOWML_CSV", by_name=False), _copy_result(5, 0)),
-        (sql.rename_table(loc, staging, "MORE"), rename),
-    ]
-    for statement, action in script:
-        runner.on(statement, action)
-    result = procedures.load_result_from_row(
-        procedures.decode_result(_load(wh, runner, table="MORE", header="no", columns_from="TEMPLATE"))
-    )
-    assert runner.ran == [statement.text for statement, _ in script]
-    assert "MATCH_BY_COLUMN_NAME" not in runner.ran[1]  # header-less columns match by position
-    assert (result.rows_loaded, result.rows_rejected, result.rejections) == (5, 0, [])
-    assert [c.name for c in result.columns] == ["amount", "plan name"]
-    _raises(_load(wh, runner, table="MORE2", header="no", columns_from="MISSING"), NotFound)

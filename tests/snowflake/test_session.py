@@ -16,7 +16,7 @@ from snowflake.connector.errors import DatabaseError, OperationalError, Programm
 
 from snowml_desktop import __version__
 from snowml_desktop.core import connections as conn
-from snowml_desktop.core.errors import Cancelled, ConnectionFailed, NotFound, PermissionDenied
+from snowml_desktop.core.errors import Cancelled, ConnectionFailed, EngineError, NotFound, PermissionDenied
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.snowflake import session as sfs
 from snowml_desktop.engines.snowflake import sql
@@ -228,10 +228,69 @@ def test_connections_toml_secret_is_used(monkeypatch: pytest.MonkeyPatch, tmp_pa
         (DatabaseError(msg="JWT token is invalid.", errno=390144), ConnectionFailed, "key-pair"),
     ],
 )
-def test_connector_errors_become_clear_messages(error: Exception, kind: type, words: str) -> None:
-    translated = sfs.translate_error(error, where="Connection 'work'")
+def test_login_errors_become_clear_messages(error: Exception, kind: type, words: str) -> None:
+    translated = sfs.translate_login_error(error, where="Connection 'work'")
     assert isinstance(translated, kind)
     assert words in str(translated)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        # The words of a SQL error are Snowflake's (or the user's names): only errno/SQLSTATE classify it.
+        (
+            ProgrammingError(
+                msg="SQL compilation error: error line 1 at position 7 invalid identifier 'NOT_FOUND_FLAG'",
+                errno=904,
+                sqlstate="42000",
+            ),
+            EngineError,
+            "invalid identifier 'NOT_FOUND_FLAG'",
+        ),
+        (
+            ProgrammingError(
+                msg="Numeric value 'connection timeout' is not recognized", errno=100038, sqlstate="22018"
+            ),
+            EngineError,
+            "Numeric value 'connection timeout' is not recognized",
+        ),
+        (
+            ProgrammingError(
+                msg="Statement reached its statement or warehouse timeout of 60 second(s) and was canceled.",
+                errno=630,
+                sqlstate="57014",
+            ),
+            EngineError,
+            "time limit",
+        ),
+        (
+            ProgrammingError(
+                msg="SQL compilation error: Object 'T' does not exist or not authorized.",
+                errno=2003,
+                sqlstate="02000",
+            ),
+            NotFound,
+            "does not exist",
+        ),
+        (
+            ProgrammingError(msg="Insufficient privileges to operate on table 'T'", errno=3001, sqlstate="42501"),
+            PermissionDenied,
+            "privilege",
+        ),
+        (ProgrammingError(msg="SQL execution canceled", errno=604, sqlstate="57014"), Cancelled, "Cancelled"),
+        (
+            ProgrammingError(msg="Authentication token has expired.  The user must authenticate again.", errno=390114),
+            ConnectionFailed,
+            "expired",
+        ),
+        (OperationalError(msg="Failed to execute request: HTTP 503", errno=250003), ConnectionFailed, "lost"),
+    ],
+)
+def test_statement_errors_are_classified_by_errno_and_sqlstate(error: Exception, kind: type, words: str) -> None:
+    translated = sfs.translate_error(error, where="Preview")
+    assert type(translated) is kind
+    assert words in str(translated)
+    assert "account identifier" not in str(translated) and "could not be reached" not in str(translated)
 
 
 def test_secrets_never_reach_messages_or_logs(
@@ -369,3 +428,60 @@ def test_check_connection_reports_what_the_server_gave(monkeypatch: pytest.Monke
         sfs.check_connection(_profile("programmatic_access_token"))
     assert seen["authenticator"] == "PROGRAMMATIC_ACCESS_TOKEN" and seen["token"] == "pat-value"
     assert "pat-value" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected", "secret"),
+    [
+        (
+            'authenticator = "OAUTH_AUTHORIZATION_CODE"\noauth_client_id = "desktop-app"\n',
+            "OAUTH_AUTHORIZATION_CODE",
+            None,
+        ),
+        (
+            'authenticator = "OAUTH_CLIENT_CREDENTIALS"\noauth_client_id = "svc"\n'
+            'oauth_client_secret = "client-s3cret"\noauth_token_request_url = "https://idp.example.com/token"\n',
+            "OAUTH_CLIENT_CREDENTIALS",
+            ("oauth_client_secret", "client-s3cret"),
+        ),
+        ('authenticator = "WORKLOAD_IDENTITY"\nworkload_identity_provider = "AWS"\n', "WORKLOAD_IDENTITY", None),
+        ('authenticator = "https://myorg.okta.com"\npassword = "okta-pw"\n', "https://myorg.okta.com", ("password", "okta-pw")),
+    ],
+)
+def test_connections_toml_authenticators_pass_through_to_the_connector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, entry: str, expected: str, secret: tuple | None
+) -> None:
+    from snowflake.connector import network
+
+    home = tmp_path / "sf"
+    home.mkdir()
+    (home / "connections.toml").write_text(f'[x]\naccount = "myorg-acct"\nuser = "ANA"\n{entry}')
+    monkeypatch.setenv("SNOWFLAKE_HOME", str(home))
+    profile = conn.get_profile("x")
+    params = sfs.connect_parameters(profile, sfs.gather_credentials(profile))
+    assert params["authenticator"] == expected
+    # The installed connector's own names (snowflake/connector/network.py), or an Okta URL it accepts.
+    known = {value for name, value in vars(network).items() if name.isupper() and isinstance(value, str)}
+    assert expected in known or expected.startswith("https://")
+    for key, value in profile.extra.items():  # oauth_client_id, workload_identity_provider ... as written
+        assert params[key] == value
+    if secret is not None:
+        assert params[secret[0]] == secret[1] and secret[0] not in profile.extra
+
+
+def test_an_expired_stored_oauth_token_is_asked_for_anew() -> None:
+    import base64
+    import json
+
+    def jwt(exp: int) -> str:
+        claims = base64.urlsafe_b64encode(json.dumps({"exp": exp}).encode()).decode().rstrip("=")
+        return f"eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln"
+
+    conn.SecretStore().set("work", "token", jwt(1_700_000_000))  # expired in 2023
+    asked: list[str] = []
+    creds = sfs.gather_credentials(_profile("oauth"), ask=lambda name, kind: asked.append(kind) or jwt(4_102_444_800))
+    assert asked == ["token"] and creds.values["token"] == jwt(4_102_444_800)
+    with pytest.raises(ConnectionFailed, match="No token"):
+        sfs.gather_credentials(_profile("oauth"))
+    conn.SecretStore().set("work", "token", jwt(4_102_444_800))
+    assert sfs.gather_credentials(_profile("oauth"), ask=lambda n, k: pytest.fail("asked")).values["token"]

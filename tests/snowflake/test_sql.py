@@ -69,9 +69,10 @@ def every_statement(name: str) -> list[sql.Statement]:
         sql.list_stage(loc, name),
         sql.put_file(loc, f"/tmp/{name}.csv", name),
         sql.remove_file(loc, name, f"{name}.joblib"),
-        sql.infer_schema_table(loc, name, name, f"{name}.csv", "SNOWML_CSV_HEADER", replace=True),
-        sql.copy_into(loc, name, name, f"{name}.csv", "SNOWML_CSV_HEADER", by_name=True),
-        sql.validate_load(loc, name, "01b2-qid"),
+        sql.infer_schema(loc, name, f"{name}.csv", "SNOWML_CSV_HEADER"),
+        sql.create_table_columns(loc, name, [(name, "NUMBER(3, 0)"), (name + "2", "TEXT")]),
+        sql.copy_into(loc, name, name, f"{name}.csv", "SNOWML_CSV_HEADER", by_name=True, force=True),
+        sql.validate_load(loc, name, "01b2c3d4-0000-1234-0000-0001abcd1234"),
         sql.list_tables(loc),
         sql.column_counts(loc),
         sql.table_columns(loc, name),
@@ -294,6 +295,8 @@ def test_golden_exact_text_is_pinned() -> None:
         (lambda: sql.preview(LOC, "T", 10_001), "preview row limit"),
         (lambda: sql.remove_file(LOC, "MODELS", "../secrets"), "stage file path"),
         (lambda: sql.correlation(LOC, "T", ["A"]), "two numeric"),
+        (lambda: sql.validate_load(LOC, "T", "x'); DROP TABLE T; --"), "not a Snowflake query id"),
+        (lambda: sql.create_table_columns(LOC, "T", [("A", "NUMBER); DROP TABLE T; --")]), "unexpected column type"),
     ],
 )
 def test_builder_rejects_what_the_grammar_does_not_allow(call, message: str) -> None:
@@ -365,3 +368,26 @@ def test_query_tag_names_the_app_version_and_operation() -> None:
 
     assert sql.query_tag("score") == f"snowml-desktop/{__version__}/score"
     assert sql.query_tag("x'; DROP") == f"snowml-desktop/{__version__}/x___DROP"
+
+
+@pytest.mark.parametrize(
+    ("inferred", "widened"),
+    [
+        ("NUMBER(1, 0)", "NUMBER(38,0)"),
+        ("NUMBER(4,2)", "FLOAT"),
+        ("TEXT", "VARCHAR"),
+        ("VARCHAR(12)", "VARCHAR"),
+        ("REAL", "REAL"),
+        ("BOOLEAN", "BOOLEAN"),
+        ("TIMESTAMP_NTZ", "TIMESTAMP_NTZ"),
+    ],
+)
+def test_inferred_types_are_widened_to_hold_rows_beyond_the_sample(inferred: str, widened: str) -> None:
+    assert sql.widen_type(inferred) == widened
+
+
+def test_validate_takes_the_copy_query_id_as_a_documented_literal() -> None:
+    """VALIDATE's JOB_ID is '<query_id>' | '_last' (docs.snowflake.com/en/sql-reference/functions/validate)."""
+    statement = sql.validate_load(LOC, "T", "01B2C3D4-0000-1234-0000-0001ABCD1234")
+    assert statement.params == ()
+    assert statement.text.endswith("JOB_ID => '01b2c3d4-0000-1234-0000-0001abcd1234'))")

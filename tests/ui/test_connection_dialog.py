@@ -278,3 +278,85 @@ def test_toml_secret_is_used_without_asking(qtbot, toml_connection, context, fak
     with qtbot.waitSignal(handle.finished, timeout=JOB_MS):
         pass
     assert fake_login[-1]["password"] == "from-the-file"
+
+
+def _jwt(exp: float) -> str:
+    import base64
+    import json
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part({'sub': 'ANA', 'exp': exp})}.c2lnbmF0dXJl"
+
+
+def test_a_new_connection_suggests_key_pair_and_password_only_says_why_not(qtbot, dialog):
+    dialog.add_button.click()
+    assert dialog.authenticator.currentData() == "snowflake_jwt" and dialog._key_row.isVisibleTo(dialog)
+    assert dialog.authenticator.itemData(1) == "externalbrowser"
+    dialog.authenticator.setCurrentIndex(dialog.authenticator.findData("snowflake"))
+    assert dialog.auth_note.isVisibleTo(dialog) and "MFA" in dialog.auth_note.text()
+    for size in ((1280, 820), (1024, 700)):
+        dialog.resize(*size)
+        assert dialog.sizeHint().width() <= size[0]  # the note wraps, it never widens the window
+
+
+def test_an_okta_url_from_connections_toml_is_shown_as_okta(qtbot, monkeypatch, tmp_path, dialog):
+    home = tmp_path / "okta"
+    home.mkdir()
+    (home / "connections.toml").write_text(
+        '[sso]\naccount = "myorg-prod"\nuser = "ANA"\nauthenticator = "https://myorg.okta.com"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SNOWFLAKE_HOME", str(home))
+    dialog.reload(select="sso")
+    assert dialog.authenticator.currentText() == "Okta (native SSO)"
+    assert dialog.authenticator.currentData() == "https://myorg.okta.com"
+    assert dialog.secret_fields["password"].isVisibleTo(dialog)
+    dialog.add_button.click()
+    assert dialog.authenticator.count() == len(AUTHENTICATORS)  # the extra entry went with the profile
+
+
+class SmallKeyring:
+    """Refuse secrets longer than Windows Credential Manager holds (2,560 bytes), as its backend does."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.original = backend, backend.set_password
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if len(password.encode()) > 2560:
+            raise OSError(1783, "CredWrite", "The stub received bad data.")
+        self.original(service, username, password)
+
+
+def test_a_token_too_long_for_the_keyring_is_saved_without_it_and_asked_at_login(
+    qtbot, dialog, context, memory_keyring, monkeypatch
+):
+    from snowml_desktop.ui.login_prompt import request_connection
+
+    monkeypatch.setattr(memory_keyring, "set_password", SmallKeyring(memory_keyring).set_password)
+    token = _jwt(4_102_444_800) + "x" * 3000  # an OAuth token of 3 KB
+    add_profile(dialog, "oauth-lab", auth="oauth", token=token)
+    assert "did not store the token" in dialog.status.text() and "asked at each login" in dialog.status.text()
+    assert token not in dialog.status.text()
+    assert connections.get_profile("oauth-lab").authenticator == "oauth"
+    dialog.close()
+    prompt = request_connection(context, "oauth-lab", None)
+    assert isinstance(prompt, LoginPrompt) and list(prompt.fields) == ["token"]
+    prompt.reject()
+
+
+def test_an_expired_oauth_token_is_asked_again_with_the_reason(qtbot, dialog, context, fake_login):
+    from snowml_desktop.ui.login_prompt import request_connection
+
+    add_profile(dialog, "sso-token", auth="oauth", token=_jwt(1_700_000_000))  # expired 2023-11-14
+    dialog.close()
+    prompt = request_connection(context, "sso-token", None)
+    assert isinstance(prompt, LoginPrompt) and list(prompt.fields) == ["token"]
+    intro = prompt.findChild(type(dialog.status), "login_intro").text()
+    assert "expired on 2023-11-14" in intro and "new token" in intro
+    fresh = _jwt(4_102_444_800)  # 2100
+    prompt.fields["token"].setText(fresh)
+    with qtbot.waitSignal(context.connection_failed, timeout=JOB_MS):
+        prompt.accept()
+    assert fake_login[-1]["token"] == fresh and fake_login[-1]["authenticator"] == "OAUTH"

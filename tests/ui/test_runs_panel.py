@@ -102,3 +102,22 @@ def test_a_new_run_is_shown_and_an_older_output_is_not_previewed_again(qtbot, pa
     panel.refresh()  # nothing new: the run shown stays, with no second preview
     settle(qtbot, panel.ctx)
     assert panel.selected_run().output_table == "SCORED_3" and len(previews) == 2
+
+
+def test_snowflake_runs_say_that_attributed_credits_come_hours_later_without_idle_time(qtbot, panel):
+    import dataclasses
+
+    from snowml_desktop.ui.panels.runs import ATTRIBUTION_NOTE
+
+    record = train_demo(panel.ctx)
+    run = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER"))
+    panel.show_run(run)
+    assert not run.query_ids and "hours later" not in panel.timings.text()  # local runs: nothing to attribute
+    panel.resize(1024, 700)
+    width = panel.sizeHint().width()
+    # On Snowflake a run has query ids (the CALL's first): the estimate is all there is for hours.
+    panel.show_run(dataclasses.replace(run, query_ids=["01b2c3d4-0000-1234-0000-0001abcd1234"]))
+    assert ATTRIBUTION_NOTE in panel.timings.text()
+    assert "hours later" in ATTRIBUTION_NOTE and "idle" in ATTRIBUTION_NOTE
+    assert panel.sizeHint().width() <= max(width, 1024)  # the note wraps, it never widens the window
+    settle(qtbot, panel.ctx)

@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 LOCAL = "local"
 KINDS = ("local", "snowflake")
 SOURCES = ("builtin", "app", "connections.toml")
-SECRET_KINDS = ("password", "private_key_passphrase", "token")
+SECRET_KINDS = ("password", "private_key_passphrase", "token", "oauth_client_secret")
 SETTINGS_VERSION = 1
 KEYRING_SERVICE = "snowml-desktop"
 
@@ -44,18 +45,36 @@ AskSecret = Callable[[str, str], "str | None"]
 class Authenticator(NamedTuple):
     key: str  # the connector's ``authenticator`` value, lower case
     label: str  # for people
-    secrets: tuple[str, ...]  # secret kinds the login needs (some optional, e.g. a key passphrase)
+    secrets: tuple[str, ...]  # secret kinds the login may use
+    optional: tuple[str, ...] = ()  # of those, the ones a login can do without
 
 
+# The authenticators snowflake-connector-python accepts (its connection.py: SNOWFLAKE, EXTERNALBROWSER,
+# SNOWFLAKE_JWT, OAUTH, OAUTH_AUTHORIZATION_CODE, OAUTH_CLIENT_CREDENTIALS, USERNAME_PASSWORD_MFA,
+# WORKLOAD_IDENTITY, PROGRAMMATIC_ACCESS_TOKEN, or an https://<okta account>.okta.com URL). Key pair and SSO
+# come first: Snowflake is blocking password-only sign-in for people (MFA enforcement).
 AUTHENTICATORS: tuple[Authenticator, ...] = (
-    Authenticator("snowflake", "Password", ("password",)),
+    Authenticator("snowflake_jwt", "Key pair", ("private_key_passphrase",), ("private_key_passphrase",)),
+    Authenticator("externalbrowser", "Single sign-on (browser)", ()),
+    Authenticator(
+        "oauth_authorization_code", "OAuth sign-in (browser)", ("oauth_client_secret",), ("oauth_client_secret",)
+    ),
     Authenticator("username_password_mfa", "Password + MFA passcode", ("password",)),
-    Authenticator("externalbrowser", "External browser (SSO)", ()),
-    Authenticator("snowflake_jwt", "Key pair", ("private_key_passphrase",)),
-    Authenticator("oauth", "OAuth token", ("token",)),
     Authenticator("programmatic_access_token", "Programmatic access token", ("token",)),
+    Authenticator("oauth", "OAuth token", ("token",)),
+    Authenticator("oauth_client_credentials", "OAuth client credentials (service)", ("oauth_client_secret",)),
+    Authenticator("workload_identity", "Workload identity (cloud service)", ()),
+    Authenticator("snowflake", "Password only (service users)", ("password",)),
 )
-_AUTH_KEYS = {a.key for a in AUTHENTICATORS}
+#: Native Okta SSO: the ``authenticator`` is the Okta URL itself, kept as given.
+OKTA = Authenticator("okta", "Okta (native SSO)", ("password",))
+_OKTA_URL = re.compile(r"^https://[A-Za-z0-9][A-Za-z0-9.\-]*\.okta(?:preview|-emea)?\.com/?$", re.IGNORECASE)
+#: Logins whose identity comes from a token or the cloud environment, not from a user name.
+_NO_USER_NEEDED = {
+    "oauth", "programmatic_access_token", "oauth_authorization_code", "oauth_client_credentials", "workload_identity",
+}  # fmt: skip
+#: The login the connection manager suggests for a new connection.
+SUGGESTED_AUTHENTICATOR = "snowflake_jwt"
 
 # connections.toml keys that hold secrets: never copied into a profile (read on demand by toml_secret).
 _TOML_SECRETS = {
@@ -63,6 +82,7 @@ _TOML_SECRETS = {
     "private_key_file_pwd": "private_key_passphrase",
     "private_key_passphrase": "private_key_passphrase",
     "token": "token",
+    "oauth_client_secret": "oauth_client_secret",
 }
 _TOML_FIELDS = ("account", "user", "role", "warehouse", "database", "schema")
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -96,13 +116,18 @@ class ConnectionProfile:
 
 
 def authenticator(key: str) -> Authenticator:
-    """The authenticator entry for ``key`` (any case). Raises InvalidInput for an unknown one."""
+    """The authenticator entry for ``key`` (any case; an Okta URL is native Okta SSO). Raises InvalidInput
+    for one the connector does not know."""
+    text = str(key).strip()
+    if _OKTA_URL.match(text):
+        return OKTA
     for entry in AUTHENTICATORS:
-        if entry.key == str(key).strip().lower():
+        if entry.key == text.lower():
             return entry
     raise InvalidInput(
         f"Unknown authenticator {key!r}.",
-        hint="Use one of: " + ", ".join(a.key for a in AUTHENTICATORS) + ".",
+        hint="Use one of: " + ", ".join(a.key for a in AUTHENTICATORS) + ", or your Okta URL "
+        "(https://<your account>.okta.com).",
     )
 
 
@@ -191,7 +216,8 @@ def toml_secret(name: str, kind: str) -> str | None:
 def _profile_from_toml(name: str, raw: dict[str, Any]) -> ConnectionProfile:
     params = {str(k).lower(): v for k, v in raw.items()}
     values = {key: str(params.pop(key, "") or "") for key in _TOML_FIELDS}
-    auth = str(params.pop("authenticator", "snowflake") or "snowflake").lower()
+    auth = str(params.pop("authenticator", "snowflake") or "snowflake").strip()
+    auth = auth if _OKTA_URL.match(auth) else auth.lower()
     key_file = str(params.pop("private_key_file", "") or params.pop("private_key_path", "") or "")
     for secret in _TOML_SECRETS:
         params.pop(secret, None)
@@ -311,21 +337,23 @@ def validate_profile(profile: ConnectionProfile) -> ConnectionProfile:
     app_schema = normalize(profile.app_schema or "SNOWML", what="app schema")
     data_schema = normalize(profile.data_schema or "DATA", what="data schema")
     if profile.kind == "snowflake":
-        auth = authenticator(profile.authenticator).key
+        entry = authenticator(profile.authenticator)
+        auth = entry.key
         account = profile.account.strip()
         if not _ACCOUNT.match(account):
             raise InvalidInput(
                 f"Connection {name!r}: {account!r} is not an account identifier.",
                 hint="Use orgname-accountname (e.g. myorg-myaccount) or an account locator such as xy12345.eu-west-1.",
             )
-        if not profile.user.strip() and auth not in ("oauth", "programmatic_access_token"):
+        if not profile.user.strip() and auth not in _NO_USER_NEEDED:
             raise InvalidInput(f"Connection {name!r}: the user name is empty.")
         if auth == "snowflake_jwt" and not profile.private_key_file.strip():
             raise InvalidInput(
                 f"Connection {name!r}: key-pair login needs a private key file.",
                 hint="Choose the .p8 file that holds your private key.",
             )
-        profile = dataclasses.replace(profile, authenticator=auth, account=account)
+        kept = profile.authenticator.strip() if entry is OKTA else auth  # the Okta URL is the authenticator
+        profile = dataclasses.replace(profile, authenticator=kept, account=account)
     return dataclasses.replace(profile, name=name, app_schema=app_schema, data_schema=data_schema)
 
 
@@ -431,17 +459,22 @@ class SecretStore:
             return None
 
     def set(self, profile: str, kind: str, value: str) -> None:
-        """Store a secret. Raises EngineError when the keyring refuses it."""
+        """Store a secret. Raises EngineError when the keyring refuses it (locked, or a secret longer than
+        the backend holds: Windows Credential Manager keeps at most 2,560 bytes, and OAuth tokens are often
+        longer); nothing is stored then, so the secret is asked at each login."""
         import keyring
-        from keyring.errors import KeyringError
 
+        key = self._key(profile, kind)
         try:
-            keyring.set_password(KEYRING_SERVICE, self._key(profile, kind), value)
-        except KeyringError as exc:
+            keyring.set_password(KEYRING_SERVICE, key, value)
+        except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error, DBus ...)
+            what = kind.replace("_", " ")
+            size = len(value.encode("utf-8"))
+            long = f" It is {size:,} bytes long, which may be more than the keyring holds." if size > 1024 else ""
             raise EngineError(
-                f"The system keyring did not store the {kind.replace('_', ' ')} for {profile!r} "
-                f"({type(exc).__name__}).",
-                hint="Unlock the keyring and try again, or leave the field empty to be asked at each login.",
+                f"The system keyring did not store the {what} for {profile!r} ({type(exc).__name__}).{long}",
+                hint=f"The connection is saved without it: the {what} is asked at each login. Unlock the "
+                "keyring and save again to keep it.",
             ) from None
 
     def delete(self, profile: str, kind: str) -> None:
@@ -455,3 +488,20 @@ class SecretStore:
             pass
         except KeyringError as exc:
             log.warning("Keyring delete failed for %s:%s (%s)", profile, kind, type(exc).__name__)
+
+
+def token_expiry(token: str) -> datetime | None:
+    """When a JWT-shaped OAuth/access token expires (its ``exp`` claim, read without verifying the token:
+    only to ask for a new one before Snowflake refuses it). None for a token that is not a JWT or has no
+    ``exp``. The token is never logged."""
+    import base64
+
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        return datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc)
+    except (ValueError, KeyError, TypeError, UnicodeError, OverflowError):
+        return None

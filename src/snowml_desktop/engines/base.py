@@ -160,6 +160,9 @@ class LoadRequest:
     ``columns_from`` (an existing table, names and types) or are COLUMN1..N.
     mode: "create" fails if the table exists; "replace" swaps it atomically; "append" adds rows and
     fails when column names or types are incompatible.
+    force: load the file even if it was loaded into the table before. Snowflake remembers the files loaded
+    into a table for 64 days and skips them (an append of the same file then fails with InvalidInput
+    saying so); with force their rows are added again. The local engine keeps no such record.
     """
 
     stage: str
@@ -169,6 +172,7 @@ class LoadRequest:
     columns_from: str | None = None
     mode: str = "create"
     file_format: str = "auto"
+    force: bool = False
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,21 @@ TEXT_FIELDS = (
     ("data_schema", "Data schema", "DATA (your tables)"),
 )
 NEW_NAME = "new-connection"
+#: What to know about a login, shown under the Login list.
+AUTH_NOTES = {
+    "snowflake": "Snowflake is blocking sign-in with a password alone for people (MFA enforcement). Use key "
+    "pair or single sign-on; a password alone is for service users.",
+    "username_password_mfa": "Snowflake asks for a passcode at each login; key pair or single sign-on "
+    "logs in without one.",
+    "oauth": "OAuth tokens expire: when the saved one has, you are asked for a new one.",
+    "oauth_authorization_code": "Signs in through your identity provider in the browser. The OAuth client "
+    "(oauth_client_id, URLs) comes from your connections.toml entry.",
+    "oauth_client_credentials": "For services: the OAuth client (oauth_client_id, token URL) comes from "
+    "your connections.toml entry; its secret goes to the keyring.",
+    "workload_identity": "For code running in AWS, Azure or GCP: set workload_identity_provider in your "
+    "connections.toml entry.",
+    "okta": "Native Okta sign-in with your Okta password.",
+}
 #: Widest the connection list grows to fit its entries (pixels); longer entries elide.
 _LIST_MAX_WIDTH = 360
 
@@ -82,6 +97,7 @@ class ConnectionDialog(QDialog):
         self.ctx = ctx
         self.secrets = secrets or SecretStore()
         self.keyring_ok = self.secrets.available()
+        self._keyring_refusal = ""  # why the last save could not keep a secret in the keyring
         self.setObjectName("dialog_connections")
         self.setAccessibleName("Connection manager")
         self.setWindowTitle("Connections")
@@ -191,6 +207,9 @@ class ConnectionDialog(QDialog):
         for entry in AUTHENTICATORS:
             self.authenticator.addItem(entry.label, entry.key)
         form.addRow(_buddy("Login", self.authenticator), self.authenticator)
+        self.auth_note = _named(QLabel(), "field_authenticator_note", "About this login")
+        self.auth_note.setWordWrap(True)
+        form.addRow(self.auth_note)
         self.key_file = _named(QLineEdit(), "field_private_key_file", "Private key file")
         self.key_file.setPlaceholderText("path to rsa_key.p8")
         self.key_file_browse = _button(
@@ -323,11 +342,12 @@ class ConnectionDialog(QDialog):
             self.workspace_edit.setText(profile.workspace)
             self._update_workspace_note()
         else:
-            shown = profile or ConnectionProfile(name=NEW_NAME, kind=kind, source="app")
+            shown = profile or ConnectionProfile(
+                name=NEW_NAME, kind=kind, source="app", authenticator=connections.SUGGESTED_AUTHENTICATOR
+            )
             for attribute, edit in self.fields.items():
                 edit.setText(str(getattr(shown, attribute) or ""))
-            index = self.authenticator.findData(shown.authenticator.lower())
-            self.authenticator.setCurrentIndex(max(index, 0))
+            self._select_authenticator(shown.authenticator)
             self.key_file.setText(shown.private_key_file)
             for edit in self.secret_fields.values():
                 edit.clear()
@@ -358,8 +378,33 @@ class ConnectionDialog(QDialog):
         frame = 2 * self.list.frameWidth() + self.list.verticalScrollBar().sizeHint().width() + 8
         self.list.setMinimumWidth(min(max(self.list.sizeHintForColumn(0) + frame, 200), _LIST_MAX_WIDTH))
 
+    def _select_authenticator(self, value: str) -> None:
+        """Select ``value`` in the Login list; one outside the list (an Okta URL from connections.toml) is
+        shown as an extra entry for as long as that profile is."""
+        self.authenticator.blockSignals(True)
+        while self.authenticator.count() > len(AUTHENTICATORS):
+            self.authenticator.removeItem(self.authenticator.count() - 1)
+        index = self.authenticator.findData(value.strip().lower())
+        if index < 0:
+            try:
+                entry = connections.authenticator(value)
+            except EngineError:  # an unknown one: Test and Connect say so
+                entry = connections.Authenticator(value, f"Unknown: {value}", ())
+            self.authenticator.addItem(entry.label, value.strip())
+            index = self.authenticator.count() - 1
+        self.authenticator.setCurrentIndex(index)
+        self.authenticator.blockSignals(False)
+
+    def _entry(self) -> connections.Authenticator:
+        try:
+            return connections.authenticator(self.authenticator.currentData() or "")
+        except EngineError:
+            return connections.Authenticator(str(self.authenticator.currentData()), "", ())
+
     def _on_authenticator_changed(self, *_: object) -> None:
-        entry = AUTHENTICATORS[max(self.authenticator.currentIndex(), 0)]
+        entry = self._entry()
+        self.auth_note.setText(AUTH_NOTES.get(entry.key, ""))
+        self.auth_note.setVisible(entry.key in AUTH_NOTES)
         stored_for = self._profile.name if self._profile is not None else None
         for kind, edit in self.secret_fields.items():
             needed = kind in entry.secrets
@@ -381,7 +426,7 @@ class ConnectionDialog(QDialog):
             return "asked each time (no system keyring)"
         if profile and self.secrets.get(profile, kind):
             return "stored in the system keyring — type to replace"
-        optional = ", optional" if kind == "private_key_passphrase" else ""
+        optional = ", optional" if kind in self._entry().optional else ""
         return f"none saved{optional}; one typed here goes to the keyring"
 
     def form_profile(self) -> ConnectionProfile:
@@ -451,14 +496,14 @@ class ConnectionDialog(QDialog):
         copy = dataclasses.replace(source, name=name, source="app", read_only=False)
         if not self._save_profile(copy, {}):
             return
-        if source.source == "app" and self.keyring_ok:
-            for kind in copy.secret_kinds:
-                value = self.secrets.get(source.name, kind)
-                if value:
-                    self.secrets.set(name, kind, value)
+        if source.source == "app":
+            self._move_secrets(source.name, name, copy.secret_kinds)
         self._dirty = False
         self.reload(select=name)
-        self._show_status("success", f"Duplicated {source.name!r} as {name!r}.")
+        if self._keyring_refusal:
+            self._show_status("error", f"Duplicated {source.name!r} as {name!r}, but: {self._keyring_refusal}")
+        else:
+            self._show_status("success", f"Duplicated {source.name!r} as {name!r}.")
 
     def delete_profile(self) -> None:
         profile = self._profile
@@ -506,30 +551,43 @@ class ConnectionDialog(QDialog):
             connections.delete_profile(previous.name, secrets=self.secrets)
         self._dirty = False
         self.reload(select=profile.name)
-        self._show_status("success", f"Saved {profile.name!r}.")
+        if self._keyring_refusal:
+            self._show_status("error", f"Saved {profile.name!r}, but: {self._keyring_refusal}")
+        else:
+            self._show_status("success", f"Saved {profile.name!r}.")
         return True
 
     def _save_profile(self, profile: ConnectionProfile, secrets: dict[str, str]) -> bool:
+        """Save the profile, then its secrets. A secret the keyring refuses (locked, or too long for it)
+        leaves the profile saved and is asked at each login; ``self._keyring_refusal`` says so."""
+        self._keyring_refusal = ""
         try:
             stored = connections.save_profile(profile)
-            if self.keyring_ok:
-                for kind, value in secrets.items():
-                    self.secrets.set(stored.name, kind, value)
         except EngineError as exc:
             self._show_status("error", str(exc))
             return False
+        if self.keyring_ok:
+            for kind, value in secrets.items():
+                try:
+                    self.secrets.set(stored.name, kind, value)
+                except EngineError as exc:
+                    self._keyring_refusal = f"{exc.message} {exc.hint or ''}".strip()
         for edit in self.secret_fields.values():
             if self.keyring_ok:
                 edit.clear()  # stored: do not keep secrets in widgets longer than needed
         return True
 
     def _move_secrets(self, old: str, new: str, kinds: tuple[str, ...]) -> None:
+        """Copy stored secrets to another profile name; a refusal is kept in ``self._keyring_refusal``."""
         if not self.keyring_ok:
             return
         for kind in kinds:
             value = self.secrets.get(old, kind)
             if value and not self.secrets.get(new, kind):
-                self.secrets.set(new, kind, value)
+                try:
+                    self.secrets.set(new, kind, value)
+                except EngineError as exc:
+                    self._keyring_refusal = f"{exc.message} {exc.hint or ''}".strip()
 
     def test(self) -> JobHandle | None:
         """Save pending edits, then log in off the GUI thread, report what the server says, and log out."""

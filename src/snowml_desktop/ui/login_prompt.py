@@ -9,7 +9,9 @@ never stored and is asked at each login of a "Password + MFA passcode" connectio
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import ConnectionProfile, SecretStore
+from snowml_desktop.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from snowml_desktop.jobs.runner import JobHandle
@@ -28,9 +31,8 @@ SECRET_LABELS = {
     "password": "Password",
     "private_key_passphrase": "Key passphrase",
     "token": "Token",
+    "oauth_client_secret": "OAuth client secret",
 }
-#: Secrets a login can do without (an unencrypted private key has no passphrase).
-OPTIONAL_SECRETS = frozenset({"private_key_passphrase"})
 MFA = "username_password_mfa"
 
 
@@ -38,9 +40,11 @@ MFA = "username_password_mfa"
 class LoginNeeds:
     """What must be typed before logging in to one profile."""
 
-    secrets: tuple[str, ...]  # secret kinds no store holds
+    secrets: tuple[str, ...]  # secret kinds no store holds (or only expired)
     passcode: bool  # an MFA passcode is needed
     keyring: bool  # a keyring backend exists (else nothing typed can be kept)
+    expired: datetime | None = None  # when the stored token expired, if that is why it is asked
+    optional: tuple[str, ...] = ()  # of ``secrets``, those the login can do without
 
     @property
     def any(self) -> bool:
@@ -48,27 +52,42 @@ class LoginNeeds:
 
 
 def login_needs(
-    profile: ConnectionProfile, store: SecretStore, typed: dict[str, str] | None = None
+    profile: ConnectionProfile,
+    store: SecretStore,
+    typed: dict[str, str] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> LoginNeeds:
     """The secrets of ``profile``'s authenticator that neither ``typed``, the keyring nor connections.toml
-    hold. An optional secret (key passphrase) is asked only when no keyring could hold it; with a keyring,
-    none stored means the key is not encrypted."""
+    hold, and a token found there that has expired (its JWT ``exp``): Snowflake would refuse it, so a new
+    one is asked for with the reason. An optional secret (key passphrase) is asked only when no keyring
+    could hold it; with a keyring, none stored means the key is not encrypted."""
     keyring_ok = store.available()
     if profile.kind != "snowflake":
         return LoginNeeds((), False, keyring_ok)
+    try:
+        entry = connections.authenticator(profile.authenticator)
+    except InvalidInput:  # the connection job reports the unknown authenticator like any login failure
+        return LoginNeeds((), False, keyring_ok)
     typed = typed or {}
-    missing = []
-    for kind in profile.secret_kinds:
-        if typed.get(kind):
-            continue
-        if keyring_ok and store.get(profile.name, kind):
-            continue
-        if profile.source == "connections.toml" and connections.toml_secret(profile.name, kind):
-            continue
-        if kind in OPTIONAL_SECRETS and keyring_ok:
+    now = now or datetime.now(timezone.utc)
+    missing, expired = [], None
+    for kind in entry.secrets:
+        value = (
+            typed.get(kind)
+            or (keyring_ok and store.get(profile.name, kind))
+            or (profile.source == "connections.toml" and connections.toml_secret(profile.name, kind))
+        )
+        if value:
+            expiry = connections.token_expiry(value) if kind == "token" else None
+            if expiry is None or expiry > now:
+                continue
+            expired = expiry
+        elif kind in entry.optional and keyring_ok:
             continue
         missing.append(kind)
-    return LoginNeeds(tuple(missing), profile.authenticator == MFA, keyring_ok)
+    optional = tuple(k for k in missing if k in entry.optional)
+    return LoginNeeds(tuple(missing), entry.key == MFA, keyring_ok, expired, optional)
 
 
 def typed_secret_source(typed: dict[str, str]):  # noqa: ANN201 - an AskSecret
@@ -100,8 +119,12 @@ class LoginPrompt(QDialog):
             edit.setObjectName(f"login_{kind}")
             edit.setAccessibleName(SECRET_LABELS[kind])
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-            if kind in OPTIONAL_SECRETS:
-                edit.setPlaceholderText("leave empty if the key is not encrypted")
+            if kind in needs.optional:
+                edit.setPlaceholderText(
+                    "leave empty if the key is not encrypted"
+                    if kind == "private_key_passphrase"
+                    else "leave empty if not needed"
+                )
             self.fields[kind] = edit
             form.addRow(f"{SECRET_LABELS[kind]}:", edit)
         self.passcode = QLineEdit()
@@ -134,7 +157,13 @@ class LoginPrompt(QDialog):
     def _intro(profile: ConnectionProfile, needs: LoginNeeds) -> str:
         who = f"{profile.user}@{profile.account}" if profile.user else profile.account
         text = f"Log in to {who}."
-        if needs.secrets and not needs.keyring:
+        if needs.expired is not None:
+            when = needs.expired.strftime("%Y-%m-%d %H:%M UTC")
+            text += (
+                f" The saved token expired on {when}, so Snowflake would refuse it: paste a new token from your"
+                " identity provider (or create a new programmatic access token in Snowsight)."
+            )
+        elif needs.secrets and not needs.keyring:
             text += " No system keyring was found, so secrets cannot be saved: they are asked at each login."
         elif needs.secrets:
             text += " Save the secret in the connection manager to skip this next time."
@@ -170,7 +199,7 @@ def request_connection(
         profile = None
     needs = login_needs(profile, store, typed) if profile is not None else LoginNeeds((), False, True)
     if needs.passcode and passcode:
-        needs = LoginNeeds(needs.secrets, False, needs.keyring)
+        needs = dataclasses.replace(needs, passcode=False)
     if profile is None or not needs.any:
         return _connect(ctx, name, typed, passcode)
     prompt = LoginPrompt(profile, needs, parent)

@@ -484,7 +484,6 @@ def _packages(probe: _Probe) -> list[CheckLine]:
 
 
 def _cloudpickle(probe: _Probe) -> list[CheckLine]:
-
     runtime, local = packages.this_runtime(), packages.desktop_cloudpickle()
     versions = [
         str(r["VERSION"])

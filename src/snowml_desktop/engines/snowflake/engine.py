@@ -901,11 +901,14 @@ class SnowflakeEngine(Engine):
             self._record_interrupted_run(interrupted, output, drop_output=not existed)
             raise
         run = records.run_from_row(row)
-        if not run.query_ids and call_ids:
-            # The procedure cannot see its own CALL's id; keep it so credits can be attributed later.
-            run.query_ids = call_ids
+        # The procedure cannot see its own CALL's id, only its statements' (the CREATE TABLE AS). The CALL is
+        # what QUERY_ATTRIBUTION_HISTORY charges the procedure's own Python work to, and the ROOT_QUERY_ID of
+        # every statement it ran: keep it first so actual_credits counts the whole call.
+        ids = list(dict.fromkeys([*call_ids, *run.query_ids]))
+        if ids != run.query_ids:
+            run.query_ids = ids
             with contextlib.suppress(EngineError):
-                self._rows(sql.update_run_query_ids(self._loc, run.run_id, json.dumps(call_ids)), "score")
+                self._rows(sql.update_run_query_ids(self._loc, run.run_id, json.dumps(ids)), "score")
         task.report(1.0, "Scored")
         return run
 
@@ -948,8 +951,9 @@ class SnowflakeEngine(Engine):
 
     @activity("actual_credits")
     def actual_credits(self, run_id: int) -> float | None:
-        """Replace a run's credit estimate by the credits Snowflake attributed to its queries, once
-        ACCOUNT_USAGE has them (hours later). Returns them, or None when not available yet or the role may
+        """Replace a run's credit estimate by the credits Snowflake attributed to its queries (the CALL and
+        every statement whose ROOT_QUERY_ID it is), once ACCOUNT_USAGE has them (hours later; warehouse idle
+        time is never attributed to a query). Returns them, or None when not available yet or the role may
         not read ACCOUNT_USAGE (the estimate stays)."""
         run = self.get_run(run_id)
         if not run.query_ids:

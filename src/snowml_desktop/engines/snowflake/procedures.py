@@ -831,7 +831,7 @@ def load(
     if request.mode == "append":
         if not exists:
             raise NotFound(f"The table {request.table!r} does not exist; nothing to append to.")
-        copied = _copy(runner, place, request.table, request.stage, request.file, fmt, by_name)
+        copied = _copy(runner, place, request.table, request, fmt, by_name)
     else:
         template = None
         if request.header == "no" and request.columns_from and not parquet:
@@ -858,9 +858,11 @@ def _load_new(
     if template is not None:
         runner.run(sql.create_table_like(loc, staging, template))
     else:
-        runner.run(sql.infer_schema_table(loc, staging, request.stage, request.file, fmt, replace=True))
+        inferred, _ = runner.run(sql.infer_schema(loc, request.stage, request.file, fmt))
+        columns = [{str(k).upper(): v for k, v in row.items()} for row in inferred]
+        runner.run(sql.create_table_columns(loc, staging, [(c["COLUMN_NAME"], c["TYPE"]) for c in columns]))
     try:
-        copied = _copy(runner, place, staging, request.stage, request.file, fmt, by_name)
+        copied = _copy(runner, place, staging, request, fmt, by_name)
         if replace:
             runner.run(sql.swap_tables(loc, staging, table))
             runner.run(sql.drop_table(loc, staging))  # now holds the old rows
@@ -874,23 +876,38 @@ def _load_new(
 
 
 def _copy(
-    runner: SqlRunner, place: Place, table: str, stage: str, file: str, fmt: str, by_name: bool
+    runner: SqlRunner, place: Place, table: str, request: LoadRequest, fmt: str, by_name: bool
 ) -> tuple[int, int, list[Rejection]]:
     """COPY one file: (rows loaded, rows rejected, first rejections), read while ``table`` still has the name
-    the COPY job used (VALIDATE finds the job by table)."""
-    rows, query_id = runner.run(sql.copy_into(place.loc, table, stage, file, fmt, by_name=by_name))
+    the COPY job used (VALIDATE finds the job by table). Raises InvalidInput when Snowflake skipped the file
+    as loaded before (its load metadata) or could load no row of it."""
+    statement = sql.copy_into(
+        place.loc, table, request.stage, request.file, fmt, by_name=by_name, force=request.force
+    )
+    rows, query_id = runner.run(statement)
     lower = [{str(k).lower(): v for k, v in r.items()} for r in rows]
+    # Nothing to load gives one row without a file, status "Copy executed with 0 files processed."
+    if not any("file" in r for r in lower):
+        raise InvalidInput(
+            f"{request.file} was not loaded: Snowflake records the files loaded into {request.table!r} (for "
+            "64 days, kept when a load replaces the table) and skipped it as loaded before. No row was added.",
+            hint="To add its rows a second time, load it again with force (snowml load --force); or "
+            "upload the new data under another file name.",
+        )
     loaded = sum(int(r.get("rows_loaded") or 0) for r in lower)
     rejected = sum(int(r.get("errors_seen") or 0) for r in lower)
-    if lower and not loaded and all(str(r.get("status", "")).upper() == "LOAD_FAILED" for r in lower):
-        raise InvalidInput(f"No row of {file} could be loaded: {lower[0].get('first_error')}")
+    if not loaded and all(str(r.get("status", "")).upper() == "LOAD_FAILED" for r in lower):
+        raise InvalidInput(f"No row of {request.file} could be loaded: {lower[0].get('first_error')}")
     rejections: list[Rejection] = []
     if rejected and query_id:
-        with contextlib.suppress(Exception):  # VALIDATE is a nicety; COPY's first error is the fallback
+        try:
             found, _ = runner.run(sql.validate_load(place.loc, table, query_id))
-            for row in found[:MAX_REJECTIONS]:
-                upper = {str(k).upper(): v for k, v in row.items()}
-                rejections.append(Rejection(_line(upper.get("LINE")), str(upper.get("ERROR"))))
+        except Exception:  # the rows are loaded; COPY's first error still says why others were not
+            log.warning("VALIDATE of load %s failed; only the first error is shown", query_id, exc_info=True)
+            found = []
+        for row in found[:MAX_REJECTIONS]:
+            upper = {str(k).upper(): v for k, v in row.items()}
+            rejections.append(Rejection(_line(upper.get("LINE")), str(upper.get("ERROR"))))
     if rejected and not rejections:
         rejections = [
             Rejection(_line(r.get("first_error_line")), str(r.get("first_error")))

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from snowml_desktop.core.connections import (
     ConnectionProfile,
     SecretStore,
     authenticator,
+    token_expiry,
     toml_secret,
 )
 from snowml_desktop.core.errors import (
@@ -41,8 +43,6 @@ from snowml_desktop.engines.snowflake import sql
 from snowml_desktop.engines.snowflake.sql import query_tag
 
 log = logging.getLogger(__name__)
-
-_OPTIONAL_SECRETS = {"private_key_passphrase"}  # an unencrypted key needs none
 
 
 @dataclass
@@ -74,22 +74,32 @@ def gather_credentials(
     connections.toml entry, then ``ask``. Raises ConnectionFailed naming the missing secret."""
     store = secrets if secrets is not None else SecretStore()
     found: dict[str, str] = {}
-    for kind in authenticator(profile.authenticator).secrets:
-        value = (typed or {}).get(kind) or None
-        if value is None and store.available():
-            value = store.get(profile.name, kind)
-        if value is None and profile.source == "connections.toml":
-            value = toml_secret(profile.name, kind)
+    entry = authenticator(profile.authenticator)
+    for kind in entry.secrets:
+        value = (typed or {}).get(kind) or _stored(profile, kind, store)
         if value is None and ask is not None:
             value = ask(profile.name, kind)
         if value:
             found[kind] = value
-        elif kind not in _OPTIONAL_SECRETS:
+        elif kind not in entry.optional:
             raise ConnectionFailed(
                 f"No {kind.replace('_', ' ')} for connection {profile.name!r}.",
                 hint="Enter it in the connection manager (it is kept in the system keyring).",
             )
     return Credentials(found)
+
+
+def _stored(profile: ConnectionProfile, kind: str, store: SecretStore) -> str | None:
+    """The secret kept in the keyring or the user's connections.toml entry; None for a token that has
+    expired (Snowflake would refuse it, so a new one is asked for)."""
+    value = store.get(profile.name, kind) if store.available() else None
+    if value is None and profile.source == "connections.toml":
+        value = toml_secret(profile.name, kind)
+    expiry = token_expiry(value) if value and kind == "token" else None
+    if expiry is not None and expiry <= datetime.now(timezone.utc):
+        log.info("The stored %s of %s expired at %s; asking for a new one", kind, profile.name, expiry)
+        return None
+    return value
 
 
 def load_private_key(path: str, passphrase: str | None) -> bytes:
@@ -137,9 +147,10 @@ def connect_parameters(
     if profile.kind != "snowflake":
         raise InvalidInput(f"Connection {profile.name!r} is not a Snowflake connection.")
     auth = authenticator(profile.authenticator).key
-    params: dict[str, Any] = {
-        k: v for k, v in profile.extra.items() if k not in {"password", "token", "private_key", "passcode"}
-    }
+    secret_keys = {"password", "token", "private_key", "passcode", "oauth_client_secret"}
+    # Further connector parameters (oauth_client_id, oauth_token_request_url, workload_identity_provider ...)
+    # come from the user's connections.toml entry as they are.
+    params: dict[str, Any] = {k: v for k, v in profile.extra.items() if k not in secret_keys}
     params["account"] = profile.account
     for key in ("user", "role", "warehouse", "database", "schema"):
         if getattr(profile, key):
@@ -167,28 +178,98 @@ def connect_parameters(
         params.update(authenticator="OAUTH", token=secret["token"])
     elif auth == "programmatic_access_token":
         params.update(authenticator="PROGRAMMATIC_ACCESS_TOKEN", token=secret["token"])
+    elif auth in ("oauth_authorization_code", "oauth_client_credentials"):
+        # The browser flow caches its tokens in the OS keystore (client_store_temporary_credential) and
+        # renews them with a refresh token when the identity provider issues one.
+        params.update(authenticator=auth.upper(), client_store_temporary_credential=True)
+        if secret.get("oauth_client_secret"):
+            params["oauth_client_secret"] = secret["oauth_client_secret"]
+    elif auth == "workload_identity":
+        params["authenticator"] = "WORKLOAD_IDENTITY"
+    elif auth == "okta":
+        params.update(authenticator=profile.authenticator.strip(), password=secret["password"])
     return params
 
 
 # --- error translation -------------------------------------------------------------------------------
+# Connector and Snowpark errors carry Snowflake's error number (``errno``; Snowpark: ``sql_error_code``) and
+# the ANSI SQLSTATE (``sqlstate``), documented with the connector's API ("Exceptions": errno, sqlstate,
+# sfqid, raw_msg; https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api).
+# Statement errors are classified by those codes only: the text of a SQL error may say anything ("column
+# NOT_FOUND", "timeout" in a table name). Login errors come before any session exists and often without
+# a code (HTTP, DNS, proxy), so :func:`translate_login_error` also reads their text.
 
-_CANCELLED = {604}
-_NOT_FOUND = {2003, 2043}
-_NO_PRIVILEGE = {3001, 3003}
+_CANCELLED = {604}  # 000604 (57014): SQL execution canceled (the user's cancel, SYSTEM$CANCEL_QUERY)
+_TIMED_OUT = {630}  # 000630 (57014): statement reached its statement or warehouse timeout
+_NOT_FOUND = {2003, 2043}  # does not exist or not authorized
+_NO_PRIVILEGE = {3001, 3003}  # insufficient privileges
+_SESSION_EXPIRED = {390112, 390114}  # session / authentication token expired: log in again
+# Connector-side failures to reach Snowflake (snowflake.connector.errorcode): connect, closed, request.
+_UNREACHABLE = {250001, 250002, 250003, 250005}
+
+
+def _codes(exc: BaseException) -> tuple[int | None, str]:
+    """(Snowflake error number, SQLSTATE) of a connector or Snowpark exception."""
+    cause = getattr(exc, "conn_error", None)
+    errno = getattr(exc, "errno", None) or getattr(exc, "sql_error_code", None) or getattr(cause, "errno", None)
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+    try:
+        return (int(errno) if errno is not None else None), str(sqlstate)
+    except (TypeError, ValueError):
+        return None, str(sqlstate)
+
+
+def _said(exc: BaseException, credentials: Credentials | None) -> str:
+    """Snowflake's own words, with secrets and tokens scrubbed."""
+    raw = str(getattr(exc, "raw_msg", None) or getattr(exc, "raw_message", None) or getattr(exc, "msg", None) or exc)
+    return credentials.scrub(raw) if credentials else scrub(raw, [])
 
 
 def translate_error(exc: BaseException, *, where: str, credentials: Credentials | None = None) -> EngineError:
-    """Turn a connector/Snowpark exception into the app's error family with a message saying what to fix.
-    ``where`` names the connection or operation. Secrets are scrubbed from the server's text."""
+    """A statement's connector/Snowpark exception as the app's error family, classified by error number and
+    SQLSTATE (never by words in the message). ``where`` names the operation. Secrets are scrubbed."""
     if isinstance(exc, EngineError):
         return exc
-    errno = getattr(exc, "errno", None)
-    raw = str(getattr(exc, "raw_msg", None) or getattr(exc, "msg", None) or exc)
-    text = credentials.scrub(raw) if credentials else scrub(raw, [])
+    errno, sqlstate = _codes(exc)
+    text = _said(exc, credentials)
+    detail = f" Snowflake said: {text.strip()[:300]}" if text.strip() else ""
+    if errno in _CANCELLED:
+        return Cancelled()
+    if errno in _TIMED_OUT:
+        return EngineError(
+            f"{where}: Snowflake stopped the statement at its time limit.{detail}",
+            hint="Use a larger warehouse, or ask an admin to raise STATEMENT_TIMEOUT_IN_SECONDS.",
+        )
+    if errno in _SESSION_EXPIRED:
+        return ConnectionFailed(
+            f"{where}: the Snowflake session or its login token has expired.",
+            hint="Reconnect (File > Connections…); an OAuth token must be renewed first.",
+        )
+    if errno in _NO_PRIVILEGE or sqlstate == "42501":
+        return PermissionDenied(
+            f"{where}: the role lacks a privilege.{detail}", hint="Ask an admin for the grant named above."
+        )
+    if errno in _NOT_FOUND or sqlstate == "42S02":
+        return NotFound(f"{where}: an object does not exist or is not visible to the role.{detail}")
+    if errno in _UNREACHABLE or sqlstate.startswith("08"):  # SQLSTATE class 08: connection exception
+        return ConnectionFailed(
+            f"{where}: the connection to Snowflake was lost.{detail}",
+            hint="Check the network and reconnect; the statement may not have run.",
+        )
+    return EngineError(f"{where}: Snowflake refused the statement.{detail}")
+
+
+def translate_login_error(
+    exc: BaseException, *, where: str, credentials: Credentials | None = None
+) -> EngineError:
+    """A login's exception as the app's error family, with a message saying what to fix. Login failures
+    often have no Snowflake error number (HTTP status, DNS, proxy), so their text is read too."""
+    if isinstance(exc, EngineError):
+        return exc
+    errno, _ = _codes(exc)
+    text = _said(exc, credentials)
     low = text.lower()
     detail = f" Snowflake said: {text.strip()[:300]}" if text.strip() else ""
-    if errno in _CANCELLED or "cancel" in low and "query" in low:
-        return Cancelled()
     if errno == 390100 or "incorrect username or password" in low:
         return ConnectionFailed(
             f"{where}: the user name or password was not accepted.",
@@ -197,16 +278,19 @@ def translate_error(exc: BaseException, *, where: str, credentials: Credentials 
     if any(k in low for k in ("mfa", "multi-factor", "passcode", "duo ")):
         return ConnectionFailed(
             f"{where}: multi-factor authentication is required or the passcode was wrong.{detail}",
-            hint="Use the 'Password + MFA passcode' login and type the current code from your authenticator app.",
+            hint="Use key-pair or SSO login, or 'Password + MFA passcode' with the current code from your "
+            "authenticator app.",
         )
     if errno == 390144 or "jwt token is invalid" in low:
         return ConnectionFailed(
             f"{where}: the key-pair login was refused.",
             hint="Check that the public key is set on the user (DESC USER shows RSA_PUBLIC_KEY_FP) and the key file matches.",
         )
-    if errno in (390303, 390318) or "oauth" in low and ("expired" in low or "invalid" in low):
+    if errno in (390303, 390318) or errno in _SESSION_EXPIRED or "oauth" in low and ("expired" in low or "invalid" in low):
         return ConnectionFailed(
-            f"{where}: the OAuth or access token is invalid or expired.", hint="Get a new token."
+            f"{where}: the OAuth or access token is invalid or expired.",
+            hint="Get a new token (from your identity provider, or a new programmatic access token in "
+            "Snowsight) and replace the saved one in the connection manager.",
         )
     if errno == 390189 or "is not granted to this user" in low:
         return PermissionDenied(
@@ -231,14 +315,14 @@ def translate_error(exc: BaseException, *, where: str, credentials: Credentials 
             f"{where}: Snowflake did not recognise the account identifier.{detail}",
             hint="Use orgname-accountname (Snowsight: account menu > Account details), without .snowflakecomputing.com.",
         )
-    if errno in (250001, 250003) or any(
+    if errno in _UNREACHABLE or any(
         k in low for k in ("timed out", "timeout", "connection", "network", "max retries")
     ):
         return ConnectionFailed(
             f"{where}: Snowflake could not be reached.{detail}",
             hint="Check the network, proxy settings (HTTPS_PROXY) and the account identifier.",
         )
-    return EngineError(f"{where}: Snowflake reported an error.{detail}")
+    return translate_error(exc, where=where, credentials=credentials)
 
 
 def open_session(
@@ -264,7 +348,7 @@ def open_session(
     try:
         return Session.builder.configs(params).create()
     except Exception as exc:  # the connector raises many types; each is translated
-        error = translate_error(exc, where=f"Connection {profile.name!r}", credentials=credentials)
+        error = translate_login_error(exc, where=f"Connection {profile.name!r}", credentials=credentials)
         log.warning("Login failed for %s: %s", profile.name, error)
         raise error from None
 

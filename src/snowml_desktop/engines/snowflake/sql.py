@@ -501,34 +501,80 @@ def remove_file(loc: Location, stage: str, path: str) -> Statement:
     return Statement(f"REMOVE {loc.stage(stage, path)}", verify=GOLDEN)
 
 
-def infer_schema_table(
-    loc: Location, table: str, stage: str, path: str, file_format: str, *, replace: bool
-) -> Statement:
-    """CREATE TABLE ... USING TEMPLATE from INFER_SCHEMA over one stage file. IGNORE_CASE upper-cases the
-    header's names, as Snowflake canonicalizes unquoted names, so users need not quote ``age``."""
+def infer_schema(loc: Location, stage: str, path: str, file_format: str) -> Statement:
+    """The columns INFER_SCHEMA reads from one stage file (COLUMN_NAME, TYPE, NULLABLE, ORDER_ID). IGNORE_CASE
+    upper-cases the header's names, as Snowflake canonicalizes unquoted names, so users need not quote
+    ``age``. The types come from a sample of the file: :func:`widen_type` makes them hold the rest."""
     location = _lit("@" + loc.app(stage) + "/" + _stage_path(path))
     fmt = _lit(loc.app(file_format))
-    head = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
     return Statement(
-        f"{head} {loc.data(table)} USING TEMPLATE (SELECT ARRAY_AGG(OBJECT_CONSTRUCT(*)) "
-        f"WITHIN GROUP (ORDER BY ORDER_ID) FROM TABLE(INFER_SCHEMA(LOCATION => {location}, FILE_FORMAT => {fmt}, IGNORE_CASE => TRUE)))"
+        'SELECT "COLUMN_NAME", "TYPE", "NULLABLE", "ORDER_ID" FROM TABLE(INFER_SCHEMA('
+        f"LOCATION => {location}, FILE_FORMAT => {fmt}, IGNORE_CASE => TRUE)) ORDER BY \"ORDER_ID\""
     )
+
+
+_INFERRED_TYPE = re.compile(r"^([A-Z_]+(?: [A-Z_]+)*)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$")
+_TEXT_TYPES = {"TEXT", "VARCHAR", "STRING", "CHAR", "CHARACTER"}
+
+
+def widen_type(inferred: str) -> str:
+    """A column type that holds every row of the file, not only the rows INFER_SCHEMA sampled: whole
+    numbers NUMBER(p,0) -> NUMBER(38,0) (the widest exact integer), decimals NUMBER(p,s) -> FLOAT (a later
+    row may have more integer digits or more decimals than the sample), text of any length -> VARCHAR
+    (16 MB). Other types (FLOAT, BOOLEAN, DATE, TIMESTAMP_*, VARIANT ...) are kept. Raises InvalidInput
+    for text that is not a type name."""
+    match = _INFERRED_TYPE.match(str(inferred).strip().upper())
+    if not match:
+        raise InvalidInput(f"INFER_SCHEMA reported an unexpected column type {inferred!r}.")
+    base, _, scale = match.groups()
+    if base in ("NUMBER", "DECIMAL", "NUMERIC"):
+        return "NUMBER(38,0)" if not scale or int(scale) == 0 else "FLOAT"
+    if base in _TEXT_TYPES:
+        return "VARCHAR"
+    return match.group(0)
+
+
+def create_table_columns(loc: Location, table: str, columns: Sequence[tuple[str, str]]) -> Statement:
+    """CREATE OR REPLACE TABLE with (name, type) columns; types from :func:`widen_type`, names quoted."""
+    if not columns:
+        raise InvalidInput("The file has no columns to load.")
+    body = ", ".join(f"{quote(name)} {widen_type(kind)}" for name, kind in columns)
+    return Statement(f"CREATE OR REPLACE TABLE {loc.data(table)} ({body})")
 
 
 def copy_into(
-    loc: Location, table: str, stage: str, path: str, file_format: str, *, by_name: bool
+    loc: Location, table: str, stage: str, path: str, file_format: str, *, by_name: bool, force: bool = False
 ) -> Statement:
     """COPY INTO a data-schema table from one stage file; ON_ERROR = CONTINUE so rejected rows are counted
-    (the result has ROWS_PARSED/ROWS_LOADED/ERRORS_SEEN/FIRST_ERROR...) and listed by :func:`validate_load`."""
+    (the result has ROWS_PARSED/ROWS_LOADED/ERRORS_SEEN/FIRST_ERROR...) and listed by :func:`validate_load`.
+    ``force``: load the file even when the table's load metadata says it was loaded before (its rows are
+    then added again)."""
     match = " MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE" if by_name else ""
+    again = " FORCE = TRUE" if force else ""
     return Statement(
         f"COPY INTO {loc.data(table)} FROM {loc.stage(stage)} FILES = ({_lit(_stage_path(path))}) "
-        f"FILE_FORMAT = (FORMAT_NAME = {_lit(loc.app(file_format))}){match} ON_ERROR = CONTINUE"
+        f"FILE_FORMAT = (FORMAT_NAME = {_lit(loc.app(file_format))}){match} ON_ERROR = CONTINUE{again}"
     )
 
 
+_QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def check_query_id(query_id: str) -> str:
+    """A Snowflake query id (a UUID: 8-4-4-4-12 hex digits), for the statements whose grammar takes it as a
+    literal. Raises InvalidInput."""
+    text = str(query_id).strip().lower()
+    if not _QUERY_ID.match(text):
+        raise InvalidInput(f"{query_id!r} is not a Snowflake query id.")
+    return text
+
+
 def validate_load(loc: Location, table: str, query_id: str) -> Statement:
-    return Statement(f"SELECT * FROM TABLE(VALIDATE({loc.data(table)}, JOB_ID => ?))", (query_id,))
+    """The rows a COPY job rejected, with reasons. JOB_ID is documented as a string literal (a query id or
+    '_last'), so the checked id is inlined rather than bound."""
+    return Statement(
+        f"SELECT * FROM TABLE(VALIDATE({loc.data(table)}, JOB_ID => {_lit(check_query_id(query_id))}))"
+    )
 
 
 # --- tables and statistics (all computed in the warehouse) ------------------------------------------
@@ -714,8 +760,10 @@ def drop_function(loc: Location, name: str, arg_types: Sequence[str]) -> Stateme
 
 
 def query_credits(query_ids: Sequence[str]) -> Statement:
-    """Compute credits attributed to queries and their child queries (a CALL's statements have it as
-    root), with the number of attributed rows (0: not there yet; ACCOUNT_USAGE lags by hours)."""
+    """Compute credits attributed to queries and to every query whose ROOT_QUERY_ID (the topmost query of
+    its chain) is one of them, so a CALL's id covers the procedure's Python work and all its statements;
+    with the number of attributed rows (0: not there yet; ACCOUNT_USAGE lags by hours). Each view row is
+    one query, counted once. Docs: https://docs.snowflake.com/en/sql-reference/account-usage/query_attribution_history"""
     marks = ", ".join("?" for _ in query_ids)
     return Statement(
         'SELECT SUM("CREDITS_ATTRIBUTED_COMPUTE") AS "CREDITS", COUNT(*) AS "N" '

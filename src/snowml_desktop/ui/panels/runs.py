@@ -56,6 +56,10 @@ COLUMNS = (
 RUN_ID_COLUMN = 0
 PREVIEW_ROWS = 200
 ALL_MODELS = "All models"
+ATTRIBUTION_NOTE = (
+    "Snowflake attributes the credits of these queries hours later (ACCOUNT_USAGE), and never the time "
+    "the warehouse ran idle before it suspended."
+)
 _STATUS_TEXT = {RUN_SUCCEEDED: "Succeeded", RUN_FAILED: "Failed", RUN_CANCELLED: "Cancelled"}
 
 
@@ -363,10 +367,15 @@ def _timings_html(run: InferenceRun) -> str:
     rate = run.rows / run.total_seconds if run.total_seconds > 0 else 0.0
     workers = f", {plural(run.workers, 'worker')}" if run.workers else ""
     queries = f"<br/>Query ids: {', '.join(run.query_ids)}" if run.query_ids else ""
+    # Query ids exist on Snowflake only: there the estimate can later be compared with what Snowflake
+    # attributes, which says nothing about the time the warehouse ran idle.
+    attribution = (
+        f"<br/>{ATTRIBUTION_NOTE}" if run.query_ids else ""
+    )
     return (
         f"<p><b>Timings</b><br/>Total {run.total_seconds:.2f} s, scoring {run.scoring_seconds:.2f} s"
         f" ({rate:,.0f} rows/s)<br/>Warehouse {run.warehouse_size} {run.warehouse_type}{workers}<br/>"
-        f"≈ {credits_text(run.credits)} credits (estimate){queries}</p>"
+        f"≈ {credits_text(run.credits)} credits (estimate){queries}{attribution}</p>"
     )
 
 
