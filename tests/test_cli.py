@@ -229,3 +229,17 @@ def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixtu
     assert "Insufficient privileges to operate on database 'DB'" in err
     code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
     assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(workspace: Path) -> None:
+    """`snowml --json preview T | head -1`: no BrokenPipeError traceback, the status of a SIGPIPE'd tool."""
+    assert main(["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "churn"]) == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "snowml_desktop.cli", "--workspace", str(workspace), "--json", "preview", "churn"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == b"["
+    process.stdout.close()  # what `head -1` does once it has its line; the rows are far more than a pipe holds
+    _, stderr = process.communicate(timeout=120)
+    assert stderr.decode() == "" and process.returncode == 141
