@@ -82,13 +82,13 @@ class LocalModels:
 
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
-        self._warehouse = LocalWarehouse(workspace)
+        with self._cursor() as cur:
+            catalog.ensure_schema(cur)
+        self._warehouse = LocalWarehouse(workspace)  # restores a type a killed training left switched
         self._pool: workers.ScoringPool | None = None
         self._pool_lock = threading.Lock()
         self._scoring_lock = threading.Lock()  # one warm pool: scoring runs take turns
         self._training: set[Any] = set()  # running training processes, terminated by close()
-        with self._cursor() as cur:
-            catalog.ensure_schema(cur)
         self._sweep_leftovers()
 
     # --- plumbing ----------------------------------------------------------------------------------------
