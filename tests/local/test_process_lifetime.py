@@ -124,3 +124,35 @@ def test_a_killed_optimized_training_ends_its_worker_and_the_type_is_restored(tr
         assert engine.warehouse().type == "STANDARD"
     finally:
         engine.close()
+
+
+def test_workers_started_from_a_finished_job_thread_stay_warm(trained, tmp_path) -> None:
+    """The GUI scores on pool threads that end when idle; Linux's parent-death signal follows the thread
+    that started a process, so the warm workers must not go with that thread."""
+    import shutil
+    import threading
+
+    from snowml_desktop.engines.base import ScoreRequest
+
+    workspace = tmp_path / "copy"
+    shutil.copytree(trained[0], workspace)
+    engine = LocalEngine(workspace)
+    try:
+        errors: list[BaseException] = []
+
+        def job() -> None:
+            try:
+                engine.score(ScoreRequest(model=trained[1], table="SMALL", output="FIRST", size="small"))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=job)
+        thread.start()
+        thread.join(timeout=START_SECONDS)
+        assert not thread.is_alive() and not errors
+        pids = set(engine.models._pool.worker_pids())
+        run = engine.score(ScoreRequest(model=trained[1], table="SMALL", output="SECOND", size="small"))
+        assert run.rows == 2_000 and set(engine.models._pool.worker_pids()) == pids
+        assert all(_alive(pid) for pid in pids)
+    finally:
+        engine.close()
