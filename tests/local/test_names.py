@@ -3,15 +3,13 @@ within the identifier limit and can be used (and dropped) like any table."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.identifiers import MAX_LENGTH, normalize
 from snowml_desktop.engines.base import LoadRequest, ScoreRequest, TrainRequest
 from snowml_desktop.engines.local.engine import LocalEngine
-from snowml_desktop.engines.local.models import STAGING_PREFIX
+from snowml_desktop.engines.local.models import new_staging_name
 
 FAST_RF = {"n_estimators": 5, "max_depth": 3}
 
@@ -43,7 +41,7 @@ def test_internal_names_are_refused_wherever_a_user_names_a_table(local_engine, 
 
 def test_only_the_engines_own_staging_tables_are_swept_at_open(workspace) -> None:
     engine = LocalEngine(workspace)
-    leftover = f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}"
+    leftover = new_staging_name()
     with engine.workspace.cursor() as cur:  # as an older version let a user name a table
         cur.execute('CREATE TABLE "DATA"."__SNOWML_STAGING_MINE" AS SELECT 1 AS A')
         cur.execute(f'CREATE TABLE "DATA"."{leftover}" AS SELECT 1 AS A')  # as a crash leaves one

@@ -191,7 +191,7 @@ class LocalModels:
         from snowml_desktop.core.artifacts import write_artifact
 
         clone = clone_table(table, name) if request.keep_clone else None
-        staging = f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}" if clone else None
+        staging = new_staging_name() if clone else None
         artifact = self._models_dir / f"{name}{ARTIFACT_SUFFIX}"
         rows_file = self._workspace.root / SCRATCH_FOLDER / f"train-{name}-{uuid.uuid4().hex[:8]}.arrow"
         try:
@@ -616,6 +616,11 @@ class LocalModels:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+def new_staging_name() -> str:
+    """A fresh name for a staging table (one that :func:`is_staging_table` recognizes)."""
+    return f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}"
+
+
 def is_staging_table(name: str) -> bool:
     """True for a staging table this engine made (hidden from listings, dropped when a workspace opens)."""
     return bool(_STAGING_NAME.fullmatch(name))
