@@ -3,6 +3,8 @@ within the identifier limit and can be used (and dropped) like any table."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from snowml_desktop.core.errors import InvalidInput
@@ -65,3 +67,14 @@ def test_generated_names_of_a_long_table_stay_usable(local_engine) -> None:
         assert normalize(generated) == generated  # a user can type it back
         local_engine.drop_table(generated)
     assert _data_tables(local_engine) == {long_name}
+
+
+def test_the_cli_refuses_an_internal_name_in_one_clear_line(workspace, capsys) -> None:
+    from snowml_desktop.cli import main
+
+    args = ["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "__snowml_staging_mine"]
+    assert main(args) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "reserved" in error and "__SNOWML_" in error
+    assert main(["--workspace", str(workspace), "--json", "tables"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
