@@ -269,3 +269,17 @@ def test_load_force_reaches_the_engine(
     run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn")
     again = run_json(capsys, workspace, "load", "LOAD_DATA/CHURN.csv", "--table", "churn", "--mode", "append", "--force")
     assert seen == [False, True] and again["rows_loaded"] > 0
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(workspace: Path) -> None:
+    """`snowml --json preview T | head -1`: no BrokenPipeError traceback, the status of a SIGPIPE'd tool."""
+    assert main(["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "churn"]) == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "snowml_desktop.cli", "--workspace", str(workspace), "--json", "preview", "churn"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == b"["
+    process.stdout.close()  # what `head -1` does once it has its line; the rows are far more than a pipe holds
+    _, stderr = process.communicate(timeout=120)
+    assert stderr.decode() == "" and process.returncode == 141

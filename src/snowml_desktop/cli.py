@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -533,7 +534,7 @@ def _connections() -> tuple[Any, str]:
 
 
 def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine] | None = None) -> int:
-    """Run ``snowml``; returns the exit code (0 ok, 1 operation error, 2 usage error)."""
+    """Run ``snowml``; returns the exit code (0 ok, 1 operation error, 2 usage error, 141 output pipe closed)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
     args.json = args.json or getattr(args, "doctor_json", False)
@@ -574,10 +575,14 @@ def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine
     finally:
         if engine is not None:
             engine.close()
-    if args.json:
-        print(json.dumps(_plain(result), indent=2, allow_nan=False))
-    elif text:
-        print(text)
+    try:
+        if args.json:
+            print(json.dumps(_plain(result), indent=2, allow_nan=False))
+        elif text:
+            print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     return code
 
 
@@ -592,6 +597,16 @@ def _open_for_check(args: argparse.Namespace, open_engine: Callable[..., Engine]
     except (ConnectionFailed, PermissionDenied) as error:
         check = AccountCheck.login_failed(args.connection or "local", error)
         return None, check, describe_check(check)
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``snowml ... | head -1``): stop quietly as Unix tools do, with the
+    status of a process ended by SIGPIPE. Python would report the error again when flushing stdout at exit,
+    so stdout is pointed at the null device first."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13  # 13 is SIGPIPE on every Unix; Windows has no such signal but the same broken pipe
 
 
 def _fail(args: argparse.Namespace, message: str, code: str) -> None:

@@ -7,8 +7,10 @@ masked before it reaches the file or the console.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
@@ -45,9 +47,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file only its owner can read (it names tables, files and folders); new files after a
+    rollover included."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        if os.name != "nt":
+            os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def configure(*, debug: bool = False, console: bool = True) -> Path | None:
-    """Send the app's logging to the rotating file (DEBUG) and, when ``console``, warnings (or all with ``debug``)
-    to stderr. Returns the log file, or None when the folder cannot be written (logging then stays on stderr)."""
+    """Send the app's logging to the rotating file (INFO, or DEBUG with ``debug``) and, when ``console``,
+    warnings (or all with ``debug``) to stderr. The log folder and file are private to the user; DEBUG
+    records may quote data (rows of a file that failed to load), so they are kept only when asked for.
+    Returns the log file, or None when the folder cannot be written (logging then stays on stderr)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     for handler in list(root.handlers):
@@ -57,11 +72,12 @@ def configure(*, debug: bool = False, console: bool = True) -> Path | None:
     formatter = logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     path: Path | None = paths.log_dir() / "snowml-desktop.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private(path.parent)
+        file_handler: logging.Handler = _PrivateFileHandler(
             path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
-        _add(root, file_handler, logging.DEBUG, formatter, redactor)
+        _add(root, file_handler, logging.DEBUG if debug else logging.INFO, formatter, redactor)
     except OSError:
         path = None
     if console:
@@ -71,6 +87,14 @@ def configure(*, debug: bool = False, console: bool = True) -> Path | None:
     for noisy in ("snowflake.connector", "urllib3", "botocore", "optuna", "PIL"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     return path
+
+
+def _make_private(folder: Path) -> None:
+    """Close a log folder made before logs were private; a shared folder we do not own stays as it is."""
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):  # the file itself is still private
+        folder.chmod(0o700)
 
 
 def _add(root: logging.Logger, handler: logging.Handler, level: int, formatter: logging.Formatter,

@@ -59,3 +59,23 @@ def test_string_literal_escapes_per_dialect() -> None:
     assert con.execute("SELECT " + string_literal("x'; DROP --", backslash_escapes=False)).fetchone() == (
         "x'; DROP --",
     )
+
+
+def test_derived_names_are_kept_within_the_limit_deterministically() -> None:
+    from snowml_desktop.core.identifiers import MAX_LENGTH, derived_name
+
+    assert derived_name("CHURN", "_CLONE_RF_1") == "CHURN_CLONE_RF_1"  # short names are unchanged
+    long_a, long_b = "A" * 250 + "X", "A" * 250 + "Y"
+    name_a = derived_name(long_a, "_CLONE_RANDOM_FOREST_12")
+    assert len(name_a) == MAX_LENGTH and name_a.endswith("_CLONE_RANDOM_FOREST_12")
+    assert name_a == derived_name(long_a, "_CLONE_RANDOM_FOREST_12")
+    assert name_a != derived_name(long_b, "_CLONE_RANDOM_FOREST_12")
+
+
+def test_user_table_refuses_internal_names_in_any_case() -> None:
+    from snowml_desktop.core.identifiers import user_table
+
+    assert user_table("churn") == "CHURN" and user_table('"_snowml"') == "_snowml"
+    for name in ("__snowml_staging_x", '"__SnowML_x"', "__SNOWML_"):
+        with pytest.raises(InvalidInput, match="reserved"):
+            user_table(name)

@@ -18,7 +18,7 @@ from snowml_desktop.core.records import (
     ModelWarning,
 )
 from snowml_desktop.engines.local import catalog
-from snowml_desktop.engines.local.models import STAGING_PREFIX, LocalModels
+from snowml_desktop.engines.local.models import LocalModels, new_staging_name
 from snowml_desktop.engines.local.workspace import Workspace
 
 
@@ -137,10 +137,11 @@ def test_settings_default_and_replace(cur) -> None:
 
 def test_opening_sweeps_crash_leftovers(ws: Workspace) -> None:
     models_dir = ws.stage_dir("MODELS")
+    staging = new_staging_name()
     with ws.cursor() as cur:
         catalog.ensure_schema(cur)
         catalog.insert_model(cur, _model("KEPT_1", catalog.utc_now()))
-        cur.execute(f'CREATE TABLE "DATA"."{STAGING_PREFIX}X" AS SELECT 1 AS A')
+        cur.execute(f'CREATE TABLE "DATA"."{staging}" AS SELECT 1 AS A')
         cur.execute('CREATE TABLE "DATA"."USER_TABLE" AS SELECT 1 AS A')
     for name in ("KEPT_1.joblib", "ORPHAN_2.joblib", ".KEPT_1.joblib.tmp", "notes.txt"):
         (models_dir / name).write_bytes(b"x")
@@ -155,5 +156,5 @@ def test_opening_sweeps_crash_leftovers(ws: Workspace) -> None:
     assert sorted(p.name for p in models_dir.iterdir()) == ["KEPT_1.joblib", "notes.txt"]
     with ws.cursor() as cur:
         tables = {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert f"{STAGING_PREFIX}X" not in tables
+    assert staging not in tables
     assert "USER_TABLE" in tables

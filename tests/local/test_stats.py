@@ -206,9 +206,9 @@ def test_list_tables_reports_rows_columns_created_and_bytes(local_engine):
 
 
 def test_staging_tables_are_not_listed(local_engine):
-    from snowml_desktop.engines.local.models import STAGING_PREFIX
+    from snowml_desktop.engines.local.models import new_staging_name
 
-    make(local_engine, "SELECT 1 AS A", STAGING_PREFIX + "X")
+    make(local_engine, "SELECT 1 AS A", new_staging_name())
     assert local_engine.list_tables() == []
 
 

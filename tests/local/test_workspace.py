@@ -177,3 +177,60 @@ def test_cancel_all_interrupts_running_queries(local_engine):
     thread.join(timeout=30)
     assert errors, "the generation was not cancelled"
     assert [t.name for t in local_engine.list_tables()] == []
+
+
+# --- leftovers of killed uploads, privacy -----------------------------------------------------------------
+_HOLD_OPEN = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from snowml_desktop.engines.local.workspace import Workspace\n"
+    "ws = Workspace.open(Path(sys.argv[1]))\n"
+    "(ws.stage_dir('LOAD_DATA') / '.big.csv.k2j4.part').write_bytes(b'half an upload')\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_parts_of_a_killed_upload_are_swept_but_not_while_another_process_uploads(workspace):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_OPEN, str(workspace)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        part = workspace / "stages" / "LOAD_DATA" / ".big.csv.k2j4.part"
+        with pytest.raises(ConnectionFailed, match="in use"):
+            Workspace.open(workspace)
+        assert part.exists()  # the upload of the running process is left alone
+    finally:
+        holder.kill()  # kill -9 in the middle of the "upload"
+        holder.wait(timeout=60)
+    with Workspace.open(workspace) as ws:
+        names = {p.name for p in ws.stage_dir("LOAD_DATA").iterdir()}
+    assert part.name not in names and set(DEMO_FILES) <= names
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_the_workspace_is_private_to_its_user_also_when_made_before(workspace):
+    def modes() -> dict[str, int]:
+        paths = [workspace, workspace / "stages", workspace / "stages" / "LOAD_DATA", workspace / "stages" / "MODELS"]
+        return {
+            **{str(p.relative_to(workspace.parent)): p.stat().st_mode & 0o777 for p in paths},
+            "warehouse.duckdb": (workspace / "warehouse.duckdb").stat().st_mode & 0o777,
+        }
+
+    old_umask = os.umask(0o022)
+    try:
+        Workspace.open(workspace).close()
+        assert set(modes().values()) <= {0o700, 0o600} and modes()["warehouse.duckdb"] == 0o600
+        for path in workspace.rglob("*"):  # as an older version left it
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        workspace.chmod(0o755)
+        Workspace.open(workspace).close()
+    finally:
+        os.umask(old_umask)
+    assert modes()["warehouse.duckdb"] == 0o600
+    assert {mode for name, mode in modes().items() if name != "warehouse.duckdb"} == {0o700}

@@ -10,11 +10,16 @@ so reserved words and hostile names are harmless.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from snowml_desktop.core.errors import InvalidInput
 
 MAX_LENGTH = 255
+#: Table names starting so (in any case: DuckDB matches names case-insensitively) belong to the engines'
+#: own bookkeeping, e.g. staging tables swept when a workspace opens; users may not create or drop them.
+INTERNAL_PREFIX = "__SNOWML_"
+_HASH_CHARS = 8
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 # Snowflake's reserved keywords (documented list). A simple name that is one of these still needs quotes
@@ -146,6 +151,33 @@ def normalize(text: str, *, what: str = "name") -> str:
             f"The {what} {text!r} contains control characters.", hint="Remove them and try again."
         )
     return name
+
+
+def user_table(text: str, *, what: str = "table name") -> str:
+    """``normalize`` for a table a user creates, writes or drops: also refuses the names reserved for the
+    engines' internal tables (:data:`INTERNAL_PREFIX`), which would otherwise be taken for leftovers."""
+    name = normalize(text, what=what)
+    if name.upper().startswith(INTERNAL_PREFIX):
+        raise InvalidInput(
+            f"The {what} {text.strip()!r} starts with {INTERNAL_PREFIX}, which is reserved for snowml's own "
+            "temporary tables.",
+            hint=f"Choose a name that does not start with {INTERNAL_PREFIX}.",
+        )
+    return name
+
+
+def derived_name(base: str, suffix: str) -> str:
+    """A generated name: canonical ``base`` followed by ``suffix`` (``CHURN`` + ``_CLONE_RF_1``), kept within
+    :data:`MAX_LENGTH` by cutting ``base`` and adding a short hash of the whole of it, so the same inputs
+    always give the same name and two long bases that share a beginning still give different names."""
+    name = base + suffix
+    if len(name) <= MAX_LENGTH:
+        return name
+    digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:_HASH_CHARS].upper()
+    keep = MAX_LENGTH - len(suffix) - len(digest) - 1
+    if keep < 1:
+        raise InvalidInput(f"The name suffix {suffix!r} is too long for a generated name.")
+    return f"{base[:keep]}_{digest}{suffix}"
 
 
 def quote(name: str) -> str:

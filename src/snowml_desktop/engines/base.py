@@ -36,6 +36,7 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
+from snowml_desktop.core.identifiers import derived_name
 from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning, json_safe
 from snowml_desktop.core.tasks import CancelToken, TaskContext
 
@@ -356,8 +357,14 @@ ActivityListener = Callable[[Activity], None]
 
 
 def default_output_table(table: str, model: str) -> str:
-    """The default output name for scoring canonical ``table`` with canonical ``model``."""
-    return f"{table}_{model}_INF"
+    """The default output name for scoring canonical ``table`` with canonical ``model`` (shortened to the
+    identifier limit when ``table`` is long)."""
+    return derived_name(table, f"_{model}_INF")
+
+
+def clone_table(table: str, model: str) -> str:
+    """The name of the training-data clone kept for ``model`` trained on canonical ``table``."""
+    return derived_name(table, f"_CLONE_{model}")
 
 
 def model_record(

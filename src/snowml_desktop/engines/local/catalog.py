@@ -216,3 +216,7 @@ def set_setting(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
         "VALUES (?, ?)",
         [key, value],
     )
+
+
+def delete_setting(cur: duckdb.DuckDBPyConnection, key: str) -> None:
+    cur.execute(f"DELETE FROM {qualified(APP, SETTINGS_TABLE)} WHERE {quote('KEY')} = ?", [key])

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from snowml_desktop.core.errors import EngineError
-from snowml_desktop.core.identifiers import display, normalize
+from snowml_desktop.core.identifiers import display, normalize, user_table
 from snowml_desktop.core.records import InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
@@ -47,7 +47,7 @@ from snowml_desktop.engines.base import (
     activity,
 )
 from snowml_desktop.engines.local import demo, loading, sqlrun, stages, stats
-from snowml_desktop.engines.local.models import STAGING_PREFIX, LocalModels
+from snowml_desktop.engines.local.models import LocalModels, is_staging_table
 from snowml_desktop.engines.local.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ class LocalEngine(Engine):
 
     @activity("load")
     def load(self, request: LoadRequest, *, task: TaskContext | None = None) -> LoadResult:
+        user_table(request.table)  # refused before the file is read
         return loading.load_file(self.workspace, request, task)
 
     # --- tables ----------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class LocalEngine(Engine):
             block_size = cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
             tables = []
             for name, estimated, columns, comment in rows:
-                if name.startswith(STAGING_PREFIX):
+                if is_staging_table(name):
                     continue
                 size = self._table_bytes(cur, name, block_size)
                 tables.append(
@@ -235,7 +236,7 @@ class LocalEngine(Engine):
 
     @activity("drop_table")
     def drop_table(self, table: str) -> None:
-        name = normalize(table, what="table name")
+        name = user_table(table)
         with self._cursor() as cur:
             sqlrun.require_table(cur, self.workspace, name)
             try:
@@ -247,6 +248,7 @@ class LocalEngine(Engine):
     def create_demo_table(
         self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None
     ) -> TableInfo:
+        user_table(table)  # refused before any row is generated
         return demo.create_demo_table(self.workspace, table, rows, seed, replace, task or TaskContext())
 
     # --- models (delegated) ----------------------------------------------------------------------------

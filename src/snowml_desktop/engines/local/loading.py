@@ -658,7 +658,8 @@ def _read_error(path: Path, exc: duckdb.Error, table: str | None = None) -> Engi
     if "unicode" in text.lower() or "utf-8" in text.lower() or "encoding" in text.lower():
         return _encoding_error(path, None)
     first = text.splitlines()[0] if text else type(exc).__name__
-    log.info("reading %s failed: %s", path, text)
+    log.info("reading %s failed: %s", path, first)
+    log.debug("DuckDB's full message, which may quote rows of the file: %s", text)
     where = f" into {display(table)}" if table else ""
     return InvalidInput(
         f"Could not load {path.name}{where}: {first}", hint="Check the file's format and contents."

@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import re
 import shutil
 import threading
 import time
@@ -39,7 +40,7 @@ from snowml_desktop.core.errors import (
     InvalidInput,
     NotFound,
 )
-from snowml_desktop.core.identifiers import normalize, qualified, quote
+from snowml_desktop.core.identifiers import INTERNAL_PREFIX, normalize, qualified, quote, user_table
 from snowml_desktop.core.records import (
     RUN_CANCELLED,
     RUN_FAILED,
@@ -51,6 +52,7 @@ from snowml_desktop.engines.base import (
     ScoreRequest,
     TrainRequest,
     WarehouseState,
+    clone_table,
     default_output_table,
     model_record,
 )
@@ -64,7 +66,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STAGING_PREFIX = "__SNOWML_STAGING_"  # reserved: tables named so are dropped when a workspace opens
+STAGING_PREFIX = f"{INTERNAL_PREFIX}STAGING_"  # user tables may not be named so (identifiers.user_table)
+_STAGING_NAME = re.compile(rf"{re.escape(STAGING_PREFIX)}[0-9A-F]{{32}}")  # the only tables the sweep drops
 MODELS_STAGE = "MODELS"
 ARTIFACT_SUFFIX = ".joblib"
 MAX_TRAINING_ROWS = 1_000_000  # larger tables are sampled (reproducibly, with the seed) before fitting
@@ -79,13 +82,13 @@ class LocalModels:
 
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
-        self._warehouse = LocalWarehouse(workspace)
+        with self._cursor() as cur:
+            catalog.ensure_schema(cur)
+        self._warehouse = LocalWarehouse(workspace)  # restores a type a killed training left switched
         self._pool: workers.ScoringPool | None = None
         self._pool_lock = threading.Lock()
         self._scoring_lock = threading.Lock()  # one warm pool: scoring runs take turns
         self._training: set[Any] = set()  # running training processes, terminated by close()
-        with self._cursor() as cur:
-            catalog.ensure_schema(cur)
         self._sweep_leftovers()
 
     # --- plumbing ----------------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ class LocalModels:
         """Remove what a crashed process may have left: staging tables, orphan artifacts, temp files."""
         with self._cursor() as cur:
             for table in _data_tables(cur):
-                if table.startswith(STAGING_PREFIX):
+                if is_staging_table(table):
                     log.info("Dropping leftover staging table %s", table)
                     cur.execute(f"DROP TABLE IF EXISTS {qualified(_data_schema(), table)}")
             known = {self._artifact_file(path).name for path in catalog.artifact_paths(cur)}
@@ -187,8 +190,8 @@ class LocalModels:
     ) -> ModelRecord:
         from snowml_desktop.core.artifacts import write_artifact
 
-        clone = f"{table}_CLONE_{name}" if request.keep_clone else None
-        staging = f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}" if clone else None
+        clone = clone_table(table, name) if request.keep_clone else None
+        staging = new_staging_name() if clone else None
         artifact = self._models_dir / f"{name}{ARTIFACT_SUFFIX}"
         rows_file = self._workspace.root / SCRATCH_FOLDER / f"train-{name}-{uuid.uuid4().hex[:8]}.arrow"
         try:
@@ -338,7 +341,7 @@ class LocalModels:
         started = time.perf_counter()
         record = self.get_model(request.model)
         table = normalize(request.table, what="table name")
-        output = normalize(request.output, what="output table name") if request.output else None
+        output = user_table(request.output, what="output table name") if request.output else None
         output = output or default_output_table(table, record.name)
         current = self._warehouse.state()
         size = sizes.parse_size(request.size) if request.size else sizes.parse_size(current.size)
@@ -613,6 +616,16 @@ class LocalModels:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+def new_staging_name() -> str:
+    """A fresh name for a staging table (one that :func:`is_staging_table` recognizes)."""
+    return f"{STAGING_PREFIX}{uuid.uuid4().hex.upper()}"
+
+
+def is_staging_table(name: str) -> bool:
+    """True for a staging table this engine made (hidden from listings, dropped when a workspace opens)."""
+    return bool(_STAGING_NAME.fullmatch(name))
+
+
 def _data_schema() -> str:
     from snowml_desktop.engines.local.workspace import Workspace
 

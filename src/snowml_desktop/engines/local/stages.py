@@ -12,7 +12,7 @@ from pathlib import Path
 from snowml_desktop.core.errors import InvalidInput, NotFound
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import StageFile
-from snowml_desktop.engines.local.workspace import Workspace
+from snowml_desktop.engines.local.workspace import UPLOAD_SUFFIX, Workspace
 
 #: File types the load command understands; ``.gz`` wraps one of them (``data.csv.gz``) or, bare, a CSV.
 LOADABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet")
@@ -111,7 +111,7 @@ def _copy_atomically(source: Path, target: Path, task: TaskContext) -> None:
     """Copy to a hidden temporary file beside ``target`` and rename it over ``target`` when complete."""
     size = source.stat().st_size or 1
     copied = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=UPLOAD_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             task.report(0.0, f"Uploading {source.name}")

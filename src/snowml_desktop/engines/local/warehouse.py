@@ -2,6 +2,10 @@
 
 Locally a size means a number of parallel scoring workers (``WarehouseSize.local_workers``); the size and type
 are recorded with every model and run so that timings and credit estimates mean what they do on Snowflake.
+
+A type switched for one training (Snowpark-optimized) is journaled like the Snowflake engine journals its
+conversions: the type to restore is written in the same transaction as the switch, removed with the restore,
+and a journal left by a killed process is replayed when the workspace opens.
 """
 
 from __future__ import annotations
@@ -25,14 +29,18 @@ DEFAULT_TYPE = sizes.STANDARD
 LOCAL_STATE = "LOCAL"
 
 _NAME_KEY, _SIZE_KEY, _TYPE_KEY = "warehouse.name", "warehouse.size", "warehouse.type"
+_RESTORE_TYPE_KEY = "warehouse.type_to_restore"  # the journal of a switched type
 
 
 class LocalWarehouse:
-    """Reads and changes the local warehouse settings. Thread-safe."""
+    """Reads and changes the local warehouse settings. Thread-safe. Creating one restores a type that a
+    killed process left switched (the caller owns the workspace, so no switch of another process is live)."""
 
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
         self._lock = threading.RLock()
+        self._switches = 0  # trainings running with the switched type; the last one to finish restores
+        self._restore_type()
 
     def state(self) -> WarehouseState:
         """The current name, size, type, workers and credits per hour."""
@@ -75,15 +83,52 @@ class LocalWarehouse:
     @contextmanager
     def type_switched(self, warehouse_type: str) -> Iterator[WarehouseState]:
         """Switch the type for the duration of a block and always restore the previous type afterwards
-        (the local counterpart of converting a warehouse to Snowpark-optimized for one training)."""
+        (the local counterpart of converting a warehouse to Snowpark-optimized for one training). Blocks
+        overlapping on several threads share one switch: the type before the first is restored after
+        the last. Raises InvalidInput for an unknown type."""
+        new_type = sizes.parse_type(warehouse_type)
         with self._lock:
-            previous = self.state().type
-            state = self.set(type=warehouse_type)
+            if self._switches == 0:
+                self._switch_journaled(new_type)
+            self._switches += 1
+            state = self.state()
         try:
             yield state
         finally:
             with self._lock:
-                self.set(type=previous)
+                self._switches -= 1
+                if self._switches == 0:
+                    self._restore_type()
+
+    def _switch_journaled(self, new_type: str) -> None:
+        cur = self._workspace.cursor()
+        try:
+            cur.begin()
+            previous = _stored_type(catalog.get_setting(cur, _TYPE_KEY, DEFAULT_TYPE))
+            catalog.set_setting(cur, _RESTORE_TYPE_KEY, previous)
+            catalog.set_setting(cur, _TYPE_KEY, new_type)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        finally:
+            cur.close()
+
+    def _restore_type(self) -> None:
+        """Put back the journaled type, if any, and remove the journal, in one transaction."""
+        cur = self._workspace.cursor()
+        try:
+            cur.begin()
+            journaled = catalog.get_setting(cur, _RESTORE_TYPE_KEY, "")
+            if journaled:
+                catalog.set_setting(cur, _TYPE_KEY, _stored_type(journaled))
+                catalog.delete_setting(cur, _RESTORE_TYPE_KEY)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        finally:
+            cur.close()
 
 
 def _stored_size(text: str) -> sizes.WarehouseSize:

@@ -10,18 +10,28 @@ the parent then joins to the input in one SQL statement.
 
 The parent-side helpers (:func:`run_training`, :class:`ScoringPool`) honour the task's cancel token by
 terminating the processes, so a cancel takes effect at once even in the middle of a fit.
+
+Workers die with their owner, however it ends (kill -9 included): each watches a "lifeline" pipe whose only
+write end the owner holds, and exits when it reads end-of-file (every OS); on Linux the kernel also sends
+SIGKILL when the owner goes (PR_SET_PDEATHSIG). That signal follows the *thread* that started the process,
+so workers are started from one thread that lives as long as the owner, never from a short-lived job thread.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
+import signal
+import sys
 import threading
 import traceback
 from collections import OrderedDict
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +52,60 @@ POLL_SECONDS = 0.1
 _MODEL_CACHE_SIZE = 2  # models kept loaded per scoring worker (a warm pool may serve a few in turn)
 
 
-def _context() -> multiprocessing.context.SpawnContext:
-    return multiprocessing.get_context("spawn")
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_launcher: ThreadPoolExecutor | None = None
+_lifeline: tuple[Any, Any] | None = None  # (read end, write end), for the life of the owning process
+_owner_lock = threading.Lock()
+
+
+def _owner_ties() -> tuple[Any, ThreadPoolExecutor]:
+    """The lifeline's read end (for workers) and the thread that starts them, made on first use."""
+    global _launcher, _lifeline
+    with _owner_lock:
+        if _lifeline is None:
+            _lifeline = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        if _launcher is None:
+            _launcher = ThreadPoolExecutor(1, thread_name_prefix="snowml-worker-launcher")
+        return _lifeline[0], _launcher
+
+
+class _OwnedProcess(multiprocessing.context.SpawnProcess):
+    """A spawned process started from the launcher thread (see the module docstring)."""
+
+    def start(self) -> None:
+        _, launcher = _owner_ties()
+        launcher.submit(super().start).result()
+
+
+class _OwnedContext(multiprocessing.context.SpawnContext):
+    Process = _OwnedProcess
+
+
+def _context() -> _OwnedContext:
+    return _OwnedContext()
+
+
+def _owner() -> tuple[int, Any]:
+    """What a worker needs to follow its owner: the owner's pid and the lifeline's read end."""
+    lifeline, _ = _owner_ties()
+    return os.getpid(), lifeline
+
+
+def _die_with_owner(owner_pid: int, lifeline: Any) -> None:
+    """Worker side, first thing: end this process as soon as its owner ends."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != owner_pid:  # the owner died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="snowml-owner-watch", daemon=True).start()
+
+
+def _watch_lifeline(lifeline: Any) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()  # nothing is ever sent: this returns only when the owner's write end closes
+    os._exit(1)
 
 
 # --- training --------------------------------------------------------------------------------------------
@@ -75,8 +137,9 @@ def write_rows(reader: pa.RecordBatchReader, path: Path) -> None:
             writer.write_batch(batch)
 
 
-def _train_main(conn: Any, payload: TrainPayload) -> None:
+def _train_main(conn: Any, payload: TrainPayload, owner_pid: int, lifeline: Any) -> None:
     """Child process entry: fit, serialize, send ("done", TrainResult) or ("error", class, message, hint)."""
+    _die_with_owner(owner_pid, lifeline)
     try:
         import pyarrow as pa
 
@@ -117,7 +180,7 @@ def run_training(payload: TrainPayload, task: TaskContext, processes: set[Any] |
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     # Not a daemon: the fit may itself start helper processes (joblib), which daemons may not.
-    process = ctx.Process(target=_train_main, args=(sender, payload), name="snowml-train")
+    process = ctx.Process(target=_train_main, args=(sender, payload, *_owner()), name="snowml-train")
     process.start()
     sender.close()
     unregister = task.token.on_cancel(process.terminate)
@@ -182,10 +245,11 @@ class ScoreJob:
 _models: OrderedDict[str, Any] = OrderedDict()
 
 
-def _init_scoring_worker() -> None:
+def _init_scoring_worker(owner_pid: int, lifeline: Any) -> None:
     """One thread of math per worker process: parallelism comes from the processes themselves, and idle
     BLAS/OpenMP threads spinning beside a busy sibling worker would only burn CPU. The environment is set
     before numpy loads (libraries read it once), and the limit is applied again to whatever had loaded."""
+    _die_with_owner(owner_pid, lifeline)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
     from threadpoolctl import threadpool_limits
@@ -233,7 +297,9 @@ class ScoringPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._lock = threading.Lock()
-        self._executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_scoring_worker)
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=_context(), initializer=_init_scoring_worker, initargs=_owner()
+        )
         self.broken = False
 
     def worker_pids(self) -> list[int]:

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DB_FILE = "warehouse.duckdb"
 STAGES_FOLDER = "stages"
+UPLOAD_SUFFIX = ".part"  # an upload being copied: ``.<file>.<random>.part`` beside its target (hidden)
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600  # the workspace holds the user's data: no access for others
 _PID = re.compile(r"PID (\d+)")
 
 
@@ -64,15 +66,20 @@ class Workspace:
         """Open (creating if needed) the workspace at ``root`` (else ``SNOWML_HOME``, else the user data dir).
 
         A new workspace gets its folders, the database with schemas DATA and APP, and the demo files in
-        LOAD_DATA. Raises ConnectionFailed when the folder cannot be created or the database is in use by
-        another process or unreadable.
+        LOAD_DATA. The folders and the database are made private to the user (also those of a workspace
+        created before). Uploads a killed process left half-copied are removed: the database lock, held
+        from here on, says that no other process is using the workspace. Raises ConnectionFailed when the
+        folder cannot be created or the database is in use by another process or unreadable.
         """
         root = Path(root).expanduser() if root is not None else default_root()
         root = root.resolve()
         db_path = root / DB_FILE
         try:
-            for stage in cls.STAGES:
-                (root / STAGES_FOLDER / stage).mkdir(parents=True, exist_ok=True)
+            # The root first: nothing created inside it is ever reachable by other users.
+            stages = [root / STAGES_FOLDER / stage for stage in cls.STAGES]
+            for folder in (root, root / STAGES_FOLDER, *stages):
+                folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+                _make_private(folder, PRIVATE_FOLDER)
         except OSError as exc:
             raise ConnectionFailed(
                 f"Cannot create the workspace folder {root}: {exc.strerror or exc}.",
@@ -82,6 +89,9 @@ class Workspace:
         connection = _connect(db_path, root)
         workspace = cls(root, connection)
         try:
+            for path in (db_path, db_path.with_name(DB_FILE + ".wal")):
+                _make_private(path, PRIVATE_FILE)
+            workspace._sweep_partial_uploads()
             with workspace.cursor() as cur:
                 for schema in (cls.DATA_SCHEMA, cls.APP_SCHEMA):
                     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
@@ -103,6 +113,14 @@ class Workspace:
             log.warning("Could not write the demo files into %s", target, exc_info=True)
             return
         log.info("Seeded %d demo files into %s", len(written), target)
+
+    def _sweep_partial_uploads(self) -> None:
+        """Remove the hidden part files of uploads that never finished (the copying process was killed)."""
+        for stage in self.STAGES:
+            for path in self.stage_dir(stage).glob(f".*{UPLOAD_SUFFIX}"):
+                if path.is_file():
+                    log.info("Removing the unfinished upload %s", path)
+                    path.unlink(missing_ok=True)
 
     # --- stages ------------------------------------------------------------------------------------
     def stage_name(self, stage: str) -> str:
@@ -176,6 +194,18 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
+
+
+def _make_private(path: Path, mode: int) -> None:
+    """Restrict ``path`` to its owner when it exists (on Windows, where chmod only sets read-only, the user
+    profile's folders are private already)."""
+    if os.name == "nt" or not path.exists():
+        return
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:  # e.g. a folder the user may write but does not own; it still works
+        log.warning("Could not make %s private to its owner", path, exc_info=True)
 
 
 def _connect(db_path: Path, root: Path) -> duckdb.DuckDBPyConnection:

@@ -60,6 +60,7 @@ from snowml_desktop.engines.base import (
     TrainRequest,
     WarehouseState,
     activity,
+    clone_table,
     default_output_table,
 )
 from snowml_desktop.engines.snowflake import doctor, setup, sql
@@ -795,7 +796,7 @@ class SnowflakeEngine(Engine):
             if self._rows(sql.select_models(self._loc, model), "discard_model"):
                 self._rows(sql.delete_model_row(self._loc, model), "discard_model")
             self._drop_model_udf(model)
-            self._rows(sql.drop_table_if_exists(self._loc, f"{table}_CLONE_{model}"), "discard_model")
+            self._rows(sql.drop_table_if_exists(self._loc, clone_table(table, model)), "discard_model")
             self._rows(sql.remove_file(self._loc, "MODELS", f"{model}.joblib"), "discard_model")
         except EngineError as exc:
             log.warning("Could not remove all traces of the interrupted model %s: %s", model, exc)

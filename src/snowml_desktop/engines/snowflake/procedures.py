@@ -52,6 +52,7 @@ from snowml_desktop.engines.base import (
     Rejection,
     ScoreRequest,
     TrainRequest,
+    clone_table,
     default_output_table,
     model_record,
 )
@@ -423,7 +424,7 @@ def train(
         if request.keep_clone:
             # The snapshot is taken first and the rows are read from it: the clone is exactly what the
             # model saw, even if the source table changes meanwhile.
-            training_table = f"{request.table}_CLONE_{model}"
+            training_table = clone_table(request.table, model)
             if _exists(session, place.data(training_table)):
                 raise AlreadyExists(
                     f"The clone table {training_table!r} already exists.",
