@@ -36,7 +36,7 @@ from tests.snowflake.sf_fake_account import FakeAccount
 
 from snowml_desktop import __version__
 from snowml_desktop.core.connections import ConnectionProfile
-from snowml_desktop.engines.snowflake import setup, sql
+from snowml_desktop.engines.snowflake import packages, setup, sql
 from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
 from snowml_desktop.engines.snowflake.session import translate_error
 from snowml_desktop.engines.snowflake.warehouse import Journal
@@ -98,14 +98,26 @@ class DoctorAccount:
     refused: set[str] = field(default_factory=set)  # object kinds whose grants the role may not list
 
 
+#: A channel in which a consistent pin set exists (newest Snowpark allows this computer's cloudpickle).
+CHANNEL = {
+    "snowflake-snowpark-python": ["1.20.0", "1.54.0", "1.56.0"],
+    "scikit-learn": ["1.3.0", "1.5.2"],
+    "pandas": ["2.0.3", "2.2.3"],
+    "numpy": ["1.24.3", "1.26.4"],
+    "joblib": ["1.3.2", "1.4.2"],
+    "optuna": ["3.5.0", "4.1.0"],
+}
+
+
 def package_rows(
     *, runtimes: tuple[str, ...] = (RUNTIME,), cloudpickle: str | None = None
 ) -> list[dict[str, str]]:
-    """Each required package at its floor, and cloudpickle at this computer's version, per runtime."""
+    """A few versions of each required package, and cloudpickle at this computer's version, per runtime."""
     rows = [
-        {"PACKAGE_NAME": name, "VERSION": setup.MIN_VERSIONS[name], "RUNTIME_VERSION": runtime}
+        {"PACKAGE_NAME": name, "VERSION": version, "RUNTIME_VERSION": runtime}
         for runtime in runtimes
-        for name in setup.REQUIRED_PACKAGES
+        for name, versions in CHANNEL.items()
+        for version in versions
     ]
     rows += [
         {
@@ -208,7 +220,7 @@ def fake_account(state: DoctorAccount) -> FakeAccount:
             "setup_format": setup.SETUP_FORMAT,
             "packages": {
                 "runtime": RUNTIME,
-                "versions": {n: setup.MIN_VERSIONS[n] for n in setup.REQUIRED_PACKAGES},
+                "versions": dict(packages.MIN_VERSIONS),
             },
             "code_import": "@DB.SNOWML.PROCEDURES/code.zip",
         }
