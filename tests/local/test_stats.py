@@ -147,10 +147,13 @@ def test_wide_tables_are_profiled_in_batches_with_the_same_figures(local_engine,
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     batches = {t for _, t in seen if t.startswith("Profiled")}
-    width = stats.BATCH_COLUMNS
+    width = stats.UNPIVOT_BATCH_COLUMNS  # a table of few rows: columns unpivoted, many per statement
     assert len(batches) == -(-WIDE // width)
     assert f"Profiled WIDE (columns 1-{width} of {WIDE})" in batches
-    # The big-table path, batched, agrees.
+    # One aggregate per column (taller tables), and the big-table path, both batched, agree.
+    monkeypatch.setattr(stats, "UNPIVOT_ROWS", 0)
+    assert stats.BATCH_COLUMNS < WIDE
+    assert local_engine.profile("wide") == profile
     monkeypatch.setattr(stats, "EXACT_LIMIT", 2)
     sampled = local_engine.profile("wide")
     for exact, other in zip(profile.columns, sampled.columns, strict=True):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import gzip
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -63,6 +64,9 @@ BOOLEAN_PROBE_ROWS = 20_480
 # "N/A" that makes a column text); bigger files are sniffed on DuckDB's sample and misfits are rejected.
 FULL_SNIFF_BYTES = 16 * 1024 * 1024
 _EMPTY = "(empty)"
+#: Key added to a sniffed dialect read without DuckDB's strict mode.
+STRICT = "snowml_strict"
+_DIALECT_NOT_FOUND = "not possible to automatically detect the CSV parsing dialect"
 
 
 @dataclass
@@ -281,14 +285,27 @@ def _sniff(
     if decimal_comma:
         args.append("decimal_separator = ','")
     try:
-        cursor = cur.execute(f"SELECT * FROM sniff_csv({', '.join(args)})", params)
-        names = [d[0] for d in cursor.description]
-        row = cursor.fetchone()
+        row = _sniff_row(cur, args, params)
     except duckdb.Error as exc:
-        raise _read_error(path, exc) from exc
+        if _DIALECT_NOT_FOUND not in str(exc):
+            raise _read_error(path, exc) from exc
+        # Strict mode refuses some files that read fine without it, e.g. CRLF lines with one LF-only line.
+        try:
+            row = _sniff_row(cur, [*args, "strict_mode = false"], params)
+        except duckdb.Error as retry_exc:
+            raise _read_error(path, exc) from retry_exc
+        if row is not None:
+            row[STRICT] = False
     if row is None:
         raise InvalidInput(f"The file {path.name} has no rows.")
-    return dict(zip(names, row, strict=True))
+    return row
+
+
+def _sniff_row(cur: duckdb.DuckDBPyConnection, args: list[str], params: list) -> dict | None:
+    cursor = cur.execute(f"SELECT * FROM sniff_csv({', '.join(args)})", params)
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def _retry_single_column(
@@ -372,6 +389,8 @@ def _dialect_options(sniffed: dict, header: bool) -> dict[str, str]:
         "skip": str(int(sniffed.get("SkipRows") or 0)),
         "header": "true" if header else "false",
     }
+    if sniffed.get(STRICT) is False:
+        options["strict_mode"] = "false"
     for key, option in (("DateFormat", "dateformat"), ("TimestampFormat", "timestampformat")):
         if text(key):
             options[option] = sqlrun.literal(text(key))
@@ -654,15 +673,50 @@ def _check_outcome(
 
 
 def _read_error(path: Path, exc: duckdb.Error, table: str | None = None) -> EngineError:
+    """The error to show for a failed read of ``path``, naming the cause DuckDB gives (DuckDB's CSV
+    errors open with "CSV Error on Line: N" and an echo of the line; the cause comes after)."""
     text = str(exc)
-    if "unicode" in text.lower() or "utf-8" in text.lower() or "encoding" in text.lower():
+    resource = sqlrun.resource_error(exc)
+    if resource is not None:
+        return resource
+    if "invalid unicode" in text.lower() or "not utf-8 encoded" in text.lower():
         return _encoding_error(path, None)
-    first = text.splitlines()[0] if text else type(exc).__name__
     log.info("reading %s failed: %s", path, text)
     where = f" into {display(table)}" if table else ""
+    if _DIALECT_NOT_FOUND in text:
+        return InvalidInput(
+            f"Could not load {path.name}{where}: its layout (delimiter, quoting, line breaks) could not be "
+            "detected; the rows do not split the same way throughout.",
+            hint="Open it in a spreadsheet or text editor and re-save it as CSV, then upload it again.",
+        )
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    cause = _cause(text) if line else None
+    if cause is None:
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return InvalidInput(f"Could not load {path.name}{where}: {first}", hint="Check the file's format and contents.")
+    size = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+)", cause)
+    if size:
+        limit, actual = int(size[1]), int(size[2])
+        return InvalidInput(
+            # No line number: DuckDB's sniffer counts lines its own way (the header is "line 1" or not).
+            f"Could not load {path.name}{where}: a line is {actual:,} bytes long, over the "
+            f"{limit:,}-byte limit for one line (a field that long is usually a stray quote or binary data).",
+            hint="Check the quoting around that line, or split the long field, then upload it again.",
+        )
     return InvalidInput(
-        f"Could not load {path.name}{where}: {first}", hint="Check the file's format and contents."
+        f"Could not load {path.name}{where}: line {line[1]}: {cause}", hint="Check the file's format and contents."
     )
+
+
+def _cause(text: str) -> str | None:
+    """The first line of a DuckDB CSV error that explains it (after the "Original Line" echo)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("Original Line:"):
+            for candidate in lines[index + 1 :]:
+                if candidate.strip() and not candidate.startswith("Possible"):
+                    return candidate.strip()
+    return None
 
 
 def _encoding_error(path: Path, line: int | None) -> InvalidInput:
