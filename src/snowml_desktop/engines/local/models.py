@@ -94,6 +94,11 @@ class LocalModels:
         cur = self._workspace.cursor()
         try:
             yield cur
+        except Exception as exc:
+            resource = sqlrun.resource_error(exc)
+            if resource is not None:
+                raise resource from exc
+            raise
         finally:
             cur.close()
 

@@ -46,7 +46,7 @@ def cancellable(
             task.token.cancelled and not isinstance(exc, Cancelled)
         ):
             raise Cancelled() from exc
-        resource = resource_error(exc) if isinstance(exc, duckdb.Error) else None
+        resource = resource_error(exc)
         if resource is not None:
             raise resource from exc
         raise
@@ -60,8 +60,11 @@ def cancellable(
 _DISK_FULL = ("No space left on device", "Disk quota exceeded", "There is not enough space on the disk")
 
 
-def resource_error(exc: duckdb.Error) -> ResourceExhausted | None:
-    """The error to show when ``exc`` means the machine ran out of disk space or memory, else None."""
+def resource_error(exc: BaseException | None) -> ResourceExhausted | None:
+    """The error to show when DuckDB error ``exc`` means the machine ran out of disk space or memory,
+    else None."""
+    if not isinstance(exc, duckdb.Error):
+        return None
     text = str(exc)
     if any(phrase in text for phrase in _DISK_FULL):
         log.warning("disk full: %s", text)
