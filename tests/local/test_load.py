@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -473,3 +475,60 @@ def test_disk_full_is_an_environment_error_not_a_bad_file(tmp_path):
     assert "file's format" not in error["error"] and "Unexpected" not in error["error"]
     failed = [t["name"] for t in json.loads((tmp_path / "out.json.tables").read_text())]
     assert failed and all(name.startswith("R") for name in failed)  # the failed load left no table behind
+
+
+# --- a numeric column with a few values that are not numbers (issue 10, item 7) -------------------------------
+AGES = "NAME,AGE,SCORE\n" + "".join(
+    f"n{i},{'abc' if i == 7 else 'N/A' if i == 40 else 20 + i % 50},{i * 0.5}\n" for i in range(100)
+)
+
+
+def test_a_few_bad_values_in_a_numeric_column_are_reported(local_engine):
+    put(local_engine, "ages.csv", AGES)
+    result = load(local_engine, "ages.csv")
+    assert (result.rows_loaded, result.rows_rejected) == (100, 0)
+    types = {c.name: c.sql_type for c in result.columns}
+    assert types["AGE"] == "VARCHAR" and types["SCORE"] == "DOUBLE"  # the default keeps the column as text
+    [found] = result.not_numbers
+    assert (found.column, found.count, found.numeric_type, found.action) == ("AGE", 2, "BIGINT", "text")
+    assert found.examples == ["N/A", "abc"]
+    assert "Column AGE has 2 values that are not numbers ('N/A', 'abc')" in found.message()
+
+
+def test_bad_values_can_be_rejected_or_set_to_null(local_engine):
+    put(local_engine, "ages.csv", AGES)
+    rejected = load(local_engine, "ages.csv", "R", bad_numbers="reject")
+    assert (rejected.rows_loaded, rejected.rows_rejected) == (98, 2)
+    assert [r.line for r in rejected.rejections] == [9, 42] and "abc" in rejected.rejections[0].reason
+    assert {c.name: c.sql_type for c in rejected.columns}["AGE"] == "BIGINT"
+    assert rejected.not_numbers[0].action == "reject"
+    nulled = load(local_engine, "ages.csv", "N", bad_numbers="null")
+    assert (nulled.rows_loaded, nulled.rows_rejected) == (100, 0)
+    assert {c.name: c.sql_type for c in nulled.columns}["AGE"] == "BIGINT"
+    ages = local_engine.preview("N", 100)["AGE"]
+    assert ages.isna().sum() == 2 and ages[0] == 20 and ages[8] == 28
+    with pytest.raises(InvalidInput, match="Unknown setting 'drop'"):
+        load(local_engine, "ages.csv", "X", bad_numbers="drop")
+
+
+def test_text_columns_are_not_reported(local_engine):
+    put(local_engine, "codes.csv", "ID,CODE\n" + "".join(f"{i},{'A' if i % 2 else 'B'}{i}\n" for i in range(50)))
+    assert load(local_engine, "codes.csv").not_numbers == []
+    assert load(local_engine, "CHURN.csv", "CHURN").not_numbers == []
+
+
+def test_the_cli_warns_and_takes_bad_numbers(workspace, capsys):
+    from snowml_desktop.cli import main
+
+    assert main(["--workspace", str(workspace), "tables"]) == 0  # creates and seeds the workspace
+    (workspace / "stages" / "LOAD_DATA" / "ages.csv").write_text(AGES, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--workspace", str(workspace), "load", "LOAD_DATA/ages.csv", "--table", "a"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: Column AGE has 2 values that are not numbers ('N/A', 'abc')" in out
+    assert "--bad-numbers reject (or null)" in out
+    args = ["--workspace", str(workspace), "--json", "load", "LOAD_DATA/ages.csv", "--table", "b"]
+    assert main([*args, "--bad-numbers", "null"]) == 0
+    loaded = json.loads(capsys.readouterr().out)
+    assert loaded["not_numbers"][0]["action"] == "null"
+    assert {c["name"]: c["sql_type"] for c in loaded["columns"]}["AGE"] == "BIGINT"
