@@ -115,7 +115,7 @@ def test_profile_reports_progress_and_unknown_tables(local_engine):
         local_engine.profile("T", task=cancelled)
 
 
-WIDE = 300  # more than two batches of BATCH_COLUMNS
+WIDE = 300  # more than two batches
 
 
 def make_wide(engine) -> None:
@@ -131,6 +131,7 @@ def make_wide(engine) -> None:
 
 def test_wide_tables_are_profiled_in_batches_with_the_same_figures(local_engine, monkeypatch):
     make_wide(local_engine)
+    monkeypatch.setattr(stats, "UNPIVOT_BATCH_COLUMNS", 128)  # three batches of a table of few rows
     seen: list[tuple[float, str]] = []
     profile = local_engine.profile("wide", task=TaskContext(progress=lambda f, t: seen.append((f, t))))
     assert [c.name for c in profile.columns] == [f"C{j}" for j in range(WIDE)]
@@ -165,8 +166,9 @@ def test_wide_tables_are_profiled_in_batches_with_the_same_figures(local_engine,
         )
 
 
-def test_a_cancel_between_batches_stops_the_profile(local_engine):
+def test_a_cancel_between_batches_stops_the_profile(local_engine, monkeypatch):
     make_wide(local_engine)
+    monkeypatch.setattr(stats, "UNPIVOT_BATCH_COLUMNS", 128)
     task = TaskContext()
     done: list[str] = []
 
