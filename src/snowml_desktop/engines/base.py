@@ -182,8 +182,8 @@ class Rejection:
 
 @dataclass(frozen=True)
 class NotNumbers:
-    """A column whose values are numbers except a few: how many are not, the first of them, the number
-    type the others fit, and what the load did with them ("text": kept the column as text; "reject":
+    """A column whose values are numbers except a few: how many are not, up to three of them (sorted), the
+    number type the others fit, and what the load did with them ("text": kept the column as text; "reject":
     rejected their rows; "null": set them to NULL)."""
 
     column: str
