@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="load the file even if it was loaded into the table before"
     )
+    p.add_argument(
+        "--bad-numbers",
+        choices=("text", "reject", "null"),
+        default="text",
+        help="a column of numbers with a few values that are not: keep it as text (default, with a warning), "
+        "load it as numbers rejecting those rows, or load it as numbers with those values NULL",
+    )
 
     sub.add_parser("tables", help="list tables")
     p = sub.add_parser("preview", help="show the first rows of a table")
@@ -255,11 +262,23 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
     if cmd == "load":
         stage, name = _split_source(args.source)
         request = base.LoadRequest(
-            stage, name, args.table, args.header, args.columns_from, args.mode, args.file_format, args.force
+            stage,
+            name,
+            args.table,
+            args.header,
+            args.columns_from,
+            args.mode,
+            args.file_format,
+            force=args.force,
+            bad_numbers=args.bad_numbers,
         )
         result = engine.load(request, task=_task())
         text = f"loaded {result.rows_loaded} rows into {result.table}; rejected {result.rows_rejected}"
         text += "".join(f"\n  line {r.line}: {r.reason}" for r in result.rejections)
+        for found in result.not_numbers:
+            text += f"\n  warning: {found.message()}"
+            if found.action == "text":
+                text += " To load it as numbers, add --bad-numbers reject (or null)."
         return result, text
     if cmd == "tables":
         tables = engine.list_tables()

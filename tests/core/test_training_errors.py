@@ -102,3 +102,42 @@ def test_bad_options(iris: pd.DataFrame, spec: TrainSpec, fragment: str) -> None
 def test_duplicate_column_names(iris: pd.DataFrame) -> None:
     frame = iris.set_axis(["a", "a", "b", "c", "target"], axis=1)
     assert "duplicate column names: a" in _error(frame, TrainSpec(target="target"))
+
+
+def _wide(columns: int, rows: int = 50, text: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(rows, columns)), columns=[f"c{j}" for j in range(columns)])
+    for j in range(text):  # 12 categories each
+        frame[f"t{j}"] = [f"v{i % 12}" for i in range(rows)]
+    frame["y"] = np.where(np.arange(rows) % 2 == 0, "a", "b")
+    return frame
+
+
+def test_too_wide_for_feature_importance_is_refused_before_fitting(monkeypatch) -> None:
+    from snowml_desktop.core import training
+
+    # Width 300 x 300 x 2 repeats x 10 test rows = 1.8 million predicted values; the limit scaled down to
+    # keep the test quick (the real one stops 10,000 columns x 50 rows, which ran >8 min and took 12.8 GB).
+    monkeypatch.setattr(training, "MAX_IMPORTANCE_VALUES", 1_000_000, raising=False)
+    fitted = []
+    monkeypatch.setattr(training, "_fit", lambda *a, **k: fitted.append(1), raising=True)
+    text = _error(_wide(300), TrainSpec(target="y", method="logistic_regression"))
+    assert "50 rows x 300 feature columns (300 model inputs" in text
+    assert "feature's importance" in text and "Choose fewer feature columns" in text
+    assert not fitted
+
+
+def test_one_hot_categories_count_towards_the_memory_guard(monkeypatch) -> None:
+    from snowml_desktop.core import training
+
+    monkeypatch.setattr(training, "MAX_TRAINING_VALUES", 50 * 30, raising=False)
+    text = _error(_wide(2, text=3), TrainSpec(target="y", method="logistic_regression"))
+    # 2 numeric inputs + 3 text columns x 12 categories.
+    assert "(38 model inputs once text categories are one-hot encoded)" in text and "GB of memory" in text
+    assert "Choose fewer feature columns" in text
+    # Under the limits, the same frame trains.
+    monkeypatch.setattr(training, "MAX_TRAINING_VALUES", 50 * 38)
+    assert (
+        training.train_model(_wide(2, text=3), TrainSpec(target="y", method="logistic_regression")).rows_total
+        == 50
+    )

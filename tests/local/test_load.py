@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -403,3 +405,130 @@ def test_semicolon_file_with_decimal_commas_loads_numbers(local_engine):
     put(local_engine, "more.csv", "name;price;qty\nD;0,25;1\n")
     load(local_engine, "more.csv", mode="append")
     assert rows_of(local_engine, "T")[-1] == ("D", 0.25, 1)
+
+
+# --- line endings, sniffing failures and causes (issue 10, items 8 and 11) ------------------------------------
+def test_mixed_line_endings_load(local_engine):
+    # CRLF lines with one LF-only line: plain ASCII, refused as "not UTF-8" before.
+    put(local_engine, "mixed.csv", b"ID,NAME,SCORE\r\n1,ann,2.5\r\n2,bob,3.5\n3,cy,4.5\r\n4,dee,5.5\r\n")
+    result = load(local_engine, "mixed.csv")
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    assert rows_of(local_engine, "T") == [(1, "ann", 2.5), (2, "bob", 3.5), (3, "cy", 4.5), (4, "dee", 5.5)]
+    put(local_engine, "mixed_text_last.csv", b"A,B\r\n1,x\r\n2,y\n3,z\r\n")
+    load(local_engine, "mixed_text_last.csv", "T2")
+    assert rows_of(local_engine, "T2") == [(1, "x"), (2, "y"), (3, "z")]  # no stray carriage return
+
+
+def test_an_undetectable_layout_says_so_not_utf8(local_engine):
+    # Plain ASCII (every character 1..127) that no dialect splits consistently.
+    put(local_engine, "ragged.csv", bytes(range(1, 128)) * 50)
+    with pytest.raises(InvalidInput) as info:
+        load(local_engine, "ragged.csv")
+    assert "UTF-8" not in str(info.value)
+    assert "layout (delimiter, quoting, line breaks) could not be detected" in str(info.value)
+
+
+def test_a_line_over_the_size_limit_names_the_cause(local_engine):
+    put(local_engine, "long.csv", "A,B\n1," + "x" * 3_000_000 + "\n2,y\n")
+    with pytest.raises(InvalidInput) as info:
+        load(local_engine, "long.csv")
+    text = str(info.value)
+    assert "a line is 3,000,003 bytes long, over the 2,000,000-byte limit" in text  # the line break counts
+    assert user_tables(local_engine) == []
+
+
+DISK_FULL_SCRIPT = """
+set -e
+mount -t tmpfs -o size=12m tmpfs "$ROOT"
+python -m snowml_desktop.cli --workspace "$ROOT/ws" tables > /dev/null
+cp "$CSV" "$ROOT/ws/stages/LOAD_DATA/rows.csv"
+for n in 1 2 3 4 5; do
+  if ! python -m snowml_desktop.cli --workspace "$ROOT/ws" --json load LOAD_DATA/rows.csv --table "R$n" > "$OUT" 2>/dev/null
+  then python -m snowml_desktop.cli --workspace "$ROOT/ws" --json tables > "$OUT.tables"; exit 0; fi
+done
+exit 3
+"""
+
+
+def test_disk_full_is_an_environment_error_not_a_bad_file(tmp_path):
+    """A real full disk: the workspace on a 12 MB tmpfs (in a private mount namespace), loads until it fills."""
+    import json
+    import os
+    import random
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
+        pytest.skip("needs unprivileged mount namespaces (Linux) to make a small disk")
+    root, csv_file, out = tmp_path / "disk", tmp_path / "rows.csv", tmp_path / "out.json"
+    root.mkdir()
+    rng = random.Random(0)  # values that do not compress, about 7 MB
+    csv_file.write_text("A,B,C\n" + "".join(f"{i},{rng.random()},t{rng.random()}\n" for i in range(140_000)))
+    env = {**os.environ, "ROOT": str(root), "CSV": str(csv_file), "OUT": str(out)}
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", DISK_FULL_SCRIPT], env=env, timeout=300)
+    if done.returncode != 0 and not out.exists():
+        pytest.skip("could not mount a small tmpfs here")
+    assert done.returncode == 0, "the disk never filled up"
+    error = json.loads(out.read_text())
+    assert error["code"] == "resource_exhausted"
+    assert "disk holding the local workspace is full" in error["error"]
+    assert "file's format" not in error["error"] and "Unexpected" not in error["error"]
+    failed = [t["name"] for t in json.loads((tmp_path / "out.json.tables").read_text())]
+    assert failed and all(name.startswith("R") for name in failed)  # the failed load left no table behind
+
+
+# --- a numeric column with a few values that are not numbers (issue 10, item 7) -------------------------------
+AGES = "NAME,AGE,SCORE\n" + "".join(
+    f"n{i},{'abc' if i == 7 else 'N/A' if i == 40 else 20 + i % 50},{i * 0.5}\n" for i in range(100)
+)
+
+
+def test_a_few_bad_values_in_a_numeric_column_are_reported(local_engine):
+    put(local_engine, "ages.csv", AGES)
+    result = load(local_engine, "ages.csv")
+    assert (result.rows_loaded, result.rows_rejected) == (100, 0)
+    types = {c.name: c.sql_type for c in result.columns}
+    assert types["AGE"] == "VARCHAR" and types["SCORE"] == "DOUBLE"  # the default keeps the column as text
+    [found] = result.not_numbers
+    assert (found.column, found.count, found.numeric_type, found.action) == ("AGE", 2, "BIGINT", "text")
+    assert found.examples == ["N/A", "abc"]
+    assert "Column AGE has 2 values that are not numbers ('N/A', 'abc')" in found.message()
+
+
+def test_bad_values_can_be_rejected_or_set_to_null(local_engine):
+    put(local_engine, "ages.csv", AGES)
+    rejected = load(local_engine, "ages.csv", "R", bad_numbers="reject")
+    assert (rejected.rows_loaded, rejected.rows_rejected) == (98, 2)
+    assert [r.line for r in rejected.rejections] == [9, 42] and "abc" in rejected.rejections[0].reason
+    assert {c.name: c.sql_type for c in rejected.columns}["AGE"] == "BIGINT"
+    assert rejected.not_numbers[0].action == "reject"
+    nulled = load(local_engine, "ages.csv", "N", bad_numbers="null")
+    assert (nulled.rows_loaded, nulled.rows_rejected) == (100, 0)
+    assert {c.name: c.sql_type for c in nulled.columns}["AGE"] == "BIGINT"
+    ages = local_engine.preview("N", 100)["AGE"]
+    assert ages.isna().sum() == 2 and ages[0] == 20 and ages[8] == 28
+    with pytest.raises(InvalidInput, match="Unknown setting 'drop'"):
+        load(local_engine, "ages.csv", "X", bad_numbers="drop")
+
+
+def test_text_columns_are_not_reported(local_engine):
+    put(local_engine, "codes.csv", "ID,CODE\n" + "".join(f"{i},{'A' if i % 2 else 'B'}{i}\n" for i in range(50)))
+    assert load(local_engine, "codes.csv").not_numbers == []
+    assert load(local_engine, "CHURN.csv", "CHURN").not_numbers == []
+
+
+def test_the_cli_warns_and_takes_bad_numbers(workspace, capsys):
+    from snowml_desktop.cli import main
+
+    assert main(["--workspace", str(workspace), "tables"]) == 0  # creates and seeds the workspace
+    (workspace / "stages" / "LOAD_DATA" / "ages.csv").write_text(AGES, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--workspace", str(workspace), "load", "LOAD_DATA/ages.csv", "--table", "a"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: Column AGE has 2 values that are not numbers ('N/A', 'abc')" in out
+    assert "--bad-numbers reject (or null)" in out
+    args = ["--workspace", str(workspace), "--json", "load", "LOAD_DATA/ages.csv", "--table", "b"]
+    assert main([*args, "--bad-numbers", "null"]) == 0
+    loaded = json.loads(capsys.readouterr().out)
+    assert loaded["not_numbers"][0]["action"] == "null"
+    assert {c["name"]: c["sql_type"] for c in loaded["columns"]}["AGE"] == "BIGINT"

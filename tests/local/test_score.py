@@ -133,6 +133,32 @@ def test_missing_features_are_named(env) -> None:
         models.score(ScoreRequest(model=model.name, table="NEW", output="new"))
 
 
+def test_a_text_column_for_a_numeric_feature_is_refused_with_the_count(env) -> None:
+    ws, models, model = env
+    with ws.cursor() as cur:
+        # MEAN_RADIUS as text: two values that are not numbers, the rest numbers written as text.
+        cur.execute(
+            'CREATE TABLE "DATA"."TEXTY" AS SELECT * REPLACE (CASE WHEN ROW_ID IN (2, 5) THEN \'n/a\' '
+            'ELSE MEAN_RADIUS::VARCHAR END AS MEAN_RADIUS) FROM "DATA"."NEW"'
+        )
+        cur.execute(
+            'CREATE TABLE "DATA"."TEXT_NUMBERS" AS SELECT * REPLACE (MEAN_RADIUS::VARCHAR AS MEAN_RADIUS) '
+            'FROM "DATA"."NEW"'
+        )
+    rows = _fetch(ws, 'SELECT count(*) FROM "DATA"."TEXTY"')[0][0]
+    with pytest.raises(InvalidInput) as info:
+        models.score(ScoreRequest(model=model.name, table="texty"))
+    text = str(info.value)
+    assert f"Column MEAN_RADIUS of table TEXTY is VARCHAR, but model {model.name} was trained on it as numbers" in text
+    assert f"2 of its {rows} values cannot be converted to a number (e.g. 'n/a')" in text
+    assert "--bad-numbers null" in text
+    assert "TEXTY_" + model.name + "_INF" not in _tables(ws)
+    assert models.list_runs(table="TEXTY")[0].status == RUN_FAILED
+    # Text that holds only numbers scores as the numbers would.
+    run = models.score(ScoreRequest(model=model.name, table="text_numbers"))
+    assert run.status == RUN_SUCCEEDED and run.rows == rows
+
+
 def test_tampered_or_deleted_artifact_is_refused_and_logged(env) -> None:
     ws, models, _ = env
     victim = models.train(TrainRequest(table="BC", target="DIAGNOSIS", method="gaussian_nb"))

@@ -115,6 +115,74 @@ def test_profile_reports_progress_and_unknown_tables(local_engine):
         local_engine.profile("T", task=cancelled)
 
 
+WIDE = 300  # more than two batches
+
+
+def make_wide(engine) -> None:
+    """WIDE columns over 50 rows: even ones numeric (i * j, NULL every 5th row), odd ones text (5 labels)."""
+    columns = ", ".join(
+        f'CASE WHEN i % 5 = 0 THEN NULL ELSE i * {j} END AS "C{j}"'
+        if j % 2 == 0
+        else f"'v' || (i % 5) AS \"C{j}\""
+        for j in range(WIDE)
+    )
+    make(engine, f"SELECT {columns} FROM range(50) r(i)", "WIDE")
+
+
+def test_wide_tables_are_profiled_in_batches_with_the_same_figures(local_engine, monkeypatch):
+    make_wide(local_engine)
+    monkeypatch.setattr(stats, "UNPIVOT_BATCH_COLUMNS", 128)  # three batches of a table of few rows
+    seen: list[tuple[float, str]] = []
+    profile = local_engine.profile("wide", task=TaskContext(progress=lambda f, t: seen.append((f, t))))
+    assert [c.name for c in profile.columns] == [f"C{j}" for j in range(WIDE)]
+    values = [i for i in range(50) if i % 5]
+    for j, column in enumerate(profile.columns):
+        if j % 2 == 0:
+            scaled = [i * j for i in values]
+            assert (column.count, column.nulls) == (40, 10), column.name
+            assert column.mean == pytest.approx(sum(scaled) / 40) and column.max == 49 * j
+            assert column.distinct == len(set(scaled))
+        else:
+            assert column.top_values == [(f"v{k}", 10) for k in range(5)] and column.distinct == 5
+    # Progress names each batch of columns and never goes back.
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    batches = {t for _, t in seen if t.startswith("Profiled")}
+    width = stats.UNPIVOT_BATCH_COLUMNS  # a table of few rows: columns unpivoted, many per statement
+    assert len(batches) == -(-WIDE // width)
+    assert f"Profiled WIDE (columns 1-{width} of {WIDE})" in batches
+    # One aggregate per column (taller tables), and the big-table path, both batched, agree.
+    monkeypatch.setattr(stats, "UNPIVOT_ROWS", 0)
+    assert stats.BATCH_COLUMNS < WIDE
+    assert local_engine.profile("wide") == profile
+    monkeypatch.setattr(stats, "EXACT_LIMIT", 2)
+    sampled = local_engine.profile("wide")
+    for exact, other in zip(profile.columns, sampled.columns, strict=True):
+        assert (other.count, other.mean, other.max, other.top_values) == (
+            exact.count,
+            pytest.approx(exact.mean),
+            exact.max,
+            exact.top_values,
+        )
+
+
+def test_a_cancel_between_batches_stops_the_profile(local_engine, monkeypatch):
+    make_wide(local_engine)
+    monkeypatch.setattr(stats, "UNPIVOT_BATCH_COLUMNS", 128)
+    task = TaskContext()
+    done: list[str] = []
+
+    def progress(fraction: float, text: str) -> None:
+        if text.startswith("Profiled"):
+            done.append(text)
+            task.token.cancel()
+
+    task.progress = progress
+    with pytest.raises(Cancelled):
+        local_engine.profile("wide", task=task)
+    assert len(done) == 1  # the first batch finished; no other was started
+
+
 def test_numeric_histogram_equal_width(local_engine):
     make(local_engine, 'SELECT i * 1.0 AS "X" FROM range(100) r(i) UNION ALL SELECT NULL')
     h = local_engine.histogram("T", "x", bins=4)

@@ -155,3 +155,22 @@ def test_artifact_without_catalog_row_is_swept_on_open(env, tmp_path: Path) -> N
     orphan.write_bytes(b"half-trained")
     LocalModels(ws).close()
     assert not orphan.exists()
+
+
+def test_a_table_too_wide_to_train_is_refused_with_why(env) -> None:
+    """2,400 numeric columns x 50 rows: feature importance alone would predict about 115 million values
+    (it grows with the square of the width); the worker refuses before fitting and nothing is kept."""
+    ws, models = env
+    columns = ", ".join(f'hash(i * {j + 1}) % 1000 AS "C{j}"' for j in range(2_400))
+    with ws.cursor() as cur:
+        cur.execute(
+            f'CREATE TABLE "DATA"."WIDE" AS SELECT {columns}, CASE WHEN i % 2 = 0 THEN \'a\' ELSE \'b\' END AS "Y" '
+            "FROM range(50) r(i)"
+        )
+    before = len(models.list_models())
+    with pytest.raises(InvalidInput) as info:
+        models.train(TrainRequest(table="WIDE", target="Y", method="logistic_regression"))
+    text = str(info.value)
+    assert "50 rows x 2,400 feature columns (2,400 model inputs" in text and "square of the number" in text
+    assert "Choose fewer feature columns" in text
+    assert len(models.list_models()) == before

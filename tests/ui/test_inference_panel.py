@@ -131,3 +131,27 @@ def test_a_burst_of_change_signals_makes_one_refresh(qtbot, panel):
     panel.ctx.tables_changed.emit()
     settle(qtbot, panel.ctx)
     assert names == ["List models and tables for scoring", f"Check BREAST_CANCER for {record.name}"]
+
+
+def test_a_text_column_for_a_numeric_feature_is_flagged_and_its_bad_values_counted(qtbot, panel):
+    from .model_fixtures import sql
+
+    record = train_demo(panel.ctx)
+    sql(
+        panel.ctx,
+        'CREATE TABLE "DATA"."BC_TEXT" AS SELECT * REPLACE (CASE WHEN MEAN_RADIUS > 20 THEN \'big\' '
+        'ELSE MEAN_RADIUS::VARCHAR END AS MEAN_RADIUS) FROM "DATA"."BREAST_CANCER"',
+    )
+    with panel.ctx.engine.workspace.cursor() as cur:
+        bad = cur.execute('SELECT count(*) FROM "DATA"."BREAST_CANCER" WHERE MEAN_RADIUS > 20').fetchone()[0]
+    panel.ctx.tables_changed.emit()
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    panel.table_combo.setCurrentText("BC_TEXT")
+    settle(qtbot, panel.ctx)
+    assert panel.check_label.text().startswith("⚠ In BC_TEXT, MEAN_RADIUS is not numeric")
+    handle = panel.start_scoring()
+    with qtbot.waitSignal(handle.failed, timeout=JOB_MS):
+        pass
+    settle(qtbot, panel.ctx)
+    assert f"{bad:,} of its" in panel.status.text() and "cannot be converted to a number" in panel.status.text()

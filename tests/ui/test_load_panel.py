@@ -228,3 +228,19 @@ def test_header_mode_columns_from_and_append_replace_modes(qtbot, panel, app_con
 
     panel.header_combo.setCurrentIndex(panel.header_combo.findData("yes"))
     assert not panel.columns_combo.isEnabled() and panel.load_request().columns_from is None
+
+
+def test_a_numeric_column_with_bad_values_is_flagged_and_can_load_as_numbers(qtbot, panel, tmp_path):
+    rows = "".join(f"n{i},{'abc' if i == 3 else 20 + i}\n" for i in range(30))
+    panel.upload_paths([_csv(tmp_path, "ages.csv", "NAME,AGE\n" + rows)])
+    qtbot.waitUntil(lambda: panel.selected_file() == "ages.csv", timeout=TIMEOUT)
+    _load(qtbot, panel)
+    text = panel.result_label.text()
+    assert "Column AGE has 1 value that is not a number" in text and "abc" in text and "as text" in text
+    assert "Not numbers" in text
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("replace"))
+    panel.bad_numbers_combo.setCurrentIndex(panel.bad_numbers_combo.findData("null"))
+    _load(qtbot, panel)
+    result = panel.last_result()
+    assert {c.name: c.sql_type for c in result.columns}["AGE"] == "BIGINT" and result.rows_loaded == 30
+    assert "loaded as NULL" in panel.result_label.text()

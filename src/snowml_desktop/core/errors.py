@@ -58,6 +58,13 @@ class IntegrityError(EngineError):
     code = "integrity_error"
 
 
+class ResourceExhausted(EngineError):
+    """The machine ran out of something the operation needs (disk space, memory). Neither a bug nor the
+    input's fault: free some and try again."""
+
+    code = "resource_exhausted"
+
+
 class Cancelled(EngineError):
     """The user cancelled the operation; nothing it started was kept."""
 

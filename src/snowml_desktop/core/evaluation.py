@@ -25,9 +25,11 @@ MAX_CURVE_POINTS = 200
 IMPORTANCE_ROWS = 1000
 #: Rough time budget of permutation importance; slow predictors get fewer repeats and rows.
 IMPORTANCE_SECONDS = 2.0
-_MIN_IMPORTANCE_ROWS = 200
-#: Rows predicted per call when scoring shuffled copies (bounds memory of the stacked copies).
+MIN_IMPORTANCE_ROWS = 200
+#: Rows, and values (rows x input columns), predicted per call when scoring shuffled copies: bounds the
+#: memory of the stacked copies for wide inputs too (50,000 rows of 10,000 columns were 12 GB).
 _BATCH_ROWS = 50_000
+_BATCH_VALUES = 5_000_000
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -144,7 +146,7 @@ def _fit_budget(frame: Any, y: np.ndarray, seconds_per_row: float, rng: Any) -> 
     for repeats in (5, 3, 2):
         if len(frame) * width * repeats <= affordable:
             return frame, y, repeats
-    rows = max(_MIN_IMPORTANCE_ROWS, int(affordable / (width * 2)))
+    rows = max(MIN_IMPORTANCE_ROWS, int(affordable / (width * 2)))
     if rows < len(frame):
         keep = np.sort(rng.choice(len(frame), size=rows, replace=False))
         frame, y = frame.iloc[keep].reset_index(drop=True), y[keep]
@@ -181,16 +183,20 @@ def permutation_importance_table(
     if n < rows_measured:  # the budget cut rows: the baseline must be on the same rows
         baseline = float(np.mean(predict_with_proba(pipeline, frame)[0] == y))
     jobs = [(column, repeat) for column in frame.columns for repeat in range(repeats)]
-    per_batch = max(1, _BATCH_ROWS // n)
+    per_batch = max(1, min(_BATCH_ROWS, _BATCH_VALUES // frame.shape[1]) // n)
     scores: dict[Any, list[float]] = {column: [] for column in frame.columns}
     for start in range(0, len(jobs), per_batch):
         batch = jobs[start : start + per_batch]
-        copies = []
-        for column, _ in batch:
-            copy = frame.copy()
-            copy[column] = frame[column].to_numpy()[rng.permutation(n)]
-            copies.append(copy)
-        labels = predict_with_proba(pipeline, pd.concat(copies, ignore_index=True))[0]
+        # One array per column, tiled, then the shuffled blocks written in: copying and concatenating a
+        # frame per job costs width x jobs in pandas overhead (minutes for a thousand columns).
+        stacked = {column: np.tile(frame[column].to_numpy(), len(batch)) for column in frame.columns}
+        for i, (column, _) in enumerate(batch):
+            stacked[column][i * n : (i + 1) * n] = frame[column].to_numpy()[rng.permutation(n)]
+        copies = pd.DataFrame(
+            {column: pd.Series(values, dtype=frame[column].dtype) for column, values in stacked.items()},
+            columns=frame.columns,
+        )
+        labels = predict_with_proba(pipeline, copies)[0]
         for i, (column, _) in enumerate(batch):
             scores[column].append(float(np.mean(labels[i * n : (i + 1) * n] == y)))
     table = [

@@ -258,6 +258,18 @@ def missing_columns(columns: Iterable[str], features: list[Feature]) -> list[str
     return [f.name for f in features if f.name not in present]
 
 
+def encoded_width(frame: pd.DataFrame, features: list[Feature]) -> int:
+    """Model inputs the preprocessor makes of coerced ``frame``: one per numeric feature, and per categorical
+    one a one-hot column per value (missing included), at most ``MAX_CATEGORIES``."""
+    width = 0
+    for feature in features:
+        if feature.kind == NUMERIC:
+            width += 1
+        else:
+            width += min(int(frame[feature.name].nunique(dropna=False)), MAX_CATEGORIES)
+    return width
+
+
 def build_preprocessor(features: list[Feature]) -> Any:
     """An unfitted ColumnTransformer for coerced frames of ``features``."""
     from sklearn.compose import ColumnTransformer

@@ -7,7 +7,7 @@ estimator's own ``predict``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,17 @@ from snowml_desktop.core.records import Feature
 def missing_features(columns: Iterable[str], features: list[Feature]) -> list[str]:
     """Names of ``features`` absent from ``columns``, in feature order (empty when scoring can proceed)."""
     return missing_columns(columns, features)
+
+
+def mistyped_features(kinds: Mapping[str, str], features: list[Feature]) -> list[str]:
+    """Numeric features whose column (``kinds``: column name -> "numeric", "text", "boolean", "temporal" or
+    "other") holds something else: its values that are not numbers would be scored as missing. Categorical
+    features take any column (values become text). Absent columns are ``missing_features``' concern."""
+    return [
+        f.name
+        for f in features
+        if f.kind == "numeric" and f.name in kinds and kinds[f.name] not in ("numeric", "boolean")
+    ]
 
 
 def predict_with_proba(pipeline: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

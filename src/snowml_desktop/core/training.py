@@ -48,13 +48,14 @@ from pandas.api import types as ptypes
 
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import (
+    MIN_IMPORTANCE_ROWS,
     confusion,
     metrics_from_confusion,
     permutation_importance_table,
     probability_metrics,
 )
 from snowml_desktop.core.methods import build_estimator, check_class_weight, coerce_params, get_method
-from snowml_desktop.core.preprocessing import build_preprocessor, coerce_features, plan_columns
+from snowml_desktop.core.preprocessing import build_preprocessor, coerce_features, encoded_width, plan_columns
 from snowml_desktop.core.records import Feature, ModelWarning, json_safe
 from snowml_desktop.core.scoring import predict_with_proba
 from snowml_desktop.core.tasks import TaskContext
@@ -74,6 +75,12 @@ _LEAK_MAX_DISTINCT = 50
 _LEAK_MAX_BASELINE = 0.95
 _LEAK_MIN_ROWS = 20
 MAX_CV_FOLDS = 20
+# Size limits checked before fitting (10,000 columns x 50 rows once ran >8 min and peaked at 12.8 GB):
+# training values (rows x model inputs, one-hot columns counted; 8 bytes each per dense copy) ...
+MAX_TRAINING_VALUES = 200_000_000
+# ... and values predicted for permutation importance, at least features x 2 repeats x test rows (up to
+# 200) x model inputs: it grows with the square of the width (2,000 numeric columns: about a minute).
+MAX_IMPORTANCE_VALUES = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
     params = coerce_params(method.key, spec.params)
     found: list[ModelWarning] = []
     data = _prepare(frame, spec, found)
+    _check_size(data, spec)
     split = _split(data, spec)
     x_train, x_test, y_train, y_test = split
     found.extend(_split_warnings(x_train, x_test, y_train, y_test, spec, method.supports_class_weight))
@@ -282,6 +290,30 @@ def _prepare(frame: pd.DataFrame, spec: TrainSpec, found: list[ModelWarning]) ->
         x, y = _dedupe(x, y, found)
     _check_classes(y, target)
     return _Prepared(x, y, plan.features, plan.excluded, rows_total)
+
+
+def _check_size(data: _Prepared, spec: TrainSpec) -> None:
+    """Refuse, before any fit, a training too big for memory or time (see ``MAX_TRAINING_VALUES``)."""
+    rows, features = len(data.x), len(data.features)
+    width = encoded_width(data.x, data.features)
+    test_rows = min(math.ceil(rows * float(spec.test_size)), MIN_IMPORTANCE_ROWS)
+    training_values = rows * width
+    importance_values = features * 2 * test_rows * width
+    if training_values > MAX_TRAINING_VALUES:
+        why = f"the encoded rows alone would take about {training_values * 8 / 1e9:,.1f} GB of memory"
+    elif importance_values > MAX_IMPORTANCE_VALUES:
+        why = (
+            f"measuring each feature's importance would predict about {importance_values / 1e6:,.0f} million "
+            "values, which grows with the square of the number of features"
+        )
+    else:
+        return
+    raise InvalidInput(
+        f"Training on {rows:,} rows x {features:,} feature columns ({width:,} model inputs once text "
+        f"categories are one-hot encoded) is too big to train: {why}.",
+        hint="Choose fewer feature columns (the Train panel's feature list, or --features), for example "
+        "those that correlate with the target in Analyze.",
+    )
 
 
 def _resolve_column(name: str, columns: list[str], *, what: str) -> str:

@@ -36,7 +36,7 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from snowml_desktop.core.identifiers import derived_name
+from snowml_desktop.core.identifiers import derived_name, display
 from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning, json_safe
 from snowml_desktop.core.tasks import CancelToken, TaskContext
 
@@ -87,6 +87,10 @@ __all__ = [
 LOAD_MODES = ("create", "replace", "append")
 HEADER_MODES = ("auto", "yes", "no")
 FILE_FORMATS = ("auto", "csv", "parquet")
+#: What a CSV load does with a column of numbers that holds a few values that are not numbers: keep the
+#: column as text (and say so on the result), load it as numbers rejecting those rows, or as numbers with
+#: those values set to NULL.
+BAD_NUMBER_MODES = ("text", "reject", "null")
 OPTIMIZED_MODES = ("convert", "dedicated")
 #: Statuses of an account check line: OK, missing (the fix is needed), unknown (could not be verified).
 CHECK_OK, CHECK_MISSING, CHECK_UNKNOWN = "OK", "missing", "unknown"
@@ -164,6 +168,8 @@ class LoadRequest:
     force: load the file even if it was loaded into the table before. Snowflake remembers the files loaded
     into a table for 64 days and skips them (an append of the same file then fails with InvalidInput
     saying so); with force their rows are added again. The local engine keeps no such record.
+    bad_numbers: for a CSV column of numbers with a few values that are not (see ``BAD_NUMBER_MODES``
+    and ``LoadResult.not_numbers``).
     """
 
     stage: str
@@ -174,12 +180,37 @@ class LoadRequest:
     mode: str = "create"
     file_format: str = "auto"
     force: bool = False
+    bad_numbers: str = "text"
 
 
 @dataclass(frozen=True)
 class Rejection:
     line: int | None  # 1-based line in the file when known
     reason: str
+
+
+@dataclass(frozen=True)
+class NotNumbers:
+    """A column whose values are numbers except a few: how many are not, up to three of them (sorted), the
+    number type the others fit, and what the load did with them ("text": kept the column as text; "reject":
+    rejected their rows; "null": set them to NULL)."""
+
+    column: str
+    count: int
+    examples: list[str]
+    numeric_type: str
+    action: str
+
+    def message(self) -> str:
+        """One sentence for people: the column, how many values, the first of them, what was done."""
+        values = "value that is not a number" if self.count == 1 else "values that are not numbers"
+        shown = ", ".join(repr(v) for v in self.examples)
+        done = {
+            "text": "so the whole column was loaded as text",
+            "reject": f"their rows were rejected and the column loaded as {self.numeric_type}",
+            "null": f"they were loaded as NULL and the column as {self.numeric_type}",
+        }[self.action]
+        return f"Column {display(self.column)} has {self.count:,} {values} ({shown}); {done}."
 
 
 @dataclass(frozen=True)
@@ -190,6 +221,7 @@ class LoadResult:
     rejections: list[Rejection]  # the first few, for the user
     columns: list[ColumnInfo]
     seconds: float
+    not_numbers: list[NotNumbers] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,9 @@ class _Cursor:
         self._cur = self._workspace.cursor()
         return self._cur
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
         if self._cur is not None:
             self._cur.close()
+        resource = sqlrun.resource_error(exc)
+        if resource is not None:
+            raise resource from exc

@@ -21,6 +21,11 @@ changed. Non-UTF-8 files are refused rather than decoded with a guessed encoding
 Yes/No-style columns the sniffer types as BOOLEAN are kept as text unless their values are literally
 true/false, so a label such as ``CHURNED`` keeps the values the user sees in the file. Files delimited
 by semicolons (or tabs, pipes) whose numbers use a decimal comma (``2,5``) load those columns as numbers.
+A text column whose values are numbers but for a few (``abc`` in AGE) is reported on the result
+(``LoadResult.not_numbers``: column, count, first examples) and, as ``LoadRequest.bad_numbers`` asks, kept
+as text, loaded as numbers with those rows rejected, or loaded as numbers with those values NULL. Files
+whose dialect DuckDB's strict sniffer refuses (mixed CRLF/LF line endings) are sniffed and read without
+strict mode.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import csv
 import gzip
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -41,12 +47,14 @@ from snowml_desktop.core.errors import AlreadyExists, EngineError, InvalidInput,
 from snowml_desktop.core.identifiers import display, normalize, qualified, quote
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
+    BAD_NUMBER_MODES,
     FILE_FORMATS,
     HEADER_MODES,
     LOAD_MODES,
     ColumnInfo,
     LoadRequest,
     LoadResult,
+    NotNumbers,
     Rejection,
 )
 from snowml_desktop.engines.local import sqlrun
@@ -63,6 +71,13 @@ BOOLEAN_PROBE_ROWS = 20_480
 # "N/A" that makes a column text); bigger files are sniffed on DuckDB's sample and misfits are rejected.
 FULL_SNIFF_BYTES = 16 * 1024 * 1024
 _EMPTY = "(empty)"
+# A text column whose values are numbers but for at most this share (and at least one number) is
+# reported as "numbers with a few bad values" (a single "abc" in AGE).
+NOT_NUMBER_SHARE = 0.1
+NOT_NUMBER_EXAMPLES = 3
+#: Key added to a sniffed dialect read without DuckDB's strict mode.
+STRICT = "snowml_strict"
+_DIALECT_NOT_FOUND = "not possible to automatically detect the CSV parsing dialect"
 
 
 @dataclass
@@ -75,9 +90,8 @@ class CsvLayout:
     names: list[str]
     types: list[str]  # the types to read with
     file_types: list[str]  # the types the sniffer saw in the file (for append checks)
-    skipped: list[Rejection] = field(
-        default_factory=list
-    )  # lines before the data the sniffer skipped  # the delimiter was taken from the header after the sniffer found one column
+    skipped: list[Rejection] = field(default_factory=list)  # lines before the data the sniffer skipped
+    nulled: dict[str, str] = field(default_factory=dict)  # column -> number type; other values become NULL
 
 
 @dataclass
@@ -121,6 +135,11 @@ def _check_request(request: LoadRequest) -> None:
         raise InvalidInput(
             f"Unknown header setting {request.header!r}.", hint=f"Use one of: {', '.join(HEADER_MODES)}."
         )
+    if request.bad_numbers not in BAD_NUMBER_MODES:
+        raise InvalidInput(
+            f"Unknown setting {request.bad_numbers!r} for values that are not numbers.",
+            hint=f"Use one of: {', '.join(BAD_NUMBER_MODES)}.",
+        )
     if request.file_format not in FILE_FORMATS:
         raise InvalidInput(
             f"Unknown file format {request.file_format!r}.", hint=f"Use one of: {', '.join(FILE_FORMATS)}."
@@ -161,6 +180,7 @@ def _load(
 
     task.report(0.01, f"Reading the layout of {path.name}")
     rejects = f"snowml_rejects_{uuid.uuid4().hex}"
+    not_numbers: list[NotNumbers] = []
     if file_format == "parquet":
         if request.columns_from:
             raise InvalidInput(
@@ -174,6 +194,9 @@ def _load(
         layout = _csv_layout(cur, path, request.header, template, headerless=target)
         if target is not None:
             layout = _fit_csv(layout, target, table, path)
+        elif template is None and "decimal_separator" not in layout.options:
+            not_numbers = _not_numbers(cur, path, layout, request.bad_numbers)
+            layout = _as_numbers(layout, not_numbers)
         source = _csv_source(path, layout, rejects)
 
     with sqlrun.cancellable(cur, task, 0.05, 0.95, f"Loading {path.name}"):
@@ -193,7 +216,9 @@ def _load(
     sqlrun.checkpoint_quietly(cur)
     columns = [ColumnInfo(n, t, kind_of(t)) for n, t in sqlrun.table_columns(cur, schema, table)]
     task.report(1.0, f"Loaded {loaded:,} rows")
-    return LoadResult(table, loaded, rejected, rejections, columns, time.perf_counter() - started)
+    return LoadResult(
+        table, loaded, rejected, rejections, columns, time.perf_counter() - started, not_numbers=not_numbers
+    )
 
 
 def _template(
@@ -281,14 +306,27 @@ def _sniff(
     if decimal_comma:
         args.append("decimal_separator = ','")
     try:
-        cursor = cur.execute(f"SELECT * FROM sniff_csv({', '.join(args)})", params)
-        names = [d[0] for d in cursor.description]
-        row = cursor.fetchone()
+        row = _sniff_row(cur, args, params)
     except duckdb.Error as exc:
-        raise _read_error(path, exc) from exc
+        if _DIALECT_NOT_FOUND not in str(exc):
+            raise _read_error(path, exc) from exc
+        # Strict mode refuses some files that read fine without it, e.g. CRLF lines with one LF-only line.
+        try:
+            row = _sniff_row(cur, [*args, "strict_mode = false"], params)
+        except duckdb.Error as retry_exc:
+            raise _read_error(path, exc) from retry_exc
+        if row is not None:
+            row[STRICT] = False
     if row is None:
         raise InvalidInput(f"The file {path.name} has no rows.")
-    return dict(zip(names, row, strict=True))
+    return row
+
+
+def _sniff_row(cur: duckdb.DuckDBPyConnection, args: list[str], params: list) -> dict | None:
+    cursor = cur.execute(f"SELECT * FROM sniff_csv({', '.join(args)})", params)
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def _retry_single_column(
@@ -372,6 +410,8 @@ def _dialect_options(sniffed: dict, header: bool) -> dict[str, str]:
         "skip": str(int(sniffed.get("SkipRows") or 0)),
         "header": "true" if header else "false",
     }
+    if sniffed.get(STRICT) is False:
+        options["strict_mode"] = "false"
     for key, option in (("DateFormat", "dateformat"), ("TimestampFormat", "timestampformat")):
         if text(key):
             options[option] = sqlrun.literal(text(key))
@@ -466,6 +506,75 @@ def _boolean_as_text(
     return result
 
 
+def _not_numbers(
+    cur: duckdb.DuckDBPyConnection, path: Path, layout: CsvLayout, action: str
+) -> list[NotNumbers]:
+    """Text columns whose values are numbers but for a few (at most ``NOT_NUMBER_SHARE``): a first
+    look at the file's start picks the candidates, then their values are counted in full."""
+    text = [name for name, sql_type in zip(layout.names, layout.types, strict=True) if sql_type == "VARCHAR"]
+    if not text:
+        return []
+    source = _read_csv_sql(
+        path, layout.options, layout.names, ["VARCHAR"] * len(layout.names), extra="ignore_errors = true"
+    )
+
+    def number(name: str, sql_type: str = "DOUBLE") -> str:
+        return f"TRY_CAST(trim({quote(name)}) AS {sql_type})"
+
+    counts = ", ".join(f"count({quote(n)}), count({number(n)})" for n in text)
+    try:
+        sample = iter(
+            cur.execute(
+                f"SELECT {counts} FROM (SELECT * FROM {source} LIMIT {BOOLEAN_PROBE_ROWS})"
+            ).fetchone()
+        )
+        candidates = [n for n in text if _mostly_numbers(next(sample), next(sample), any_bad=False)]
+        if not candidates:
+            return []
+        full = ", ".join(
+            f"count({quote(n)}), count({number(n)}), count({number(n, 'BIGINT')})" for n in candidates
+        )
+        totals = iter(cur.execute(f"SELECT {full} FROM {source}").fetchone())
+        found = []
+        for name in candidates:
+            values, numbers, whole = next(totals), next(totals), next(totals)
+            if _mostly_numbers(values, numbers, any_bad=True):
+                found.append((name, values - numbers, "BIGINT" if whole == numbers else "DOUBLE"))
+        if not found:
+            return []
+        examples = " UNION ALL ".join(
+            f"(SELECT {k} AS k, {quote(name)} AS v FROM {source} WHERE {quote(name)} IS NOT NULL "
+            f"AND {number(name)} IS NULL LIMIT {NOT_NUMBER_EXAMPLES})"
+            for k, (name, _, _) in enumerate(found)
+        )
+        shown: dict[int, list[str]] = {}
+        for k, value in cur.execute(examples).fetchall():
+            shown.setdefault(k, []).append(value)
+    except duckdb.Error as exc:
+        raise _read_error(path, exc) from exc
+    return [
+        NotNumbers(name, count, sorted(shown.get(k, [])), sql_type, action)
+        for k, (name, count, sql_type) in enumerate(found)
+    ]
+
+
+def _mostly_numbers(values: int, numbers: int, *, any_bad: bool) -> bool:
+    bad = values - numbers
+    return numbers > 0 and bad <= NOT_NUMBER_SHARE * values and (bad > 0 or not any_bad)
+
+
+def _as_numbers(layout: CsvLayout, not_numbers: list[NotNumbers]) -> CsvLayout:
+    """The layout that reads the columns of ``not_numbers`` as their action says."""
+    types = dict(zip(layout.names, layout.types, strict=True))
+    nulled = {}
+    for found in not_numbers:
+        if found.action == "reject":
+            types[found.column] = found.numeric_type  # the reader rejects each row it cannot convert
+        elif found.action == "null":
+            nulled[found.column] = found.numeric_type
+    return replace(layout, types=[types[name] for name in layout.names], nulled=nulled)
+
+
 def _fit_csv(layout: CsvLayout, target: list[tuple[str, str]], table: str, path: Path) -> CsvLayout:
     """For append: the file's columns must be the table's (by name), with types that fit; read with the
     table's types so a value that does not fit is rejected with its line."""
@@ -530,7 +639,14 @@ def _csv_source(path: Path, layout: CsvLayout, rejects: str) -> str:
         f"store_rejects = true, rejects_table = {sqlrun.literal(rejects)}, "
         f"rejects_scan = {sqlrun.literal(rejects + '_scan')}"
     )
-    return _read_csv_sql(path, layout.options, layout.names, layout.types, extra=store)
+    reader = _read_csv_sql(path, layout.options, layout.names, layout.types, extra=store)
+    if not layout.nulled:
+        return reader
+    converted = ", ".join(
+        f"TRY_CAST(trim({quote(name)}) AS {sql_type}) AS {quote(name)}"
+        for name, sql_type in layout.nulled.items()
+    )
+    return f"(SELECT * REPLACE ({converted}) FROM {reader})"
 
 
 # --- Parquet --------------------------------------------------------------------------------------------
@@ -654,16 +770,55 @@ def _check_outcome(
 
 
 def _read_error(path: Path, exc: duckdb.Error, table: str | None = None) -> EngineError:
+    """The error to show for a failed read of ``path``, naming the cause DuckDB gives (DuckDB's CSV
+    errors open with "CSV Error on Line: N" and an echo of the line; the cause comes after)."""
     text = str(exc)
-    if "unicode" in text.lower() or "utf-8" in text.lower() or "encoding" in text.lower():
+    resource = sqlrun.resource_error(exc)
+    if resource is not None:
+        return resource
+    if "invalid unicode" in text.lower() or "not utf-8 encoded" in text.lower():
         return _encoding_error(path, None)
-    first = text.splitlines()[0] if text else type(exc).__name__
-    log.info("reading %s failed: %s", path, first)
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    log.info("reading %s failed: %s", path, first_line)
     log.debug("DuckDB's full message, which may quote rows of the file: %s", text)
     where = f" into {display(table)}" if table else ""
+    if _DIALECT_NOT_FOUND in text:
+        return InvalidInput(
+            f"Could not load {path.name}{where}: its layout (delimiter, quoting, line breaks) could not be "
+            "detected; the rows do not split the same way throughout.",
+            hint="Open it in a spreadsheet or text editor and re-save it as CSV, then upload it again.",
+        )
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    cause = _cause(text) if line else None
+    if cause is None:
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return InvalidInput(
+            f"Could not load {path.name}{where}: {first}", hint="Check the file's format and contents."
+        )
+    size = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+)", cause)
+    if size:
+        limit, actual = int(size[1]), int(size[2])
+        return InvalidInput(
+            # No line number: DuckDB's sniffer counts lines its own way (the header is "line 1" or not).
+            f"Could not load {path.name}{where}: a line is {actual:,} bytes long, over the "
+            f"{limit:,}-byte limit for one line (a field that long is usually a stray quote or binary data).",
+            hint="Check the quoting around that line, or split the long field, then upload it again.",
+        )
     return InvalidInput(
-        f"Could not load {path.name}{where}: {first}", hint="Check the file's format and contents."
+        f"Could not load {path.name}{where}: line {line[1]}: {cause}",
+        hint="Check the file's format and contents.",
     )
+
+
+def _cause(text: str) -> str | None:
+    """The first line of a DuckDB CSV error that explains it (after the "Original Line" echo)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("Original Line:"):
+            for candidate in lines[index + 1 :]:
+                if candidate.strip() and not candidate.startswith("Possible"):
+                    return candidate.strip()
+    return None
 
 
 def _encoding_error(path: Path, line: int | None) -> InvalidInput:

@@ -40,7 +40,7 @@ from snowml_desktop.core.errors import (
     InvalidInput,
     NotFound,
 )
-from snowml_desktop.core.identifiers import INTERNAL_PREFIX, normalize, qualified, quote, user_table
+from snowml_desktop.core.identifiers import INTERNAL_PREFIX, display, normalize, qualified, quote, user_table
 from snowml_desktop.core.records import (
     RUN_CANCELLED,
     RUN_FAILED,
@@ -57,6 +57,7 @@ from snowml_desktop.engines.base import (
     model_record,
 )
 from snowml_desktop.engines.local import catalog, sqlrun, workers
+from snowml_desktop.engines.local.sqltypes import kind_of
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
 if TYPE_CHECKING:
@@ -97,6 +98,11 @@ class LocalModels:
         cur = self._workspace.cursor()
         try:
             yield cur
+        except Exception as exc:
+            resource = sqlrun.resource_error(exc)
+            if resource is not None:
+                raise resource from exc
+            raise
         finally:
             cur.close()
 
@@ -364,6 +370,7 @@ class LocalModels:
         )
         try:
             _check_scorable(columns, record, table, output)
+            self._check_numbers(columns, record, table)
             with self._scoring_lock:
                 self._check_output(output, request.overwrite)
                 artifact = self._verified_artifact(record)
@@ -371,6 +378,33 @@ class LocalModels:
         except BaseException as exc:
             self._record_failure(run, exc, started)
             raise
+
+    def _check_numbers(self, columns: dict[str, str], record: ModelRecord, table: str) -> None:
+        """Refuse a table whose column for a numeric feature holds values that are not numbers (they would
+        be scored as missing, silently); a text column of numbers only is fine."""
+        from snowml_desktop.core.scoring import mistyped_features
+
+        mistyped = mistyped_features(
+            {name: kind_of(sql_type) for name, sql_type in columns.items()}, record.features
+        )
+        if not mistyped:
+            return
+        source = qualified(_data_schema(), table)
+        with self._cursor() as cur:
+            for name in mistyped:
+                text = f"trim({quote(name)}::VARCHAR)"
+                values, bad, example = cur.execute(
+                    f"SELECT count({quote(name)}), count({quote(name)}) - count(TRY_CAST({text} AS DOUBLE)), "
+                    f"min({text}) FILTER (WHERE TRY_CAST({text} AS DOUBLE) IS NULL) FROM {source}"
+                ).fetchone()
+                if bad:
+                    raise InvalidInput(
+                        f"Column {display(name)} of table {display(table)} is {columns[name]}, but model "
+                        f"{record.name} was trained on it as numbers: {bad:,} of its {values:,} values "
+                        f"cannot be converted to a number (e.g. {example!r}) and would be scored as missing.",
+                        hint="Fix those values, or load the table again with values that are not numbers "
+                        "set to NULL (Load Data: 'Not numbers', or --bad-numbers null), then score it.",
+                    )
 
     def _check_output(self, output: str, overwrite: bool) -> None:
         with self._cursor() as cur:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from snowml_desktop.core.errors import Cancelled, EngineError, NotFound
+from snowml_desktop.core.errors import Cancelled, EngineError, NotFound, ResourceExhausted
 from snowml_desktop.core.identifiers import display, string_literal
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.local.workspace import Workspace
@@ -46,11 +46,39 @@ def cancellable(
             task.token.cancelled and not isinstance(exc, Cancelled)
         ):
             raise Cancelled() from exc
+        resource = resource_error(exc)
+        if resource is not None:
+            raise resource from exc
         raise
     finally:
         stop.set()
         unregister()
         poller.join()
+
+
+# How the OS words "disk full" (ENOSPC) and "over quota" (EDQUOT) in DuckDB's IO errors.
+_DISK_FULL = ("No space left on device", "Disk quota exceeded", "There is not enough space on the disk")
+
+
+def resource_error(exc: BaseException | None) -> ResourceExhausted | None:
+    """The error to show when DuckDB error ``exc`` means the machine ran out of disk space or memory,
+    else None."""
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = str(exc)
+    if any(phrase in text for phrase in _DISK_FULL):
+        log.warning("disk full: %s", text)
+        return ResourceExhausted(
+            "The disk holding the local workspace is full; the operation stopped and nothing was changed.",
+            hint="Free some disk space (or move the workspace with --workspace to a disk with room), then retry.",
+        )
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        log.warning("out of memory: %s", text)
+        return ResourceExhausted(
+            "The local warehouse ran out of memory; the operation stopped and nothing was changed.",
+            hint="Close other programs, or work on fewer rows or columns, then retry.",
+        )
+    return None
 
 
 def interrupt_quietly(cur: duckdb.DuckDBPyConnection) -> None:

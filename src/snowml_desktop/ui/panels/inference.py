@@ -7,6 +7,7 @@ sizes, one job after another, and fills it.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.core.records import RUN_SUCCEEDED
+from snowml_desktop.core.scoring import mistyped_features
 from snowml_desktop.core.sizes import SIZES, estimate_credits, parse_size
 from snowml_desktop.engines.base import ScoreRequest, default_output_table
 from snowml_desktop.ui.panels.base import Panel
@@ -58,6 +60,7 @@ class InputCheck:
     table: str
     missing: list[str]
     runs: list[InferenceRun]
+    mistyped: list[str] = dataclasses.field(default_factory=list)  # numeric features in non-numeric columns
 
     def summary(self) -> str:
         """One line for the Jobs dock."""
@@ -73,8 +76,10 @@ def _lists(engine: Engine, task: TaskContext) -> tuple[list[ModelRecord], list[T
 def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCheck:
     task.report(0.2, "Checking the features")
     missing = engine.check_scoring_input(model, table)
+    kinds = {column.name: column.kind for column in engine.table_columns(table)}
+    mistyped = mistyped_features(kinds, engine.get_model(model).features)
     task.report(0.6, "Reading past runs")
-    return InputCheck(model, table, missing, engine.list_runs(model=model, table=table))
+    return InputCheck(model, table, missing, engine.list_runs(model=model, table=table), mistyped)
 
 
 class InferencePanel(Panel):
@@ -350,6 +355,11 @@ class InferencePanel(Panel):
             record = self._models.get(check.model)
             count = f"all {len(record.features)}" if record else "all"
             self.check_label.setText(f"✓ {check.table} has {count} features the model needs.")
+        if check.mistyped and not check.missing:
+            self.check_label.setText(
+                f"⚠ In {check.table}, {', '.join(check.mistyped)} {'is' if len(check.mistyped) == 1 else 'are'} "
+                "not numeric, but the model takes numbers: values that are not numbers are refused when scoring."
+            )
         self.timing.set_runs(check.runs)
         done = [r for r in check.runs if r.status == RUN_SUCCEEDED]
         self.history.setText(

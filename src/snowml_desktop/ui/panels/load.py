@@ -54,6 +54,11 @@ MODE_LABELS = {
     "append": "Append to an existing table",
 }
 FROM_FILE = "(from the file, or COLUMN1…N)"
+BAD_NUMBER_LABELS = {
+    "text": "Keep such a column as text",
+    "reject": "Load as numbers, reject those rows",
+    "null": "Load as numbers, those values empty (NULL)",
+}
 
 
 def human_size(size: int) -> str:
@@ -236,6 +241,14 @@ class LoadPanel(Panel):
         self.mode_combo = self.name_widget(QComboBox(box), "load.mode", "Load mode")
         for mode, label in MODE_LABELS.items():
             self.mode_combo.addItem(label, mode)
+        self.bad_numbers_combo = self.name_widget(
+            QComboBox(box), "load.bad_numbers", "Values that are not numbers in a column of numbers"
+        )
+        for mode, label in BAD_NUMBER_LABELS.items():
+            self.bad_numbers_combo.addItem(label, mode)
+        self.bad_numbers_combo.setToolTip(
+            "A column of numbers with a few values that are not numbers (such as 'abc' or 'N/A')"
+        )
         self.load_button = self.name_widget(
             QPushButton("Load", box), "load.load", "Load the file into the table"
         )
@@ -255,6 +268,7 @@ class LoadPanel(Panel):
         form.addRow("Header:", self.header_combo)
         form.addRow("Column names from:", self.columns_combo)
         form.addRow("Mode:", self.mode_combo)
+        form.addRow("Not numbers:", self.bad_numbers_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.progress, 1)
         buttons.addStretch(0)
@@ -450,6 +464,7 @@ class LoadPanel(Panel):
             header=self.header_combo.currentData(),
             columns_from=display(columns_from) if columns_from else None,
             mode=self.mode_combo.currentData(),
+            bad_numbers=self.bad_numbers_combo.currentData(),
         )
 
     def start_load(self) -> JobHandle | None:
@@ -497,6 +512,12 @@ class LoadPanel(Panel):
         self.result_label.setText(
             f"<b>{result.rows_loaded:,}</b> rows loaded into <b>{_html(result.table)}</b> "
             f"({len(result.columns)} columns){rejected}."
+            + "".join(f"<br>⚠ {_html(found.message())}" for found in result.not_numbers)
+            + (
+                "<br>To load such a column as numbers, choose it under “Not numbers” and load again."
+                if any(found.action == "text" for found in result.not_numbers)
+                else ""
+            )
         )
         self.rejections.setRowCount(len(result.rejections))
         for row, rejection in enumerate(result.rejections):
