@@ -229,3 +229,49 @@ def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixtu
     assert "Insufficient privileges to operate on database 'DB'" in err
     code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
     assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"
+
+
+def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    code = main(["--workspace", str(workspace), "recommend", "--model", model["name"], "--table", "cancer"])
+    assert code == 1 and "two or more warehouse sizes" in capsys.readouterr().err
+
+    for size in ("xs", "small"):
+        run_json(
+            capsys,
+            workspace,
+            "score",
+            "--model",
+            model["name"],
+            "--table",
+            "cancer",
+            "--size",
+            size,
+            "--output",
+            f"scored_{size}",
+        )
+    advice = run_json(capsys, workspace, "recommend", "--model", model["name"], "--table", "cancer")
+    forecasts = advice["forecasts"]
+    assert [f["size"]["label"] for f in forecasts[:3]] == ["X-Small", "Small", "Medium"]
+    assert forecasts[0]["measured"] and forecasts[1]["measured"]
+    assert advice["recommended"]["size"]["label"] in {"X-Small", "Small"}
+    # One credit formula: every figure bills at least the 60-second minimum.
+    assert all(
+        f["credits"]["running"] + f["credits"]["minimum"] >= 60 / 3600 * 2 ** f["size"]["index"] - 1e-12
+        for f in forecasts
+        if f["size"]["index"] < 3
+    )
+    runs = run_json(capsys, workspace, "runs", "--model", model["name"])
+    assert all(r["credits"] >= 60 / 3600 for r in runs)
+
+    assert (
+        main(["--workspace", str(workspace), "recommend", "--model", model["name"], "--table", "cancer"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].startswith(advice["recommended"]["size"]["label"] + ": ~")
+    assert "of which 60 s minimum" in text and "measured" in text and "predicted" in text

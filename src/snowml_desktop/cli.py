@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from snowml_desktop import __version__, logs
+from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.tasks import TaskContext
 
@@ -104,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output")
     p.add_argument("--size", help="warehouse size for this run, e.g. X-Small, Small, Medium")
     p.add_argument("--overwrite", action="store_true", help="replace the output table if it exists")
+    p = sub.add_parser("recommend", help="recommend a warehouse size for scoring a table, from past runs")
+    p.add_argument("--model", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this")
     p = sub.add_parser("runs", help="list inference runs")
     p.add_argument("--model")
     p.add_argument("--table")
@@ -345,6 +350,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
             "status",
         ]
         return runs, _table(rows, headers)
+    if cmd == "recommend":
+        advice = engine.recommend_size(args.model, args.table, budget_seconds=args.budget)
+        return advice, _describe_recommendation(advice)
     if cmd == "run":
         run = engine.get_run(args.run_id)
         return run, _describe_run(run)
@@ -483,6 +491,22 @@ def _connections() -> tuple[Any, str]:
 
 
 # --- entry point --------------------------------------------------------------------------------------------
+
+
+def _describe_recommendation(advice: recommend.Recommendation) -> str:
+    rows = [
+        (
+            f.size.label + (" *" if f is advice.recommended else ""),
+            f.nodes,
+            f"{f.seconds:.1f}",
+            f"{f.credits.total:.6f}",
+            f"{f.credits.minimum:.6f}",
+            ("measured" if f.measured else "predicted") + ("" if f.speeds_up else ", no speed-up"),
+        )
+        for f in advice.forecasts
+    ]
+    headers = ["size", "nodes", "seconds", "credits", "of which 60 s minimum", "figure"]
+    return f"{advice.summary}\n{_table(rows, headers)}"
 
 
 def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine] | None = None) -> int:

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from snowml_desktop.core import identifiers, recommend
 from snowml_desktop.core.errors import (
     AlreadyExists,
     Cancelled,
@@ -36,7 +37,14 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning, json_safe
+from snowml_desktop.core.records import (
+    RUN_SUCCEEDED,
+    Feature,
+    InferenceRun,
+    ModelRecord,
+    ModelWarning,
+    json_safe,
+)
 from snowml_desktop.core.tasks import CancelToken, TaskContext
 
 if TYPE_CHECKING:
@@ -544,6 +552,29 @@ class Engine(ABC):
     def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
         """Resize and/or change type. Raises InvalidInput for unknown sizes/types or combinations the
         engine does not allow, PermissionDenied without MODIFY."""
+
+    def recommend_size(
+        self, model: str, table: str, *, budget_seconds: float | None = None
+    ) -> recommend.Recommendation:
+        """The warehouse size to score ``table`` with ``model``, forecast from the model's successful past runs
+        (on any table) and priced at the current warehouse type. Raises NotFound (no such table), InvalidInput
+        (fewer than two sizes of past runs to go by)."""
+        wanted = identifiers.normalize(table, what="table")
+        info = next((t for t in self.list_tables() if t.name == wanted), None)
+        if info is None:
+            raise NotFound(f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name.")
+        samples = [
+            recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds)
+            for r in self.list_runs(model)
+            if r.status == RUN_SUCCEEDED
+        ]
+        return recommend.recommend_size(
+            samples,
+            info.rows,
+            local=self.capabilities.local,
+            warehouse_type=self.warehouse().type,
+            budget_seconds=budget_seconds,
+        )
 
     def create_demo_table(
         self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None

@@ -446,9 +446,7 @@ class LocalModels:
                     rows=rows,
                     scoring_seconds=scoring_seconds,
                     total_seconds=total,
-                    credits=sizes.estimate_credits(
-                        total, run.warehouse_size, run.warehouse_type, resumed=False
-                    ),
+                    credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
                     **metrics,
                 )
                 task.check()
@@ -568,7 +566,7 @@ class LocalModels:
             status=status,
             error=message,
             total_seconds=total,
-            credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type, resumed=False),
+            credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
         )
         try:
             with self._cursor() as cur:
