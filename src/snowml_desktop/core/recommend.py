@@ -50,8 +50,12 @@ class SizeForecast:
     nodes: int
     seconds: float
     credits: BilledCredits
-    measured: bool  # a past run at this size scored this many rows: ``seconds`` is its median, not a prediction
-    speeds_up: bool  # False where this size has no more nodes than the one below (locally: beyond the CPU count)
+    measured: (
+        bool  # a past run at this size scored this many rows: ``seconds`` is its median, not a prediction
+    )
+    speeds_up: (
+        bool  # False where this size has no more nodes than the one below (locally: beyond the CPU count)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def nodes_for(size: WarehouseSize, *, local: bool, cpu_count: int | None = None)
     return size.local_workers(cpu_count) if local else 2**size.index
 
 
-def fit_time_model(samples: Sequence[TimingSample], *, local: bool, cpu_count: int | None = None) -> TimeModel:
+def fit_time_model(
+    samples: Sequence[TimingSample], *, local: bool, cpu_count: int | None = None
+) -> TimeModel:
     """Fit the time model to past runs. Raises InvalidInput unless the runs cover at least two node counts."""
     import numpy as np
     from scipy.optimize import nnls
