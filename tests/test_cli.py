@@ -275,3 +275,80 @@ def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
     text = capsys.readouterr().out
     assert text.splitlines()[0].startswith(advice["recommended"]["size"]["label"] + ": ~")
     assert "of which 60 s minimum" in text and "measured" in text and "predicted" in text
+
+
+def test_compare_methods_on_one_split_and_keep_one(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    loaded = run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    out = run_json(
+        capsys,
+        workspace,
+        "compare",
+        "cancer",
+        "--target",
+        "diagnosis",
+        "--methods",
+        "lr,nb,dt",
+        "--cv",
+        "0",
+        "--param",
+        "dt.max_depth=3",
+        "--keep",
+        "dt",
+    )
+    comparison = out["comparison"]
+    assert [r["method"] for r in comparison["results"]] == [
+        "logistic_regression",
+        "gaussian_nb",
+        "decision_tree",
+    ]
+    assert comparison["results"][2]["params"]["max_depth"] == 3
+    (kept,) = out["kept"]
+    tree = comparison["results"][2]["metrics"]
+    # The kept model is trained and tested on the very split it was compared on.
+    assert kept["params"]["max_depth"] == 3
+    assert tree["accuracy"]["folds"] == [pytest.approx(kept["metrics"]["accuracy"])]
+    assert tree["roc_auc"]["mean"] == pytest.approx(kept["metrics"]["roc_auc"])
+    assert [m["name"] for m in run_json(capsys, workspace, "models")] == [kept["name"]]
+
+    assert (
+        main(
+            [
+                "--workspace",
+                str(workspace),
+                "compare",
+                "cancer",
+                "--target",
+                "diagnosis",
+                "--methods",
+                "lr,knn",
+                "--cv",
+                "3",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert text.startswith(f"2 methods on the same 3 folds of {loaded['rows_loaded']} rows (mean ± std)")
+    assert "Logistic Regression" in text and " ± " in text
+
+    code = main(
+        ["--workspace", str(workspace), "compare", "cancer", "--target", "diagnosis", "--methods", "auto,lr"]
+    )
+    assert code == 1 and "Auto cannot be compared" in capsys.readouterr().err
+    code = main(
+        [
+            "--workspace",
+            str(workspace),
+            "compare",
+            "cancer",
+            "--target",
+            "diagnosis",
+            "--methods",
+            "lr",
+            "--keep",
+            "rf",
+        ]
+    )
+    assert code == 1 and "not among the compared methods" in capsys.readouterr().err

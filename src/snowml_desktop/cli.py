@@ -94,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dedupe", action="store_true", help="drop duplicate rows before splitting")
     p.add_argument("--class-weight", choices=("balanced",))
 
+    p = sub.add_parser("compare", help="compare methods on the same folds (or one split) of a table")
+    p.add_argument("table")
+    p.add_argument("--target", required=True)
+    p.add_argument("--methods", required=True, help="comma-separated, e.g. rf,lr,gb")
+    p.add_argument("--features", help="comma-separated feature columns (default: all usable)")
+    p.add_argument("--cv", type=int, default=5, metavar="K", help="K stratified folds (0: one test split)")
+    p.add_argument("--test-size", type=float, default=0.2, help="with --cv 0")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE")
+    p.add_argument("--dedupe", action="store_true", help="drop duplicate rows before splitting")
+    p.add_argument("--class-weight", choices=("balanced",))
+    p.add_argument(
+        "--keep", action="append", default=[], metavar="METHOD", help="train it as a catalog model"
+    )
+
     sub.add_parser("models", help="list the models catalog")
     p = sub.add_parser("model", help="one model's details")
     p.add_argument("name")
@@ -108,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recommend", help="recommend a warehouse size for scoring a table, from past runs")
     p.add_argument("--model", required=True)
     p.add_argument("--table", required=True)
-    p.add_argument("--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this")
+    p.add_argument(
+        "--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this"
+    )
     p = sub.add_parser("runs", help="list inference runs")
     p.add_argument("--model")
     p.add_argument("--table")
@@ -291,6 +308,8 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         return _methods()
     if cmd == "train":
         return _train(args, engine)
+    if cmd == "compare":
+        return _compare(args, engine)
     if cmd == "models":
         models = engine.list_models()
         rows = [
@@ -410,6 +429,56 @@ def _train(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
     )
     model = engine.train(request, task=_task())
     return model, _describe_model(model)
+
+
+def _compare(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.core.compare import METRICS
+    from snowml_desktop.core.methods import get_method
+    from snowml_desktop.engines.base import CompareRequest
+
+    methods = [get_method(m).key for m in args.methods.split(",") if m.strip()]
+    params: dict[str, dict[str, str]] = {}
+    for name, value in _parse_params(args.param).items():
+        method, sep, param = name.partition(".")
+        if not sep or not param:
+            raise InvalidInput(
+                f"--param {name!r} names no method.", hint="For example: --param rf.n_estimators=200"
+            )
+        params.setdefault(get_method(method).key, {})[param] = value
+    request = CompareRequest(
+        table=args.table,
+        target=args.target,
+        methods=methods,
+        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        params=params,
+        cv_folds=args.cv,
+        test_size=args.test_size,
+        seed=args.seed,
+        class_weight=args.class_weight,
+        dedupe=args.dedupe,
+    )
+    keep = [get_method(m).key for m in args.keep]
+    unknown = [k for k in keep if k not in methods]
+    if unknown:
+        raise InvalidInput(f"--keep {', '.join(unknown)}: not among the compared methods.")
+    comparison = engine.compare(request, task=_task())
+    kept = [engine.train(request.train_request(key), task=_task()) for key in keep]
+    setting = f"{comparison.folds} folds" if comparison.folds else f"one {comparison.test_size:g} test split"
+    rows = [
+        (r.label, *(_mean_std(r.metrics.get(m)) for m in METRICS), r.error or "") for r in comparison.results
+    ]
+    text = (
+        f"{len(comparison.results)} methods on the same {setting} of {comparison.rows:,} rows (mean ± std)\n"
+    )
+    text += _table(rows, ["method", "accuracy", "bal. acc.", "ROC AUC", "AP", "F1 macro", "error"])
+    text += "".join(f"\nkept {m.name} ({m.method})" for m in kept)
+    return {"comparison": comparison, "kept": kept}, text
+
+
+def _mean_std(figure: dict | None) -> str:
+    if not figure or figure.get("mean") is None:
+        return "-"
+    return f"{figure['mean']:.4f} ± {figure['std']:.4f}"
 
 
 def _describe_model(m: Any) -> str:

@@ -57,6 +57,28 @@ class CompareSpec:
     dedupe: bool = False
     threads: int = 1  # methods x folds fitted at once
 
+    def checked_methods(self) -> list[str]:
+        """The method keys, after refusing (InvalidInput) an empty, repeated or too long list, Auto, a thread
+        count below 1 and class weighting for a method without it."""
+        if not self.methods:
+            raise InvalidInput("Choose at least one method to compare.")
+        keys = [get_method(m).key for m in self.methods]
+        if "auto" in keys:
+            raise InvalidInput(
+                "Auto cannot be compared: it searches over the methods itself.",
+                hint="Compare the concrete methods, or train Auto on its own.",
+            )
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise InvalidInput(f"Each method can be compared once; repeated: {', '.join(repeated)}.")
+        if len(keys) > MAX_METHODS:
+            raise InvalidInput(f"At most {MAX_METHODS} methods can be compared at once; got {len(keys)}.")
+        if self.threads < 1:
+            raise InvalidInput(f"Threads must be at least 1; got {self.threads!r}.")
+        for key in keys:
+            check_class_weight(key, self.class_weight)
+        return keys
+
     def train_spec(self, method: str) -> TrainSpec:
         """The training request that reproduces this comparison's setting for one method."""
         return TrainSpec(
@@ -114,7 +136,7 @@ def compare_methods(frame: pd.DataFrame, spec: CompareSpec, task: TaskContext | 
     from threadpoolctl import threadpool_limits
 
     task = task or TaskContext()
-    methods = _check(spec)
+    methods = spec.checked_methods()
     base = spec.train_spec(methods[0])
     check_options(base)
     found: list[ModelWarning] = []
@@ -136,27 +158,6 @@ def compare_methods(frame: pd.DataFrame, spec: CompareSpec, task: TaskContext | 
         results=results,
         warnings=found,
     )
-
-
-def _check(spec: CompareSpec) -> list[str]:
-    if not spec.methods:
-        raise InvalidInput("Choose at least one method to compare.")
-    keys = [get_method(m).key for m in spec.methods]
-    if "auto" in keys:
-        raise InvalidInput(
-            "Auto cannot be compared: it searches over the methods itself.",
-            hint="Compare the concrete methods, or train Auto on its own.",
-        )
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise InvalidInput(f"Each method can be compared once; repeated: {', '.join(repeated)}.")
-    if len(keys) > MAX_METHODS:
-        raise InvalidInput(f"At most {MAX_METHODS} methods can be compared at once; got {len(keys)}.")
-    if spec.threads < 1:
-        raise InvalidInput(f"Threads must be at least 1; got {spec.threads!r}.")
-    for key in keys:
-        check_class_weight(key, spec.class_weight)
-    return keys
 
 
 def _setting(spec: CompareSpec) -> str:

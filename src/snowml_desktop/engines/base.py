@@ -50,6 +50,8 @@ from snowml_desktop.core.tasks import CancelToken, TaskContext
 if TYPE_CHECKING:
     import pandas as pd
 
+    from snowml_desktop.core.compare import Comparison
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -271,6 +273,39 @@ class TrainRequest:
     optimized: bool = False
     optimized_mode: str = "convert"
     training_warehouse: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Compare ``methods`` on ``table`` predicting ``target``, all on the same ``cv_folds`` stratified folds
+    (0: one stratified split of ``test_size``, the split ``train`` would use with the same seed). ``params``:
+    per method key, parameters other than the defaults. The other fields mean what they mean on TrainRequest."""
+
+    table: str
+    target: str
+    methods: list[str]
+    features: list[str] | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cv_folds: int = 5
+    test_size: float = 0.2
+    seed: int = 42
+    class_weight: str | None = None
+    dedupe: bool = False
+
+    def train_request(self, method: str) -> TrainRequest:
+        """The request that keeps one compared method as a catalog model, trained on the same setting."""
+        return TrainRequest(
+            table=self.table,
+            target=self.target,
+            features=self.features,
+            method=method,
+            params=dict(self.params.get(method, {})),
+            test_size=self.test_size,
+            seed=self.seed,
+            cv_folds=self.cv_folds,
+            class_weight=self.class_weight,
+            dedupe=self.dedupe,
+        )
 
 
 @dataclass(frozen=True)
@@ -511,6 +546,11 @@ class Engine(ABC):
         """Train, evaluate and register a model atomically (artifact and catalog row together or not at
         all). Raises InvalidInput for an unusable target/feature set, Cancelled, EngineError."""
 
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        """Compare methods on the same folds in one background call (see ``core.compare``); nothing is added to
+        the catalog. Raises NotFound (table), InvalidInput (target, features, methods, folds), Cancelled."""
+        raise InvalidInput(f"The {self.kind} engine cannot compare methods yet.")
+
     @abstractmethod
     def list_models(self) -> list[ModelRecord]:
         """The catalog, newest first."""
@@ -562,7 +602,9 @@ class Engine(ABC):
         wanted = identifiers.normalize(table, what="table")
         info = next((t for t in self.list_tables() if t.name == wanted), None)
         if info is None:
-            raise NotFound(f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name.")
+            raise NotFound(
+                f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name."
+            )
         samples = [
             recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds)
             for r in self.list_runs(model)

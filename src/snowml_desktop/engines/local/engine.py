@@ -25,6 +25,7 @@ from snowml_desktop.engines.base import (
     Capabilities,
     ClassBalance,
     ColumnInfo,
+    CompareRequest,
     ConnectionInfo,
     Correlation,
     Engine,
@@ -46,6 +47,8 @@ from snowml_desktop.engines.local.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from snowml_desktop.core.compare import Comparison
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +216,10 @@ class LocalEngine(Engine):
     @activity("train")
     def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
         return self.models.train(request, task=task)
+
+    @activity("compare")
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        return self.models.compare(request, task=task)
 
     @activity("list_models")
     def list_models(self) -> list[ModelRecord]:

@@ -48,6 +48,7 @@ from snowml_desktop.core.records import (
 )
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
+    CompareRequest,
     ScoreRequest,
     TrainRequest,
     WarehouseState,
@@ -60,6 +61,7 @@ from snowml_desktop.engines.local.warehouse import LocalWarehouse
 if TYPE_CHECKING:
     import duckdb
 
+    from snowml_desktop.core.compare import Comparison
     from snowml_desktop.engines.local.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -139,20 +141,10 @@ class LocalModels:
                 "The local engine has one warehouse, so it cannot train on a dedicated Snowpark-optimized one.",
                 hint='Use optimized mode "convert", or train without --optimized.',
             )
-        table = normalize(request.table, what="table name")
+        table, columns, target, features = self._training_columns(
+            request.table, request.target, request.features
+        )
         with self._cursor() as cur:
-            columns = _table_columns(cur, table)
-            target = _column(columns, request.target, table, "target column")
-            features = (
-                None
-                if request.features is None
-                else [_column(columns, f, table, "feature column") for f in request.features]
-            )
-            if features is not None and target in features:
-                raise InvalidInput(
-                    f"The target column {target!r} is also listed as a feature.",
-                    hint="Remove it from the features.",
-                )
             name = catalog.next_model_name(cur, method.prefix)
         spec = TrainSpec(
             target=target,
@@ -173,6 +165,60 @@ class LocalModels:
         with switch:
             warehouse = self._warehouse.state()
             return self._train(request, spec, table, name, columns, warehouse, started, task)
+
+    def _training_columns(
+        self, table_text: str, target_text: str, feature_texts: list[str] | None
+    ) -> tuple[str, dict[str, str], str, list[str] | None]:
+        """(table, its columns and types, target, features) resolved against the table; raises NotFound,
+        InvalidInput (unknown column, the target among the features)."""
+        table = normalize(table_text, what="table name")
+        with self._cursor() as cur:
+            columns = _table_columns(cur, table)
+        target = _column(columns, target_text, table, "target column")
+        features = (
+            None
+            if feature_texts is None
+            else [_column(columns, f, table, "feature column") for f in feature_texts]
+        )
+        if features is not None and target in features:
+            raise InvalidInput(
+                f"The target column {target!r} is also listed as a feature.",
+                hint="Remove it from the features.",
+            )
+        return table, columns, target, features
+
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        """See ``Engine.compare``: the rows are read as for training and compared in one worker process that
+        fits methods x folds on every core."""
+        import os
+
+        from snowml_desktop.core.compare import CompareSpec
+
+        task = task or TaskContext()
+        table, columns, target, features = self._training_columns(
+            request.table, request.target, request.features
+        )
+        spec = CompareSpec(
+            target=target,
+            methods=list(request.methods),
+            features=features,
+            params={key: dict(value) for key, value in request.params.items()},
+            cv_folds=request.cv_folds,
+            test_size=request.test_size,
+            seed=request.seed,
+            class_weight=request.class_weight,
+            dedupe=request.dedupe,
+            threads=os.cpu_count() or 1,
+        )
+        spec.checked_methods()  # refuse a bad method list before reading any rows
+        rows_file = self._workspace.root / SCRATCH_FOLDER / f"compare-{uuid.uuid4().hex[:8]}.arrow"
+        try:
+            task.report(0.0, "Reading the rows")
+            self._write_training_rows(table, None, None, spec, columns, rows_file, task)
+            payload = workers.ComparePayload(rows_file=str(rows_file), spec=spec)
+            return workers.run_comparison(payload, task.sub(0.05, 1.0), self._training)
+        finally:
+            rows_file.unlink(missing_ok=True)
 
     def _train(
         self,
