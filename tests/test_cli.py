@@ -352,3 +352,32 @@ def test_compare_methods_on_one_split_and_keep_one(
         ]
     )
     assert code == 1 and "not among the compared methods" in capsys.readouterr().err
+
+
+def test_threshold_presets_set_and_clear(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    from snowml_desktop.core import threshold as th
+
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "nb")
+    name, scores = model["name"], model["curves"]["scores"]
+
+    assert main(["--workspace", str(workspace), "threshold", "--model", name]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"{name}: threshold none (the most probable class); positive class")
+    assert "max_f1" in text and "TN FP / FN TP" in text
+
+    best = run_json(capsys, workspace, "threshold", "--model", name, "--max-f1")
+    assert best["threshold"] == th.choose(scores, "max_f1").threshold
+    recall = run_json(capsys, workspace, "threshold", "--model", name, "--recall", "0.99")
+    assert recall["threshold"] == th.choose(scores, "target_recall", target_recall=0.99).threshold
+    costs = run_json(capsys, workspace, "threshold", "--model", name, "--costs", "1,10")
+    assert costs["threshold"] == th.choose(scores, "min_cost", costs=th.Costs(1, 10)).threshold
+    assert run_json(capsys, workspace, "threshold", "--model", name, "--set", "0.37")["threshold"] == 0.37
+    run = run_json(capsys, workspace, "score", "--model", name, "--table", "cancer", "--output", "cut")
+    assert run["threshold"] == 0.37
+    assert run_json(capsys, workspace, "threshold", "--model", name, "--clear")["threshold"] is None
+
+    assert main(["--workspace", str(workspace), "threshold", "--model", name, "--costs", "cheap"]) == 1
+    assert "is not FP,FN" in capsys.readouterr().err
+    assert main(["--workspace", str(workspace), "threshold", "--model", name, "--set", "2"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err

@@ -109,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep", action="append", default=[], metavar="METHOD", help="train it as a catalog model"
     )
 
+    p = sub.add_parser("threshold", help="show or set a binary model's decision threshold")
+    p.add_argument("--model", required=True)
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--set", type=float, metavar="T", help="label positive at probability T or more")
+    choice.add_argument(
+        "--max-f1", action="store_true", help="the threshold with the best F1 on the test rows"
+    )
+    choice.add_argument("--max-balanced-accuracy", action="store_true")
+    choice.add_argument(
+        "--recall", type=float, metavar="R", help="the highest threshold with recall R or more"
+    )
+    choice.add_argument("--costs", metavar="FP,FN", help="the cheapest threshold for these costs of errors")
+    choice.add_argument("--clear", action="store_true", help="back to the most probable class")
+
     sub.add_parser("models", help="list the models catalog")
     p = sub.add_parser("model", help="one model's details")
     p.add_argument("name")
@@ -310,6 +324,8 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         return _train(args, engine)
     if cmd == "compare":
         return _compare(args, engine)
+    if cmd == "threshold":
+        return _threshold(args, engine)
     if cmd == "models":
         models = engine.list_models()
         rows = [
@@ -479,6 +495,70 @@ def _mean_std(figure: dict | None) -> str:
     if not figure or figure.get("mean") is None:
         return "-"
     return f"{figure['mean']:.4f} ± {figure['std']:.4f}"
+
+
+def _threshold(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.core import threshold as th
+
+    model = engine.get_model(args.model)
+    scores = model.curves.get("scores")
+    if args.clear:
+        model = engine.set_threshold(model.name, None)
+        return model, f"{model.name}: no threshold; rows get their most probable class"
+    if args.set is not None:
+        model = engine.set_threshold(model.name, args.set)
+    elif args.max_f1 or args.max_balanced_accuracy or args.recall is not None or args.costs:
+        if not scores:
+            raise InvalidInput(
+                f"{model.name} kept no held-out scores to choose a threshold from (multiclass, or trained by "
+                "an older version).",
+                hint="Set one with --set, or train the model again.",
+            )
+        preset, options = _threshold_preset(args)
+        model = engine.set_threshold(model.name, th.choose(scores, preset, **options).threshold)
+    return model, _describe_threshold(model, scores)
+
+
+def _threshold_preset(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from snowml_desktop.core import threshold as th
+
+    if args.max_f1:
+        return "max_f1", {}
+    if args.max_balanced_accuracy:
+        return "max_balanced_accuracy", {}
+    if args.recall is not None:
+        return "target_recall", {"target_recall": args.recall}
+    try:
+        fp, fn = (float(v) for v in args.costs.split(","))
+    except ValueError:
+        raise InvalidInput(f"--costs {args.costs!r} is not FP,FN.", hint="For example: --costs 1,5") from None
+    return "min_cost", {"costs": th.Costs(false_positive=fp, false_negative=fn)}
+
+
+def _describe_threshold(model: Any, scores: dict | None) -> str:
+    from snowml_desktop.core import threshold as th
+
+    current = "none (the most probable class)" if model.threshold is None else f"{model.threshold:.4g}"
+    lines = [f"{model.name}: threshold {current}"]
+    if not scores:
+        return lines[0] + "\n  (no held-out scores kept: multiclass, or trained by an older version)"
+    lines[0] += f"; positive class {scores['positive']!r}, {len(scores['truth'])} held-out rows"
+    points = [("current", th.at(scores, model.threshold if model.threshold is not None else 0.5))]
+    points += [(name, th.choose(scores, name)) for name in ("max_f1", "max_balanced_accuracy")]
+    rows = [
+        (
+            name,
+            f"{p.threshold:.4g}",
+            f"{p.precision:.3f}",
+            f"{p.recall:.3f}",
+            f"{p.f1:.3f}",
+            f"{p.balanced_accuracy:.3f}",
+            f"{p.tn} {p.fp} / {p.fn} {p.tp}",
+        )
+        for name, p in points
+    ]
+    headers = ["point", "threshold", "precision", "recall", "F1", "bal. acc.", "TN FP / FN TP"]
+    return "\n".join([lines[0], _table(rows, headers)])
 
 
 def _describe_model(m: Any) -> str:

@@ -58,6 +58,7 @@ from snowml_desktop.core.preprocessing import build_preprocessor, coerce_feature
 from snowml_desktop.core.records import Feature, ModelWarning, json_safe
 from snowml_desktop.core.scoring import predict_with_proba
 from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.core.threshold import kept_scores
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
             task.sub(stages["cv"], stages["evaluate"]),
         )
     task.report(stages["evaluate"], "Evaluating on the test rows")
-    evaluation = _evaluate(pipeline, x_test, y_test)
+    evaluation = _evaluate(pipeline, x_test, y_test, spec.seed)
     task.report(stages["importance"], "Computing feature importance")
     importance = permutation_importance_table(pipeline, x_test, y_test, seed=spec.seed)
     task.report(1.0, "Done")
@@ -637,7 +638,7 @@ def _cross_validate(
     }
 
 
-def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray) -> dict[str, Any]:
+def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray, seed: int) -> dict[str, Any]:
     model_classes = list(np.asarray(pipeline.classes_))
     proba = np.asarray(pipeline.predict_proba(x_test), dtype=np.float64)
     labels = np.asarray(pipeline.classes_)[proba.argmax(axis=1)]  # as scoring.predict labels rows
@@ -645,6 +646,9 @@ def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray) -> dict[s
     metrics, per_class = metrics_from_confusion(model_classes, matrix)
     probability, curves = probability_metrics(model_classes, y_test, proba)
     metrics.update(probability)
+    kept = kept_scores(model_classes, y_test, proba, seed=seed)
+    if kept is not None:  # the Threshold view's data: binary models only
+        curves["scores"] = json_safe(kept)
     return {
         "classes": [json_safe(c) for c in model_classes],
         "metrics": metrics,

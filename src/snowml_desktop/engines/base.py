@@ -564,6 +564,12 @@ class Engine(ABC):
         """Remove the catalog row and the artifact (and the per-model UDF on Snowflake). Keeps runs."""
 
     @abstractmethod
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """Record a binary model's decision threshold (None: back to the most probable class); every later
+        scoring labels rows with it and records it on the run. Raises NotFound, InvalidInput (multiclass
+        model, a value outside [0, 1])."""
+
+    @abstractmethod
     def check_scoring_input(self, model: str, table: str) -> list[str]:
         """Names of the model's features missing from ``table`` (empty when it can be scored)."""
 

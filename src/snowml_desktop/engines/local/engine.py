@@ -229,6 +229,10 @@ class LocalEngine(Engine):
     def get_model(self, name: str) -> ModelRecord:
         return self.models.get_model(name)
 
+    @activity("set_threshold")
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        return self.models.set_threshold(name, threshold)
+
     @activity("delete_model")
     def delete_model(self, name: str) -> None:
         self.models.delete_model(name)

@@ -360,6 +360,16 @@ class LocalModels:
         with self._cursor() as cur:
             return catalog.get_model(cur, normalize(name, what="model name"))
 
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """See ``Engine.set_threshold``."""
+        from snowml_desktop.core.threshold import check_threshold
+
+        record = self.get_model(name)
+        value = check_threshold(threshold, record.classes)
+        with self._cursor() as cur:
+            catalog.set_threshold(cur, record.name, value)
+        return dataclasses.replace(record, threshold=value)
+
     def delete_model(self, name: str) -> None:
         """Remove the catalog row, then the artifact file. Runs and any training clone are kept.
         Raises NotFound."""
@@ -404,6 +414,7 @@ class LocalModels:
             warehouse_type=current.type,
             workers=size.local_workers(),
             credits=0.0,
+            threshold=record.threshold,
         )
         try:
             _check_scorable(columns, record, table, output)
@@ -545,7 +556,7 @@ class LocalModels:
                     continue
                 part = scratch / f"part-{len(parts):08d}.parquet"
                 job = workers.ScoreJob(
-                    str(artifact), record.artifact_sha256, record.features, batch, str(part)
+                    str(artifact), record.artifact_sha256, record.features, batch, str(part), record.threshold
                 )
                 pending.append(pool.submit(job))
                 parts.append(part)

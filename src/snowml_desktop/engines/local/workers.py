@@ -215,6 +215,7 @@ class ScoreJob:
     features: list[Feature]
     batch: pa.RecordBatch
     part_path: str
+    threshold: float | None = None  # a binary model's decision threshold
 
 
 _models: OrderedDict[str, Any] = OrderedDict()
@@ -255,7 +256,7 @@ def score_batch(job: ScoreJob) -> int:
     from snowml_desktop.core.scoring import predict
 
     pipeline = _pipeline(job.artifact_path, job.sha256)
-    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features)
+    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features, job.threshold)
     table = pa.table({"PREDICTION": pa.array(labels), "PREDICTION_PROBABILITY": pa.array(probabilities)})
     temporary = job.part_path + ".tmp"
     pq.write_table(table, temporary, compression="none", write_statistics=False)

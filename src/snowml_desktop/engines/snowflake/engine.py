@@ -722,6 +722,17 @@ class SnowflakeEngine(Engine):
             raise NotFound(f"No model {display(canonical)} in the catalog.")
         return records.model_from_row(rows[0])
 
+    @activity("set_threshold")
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """The SNOWML_SCORE procedure reads the catalog row, so the next run applies it in SQL on the UDF's
+        result (see ``udf.scoring_columns``); the UDF itself stays as registered."""
+        from snowml_desktop.core.threshold import check_threshold
+
+        record = self._model(name)
+        value = check_threshold(threshold, record.classes)
+        self._rows(sql.update_model_threshold(self._loc, record.name, value), "set_threshold")
+        return dataclasses.replace(record, threshold=value)
+
     @activity("delete_model")
     def delete_model(self, name: str) -> None:
         """Catalog row first (the model disappears at once), then its UDF and artifact file."""

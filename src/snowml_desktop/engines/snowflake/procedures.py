@@ -661,6 +661,7 @@ def score(
                 sizes.estimate_credits(total, place.warehouse_size, place.warehouse_type)
             ),
             query_ids=[q for q in query_ids if q],
+            threshold=record.threshold,
             **evaluation,
         )
         _insert_row(session, place.app(RUNS_TABLE), records.INFERENCE_RUNS_COLUMNS, records.run_to_row(run))

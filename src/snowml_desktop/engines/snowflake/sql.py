@@ -608,6 +608,13 @@ def delete_model_row(loc: Location, name: str) -> Statement:
     return Statement(f'DELETE FROM {loc.app(MODELS_CATALOG)} WHERE "MODEL_NAME" = ?', (name,))
 
 
+def update_model_threshold(loc: Location, name: str, threshold: float | None) -> Statement:
+    return Statement(
+        f'UPDATE {loc.app(MODELS_CATALOG)} SET "THRESHOLD" = ? WHERE "MODEL_NAME" = ?',
+        (None if threshold is None else float(threshold), name),
+    )
+
+
 def select_runs(
     loc: Location, model: str | None = None, table: str | None = None, run_id: int | None = None
 ) -> Statement:
