@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--costs", metavar="FP,FN", help="the cheapest threshold for these costs of errors")
     choice.add_argument("--clear", action="store_true", help="back to the most probable class")
 
+    p = sub.add_parser("drift", help="drift of a table against a model's training data")
+    p.add_argument("--model", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--exact", action="store_true", help="compare with the kept training clone (exact KS)")
+
     sub.add_parser("models", help="list the models catalog")
     p = sub.add_parser("model", help="one model's details")
     p.add_argument("name")
@@ -326,6 +331,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         return _compare(args, engine)
     if cmd == "threshold":
         return _threshold(args, engine)
+    if cmd == "drift":
+        report = engine.check_drift(args.model, args.table, exact=args.exact)
+        return report, _describe_drift(report)
     if cmd == "models":
         models = engine.list_models()
         rows = [
@@ -559,6 +567,35 @@ def _describe_threshold(model: Any, scores: dict | None) -> str:
     ]
     headers = ["point", "threshold", "precision", "recall", "F1", "bal. acc.", "TN FP / FN TP"]
     return "\n".join([lines[0], _table(rows, headers)])
+
+
+def _describe_drift(report: Any) -> str:
+    against = "the training clone (exact)" if report.exact else "the training profile"
+    lines = [f"{report.table} ({report.rows:,} rows) against {report.model}'s {against}: {report.summary()}"]
+    rows = [
+        (
+            f.feature,
+            f.kind,
+            f"{f.psi:.4f}",
+            f.band,
+            "-" if f.ks is None else f"{f.ks:.4f}",
+            f"{f.missing_expected:.1%} -> {f.missing_actual:.1%}",
+        )
+        for f in report.features
+    ]
+    lines.append(_table(rows, ["feature", "kind", "PSI", "band", "KS", "missing"]))
+    if report.predictions:
+        shares = ", ".join(
+            f"{c} {e:.1%} -> {a:.1%}"
+            for c, e, a in zip(
+                report.predictions["classes"],
+                report.predictions["expected"],
+                report.predictions["actual"],
+                strict=True,
+            )
+        )
+        lines.append(f"predictions (PSI {report.predictions['psi']:.4f}): {shares}")
+    return "\n".join(lines)
 
 
 def _describe_model(m: Any) -> str:

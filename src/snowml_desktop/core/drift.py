@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.identifiers import quote
-from snowml_desktop.core.records import Feature, json_safe
+from snowml_desktop.core.records import Feature, ModelRecord, json_safe
 
 QUANTILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
 TOP_CATEGORIES = 20
@@ -420,6 +421,28 @@ def check(
         training_table=training_table,
         exact=exact,
     )
+
+
+def check_request(record: ModelRecord, table: str, columns: Iterable[str], *, exact: bool) -> None:
+    """Raise InvalidInput when ``record`` cannot be checked against ``table`` (with ``columns``): no profile,
+    missing feature columns, or ``exact`` without a kept clone."""
+    if not record.drift_profile:
+        raise InvalidInput(
+            f"Model {record.name} has no drift profile (it was trained by an older version).",
+            hint="Train it again to check drift against its training data.",
+        )
+    present = set(columns)
+    missing = [f for f in record.feature_names if f not in present]
+    if missing:
+        raise InvalidInput(
+            f"The table {table!r} lacks the model's feature column(s): {', '.join(missing)}.",
+            hint="Check drift on a table with every column the model was trained on.",
+        )
+    if exact and record.training_table == record.source_table:
+        raise InvalidInput(
+            f"Model {record.name} kept no clone of its training data, so there is nothing exact to compare.",
+            hint='Compare against the stored profile, or train with "Keep a clone of the training data".',
+        )
 
 
 def report_from_json(data: dict) -> DriftReport:

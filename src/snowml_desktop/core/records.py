@@ -88,6 +88,9 @@ class ModelRecord:
     #: Binary models: label a row positive at this probability of classes[1] or more (None: the most
     #: probable class). Set after training from the Threshold view or ``snowml threshold``.
     threshold: float | None = None
+    #: What drift checks compare against (``core.drift``): per-feature bins and shares of the training table,
+    #: class shares of the test rows. None when it could not be computed (the model still works).
+    drift_profile: dict[str, Any] | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -119,6 +122,7 @@ class InferenceRun:
     classes: list[Any] | None = None
     query_ids: list[str] = field(default_factory=list)
     threshold: float | None = None  # the model's decision threshold when this run scored
+    drift: dict[str, Any] | None = None  # ``core.drift.DriftReport`` of the scored table, as a dict
 
 
 MODELS_CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -150,6 +154,7 @@ MODELS_CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ROWS_TRAIN", INTEGER),
     ("ROWS_TEST", INTEGER),
     ("THRESHOLD", DOUBLE),
+    ("DRIFT_PROFILE", JSON),
 )
 
 INFERENCE_RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -172,6 +177,7 @@ INFERENCE_RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("CLASSES", JSON),
     ("QUERY_IDS", JSON),
     ("THRESHOLD", DOUBLE),
+    ("DRIFT", JSON),
 )
 
 # Column -> dataclass field, where the column is not simply the field name upper-cased.

@@ -407,7 +407,9 @@ def _check_classes(y: np.ndarray, target: str) -> None:
         )
 
 
-def split_data(data: PreparedData, spec: TrainSpec) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+def split_data(
+    data: PreparedData, spec: TrainSpec
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     """The stratified (x_train, x_test, y_train, y_test) split of ``spec``; raises InvalidInput when the rows
     cannot give every class a place on both sides (or in every cross-validation fold)."""
     from sklearn.model_selection import train_test_split

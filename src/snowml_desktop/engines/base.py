@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from snowml_desktop.core.compare import Comparison
+    from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
 
@@ -568,6 +569,12 @@ class Engine(ABC):
         """Record a binary model's decision threshold (None: back to the most probable class); every later
         scoring labels rows with it and records it on the run. Raises NotFound, InvalidInput (multiclass
         model, a value outside [0, 1])."""
+
+    @abstractmethod
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> DriftReport:
+        """Drift of ``table`` against ``model``'s training data, in one aggregate pass in the warehouse (see
+        ``core.drift``); ``exact`` compares against the kept training clone itself (exact KS). Raises
+        NotFound (model, table, clone), InvalidInput (missing feature columns, no drift profile, no clone)."""
 
     @abstractmethod
     def check_scoring_input(self, model: str, table: str) -> list[str]:

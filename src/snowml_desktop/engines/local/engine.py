@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from snowml_desktop.core.compare import Comparison
+    from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,10 @@ class LocalEngine(Engine):
     @activity("set_threshold")
     def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
         return self.models.set_threshold(name, threshold)
+
+    @activity("check_drift")
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> DriftReport:
+        return self.models.check_drift(model, table, exact=exact)
 
     @activity("delete_model")
     def delete_model(self, name: str) -> None:

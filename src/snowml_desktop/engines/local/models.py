@@ -265,6 +265,7 @@ class LocalModels:
                 artifact_path=f"@{MODELS_STAGE}/{artifact.name}",
                 artifact_sha256=sha,
                 library_versions=result.library_versions,
+                drift_profile=self._drift_profile(staging or table, result.outcome, task),
                 train_seconds=time.perf_counter() - started,
             )
             task.check()
@@ -327,6 +328,71 @@ class LocalModels:
                 raise EngineError(f"Reading the training rows of {table!r} failed: {exc}") from exc
             finally:
                 unregister()
+
+    def _drift_profile(self, table: str, outcome: Any, task: TaskContext) -> dict | None:
+        """The training table's drift profile (``core.drift``), or None when it cannot be computed: drift
+        checks are then unavailable for the model, which is otherwise complete."""
+        from snowml_desktop.core import drift
+
+        task.report(0.97, "Profiling the training data for drift checks")
+        with self._cursor() as cur:
+            unregister = task.token.on_cancel(cur.interrupt)
+            try:
+                return drift.build_profile(
+                    lambda sql, params: cur.execute(sql, params).fetchall(),
+                    qualified(_data_schema(), table),
+                    outcome.features,
+                    outcome.classes,
+                    outcome.confusion_matrix,
+                )
+            except Exception:
+                task.check()
+                log.warning("Could not profile %s for drift checks", table, exc_info=True)
+                return None
+            finally:
+                unregister()
+
+    def _drift(
+        self,
+        cur: Any,
+        record: ModelRecord,
+        table: str,
+        label: str,
+        prediction_column: str | None,
+        exact: bool = False,
+    ) -> Any:
+        """Drift of the DATA table ``table`` against ``record``'s profile (None without a profile), with the
+        overlap of its rows with the training table while that table exists."""
+        from snowml_desktop.core import drift
+
+        if not record.drift_profile:
+            return None
+        training = record.training_table if record.training_table in _data_tables(cur) else None
+        return drift.check(
+            lambda sql, params: cur.execute(sql, params).fetchall(),
+            record.drift_profile,
+            qualified(_data_schema(), table),
+            model=record.name,
+            table=label,
+            prediction_column=prediction_column,
+            training_sql=qualified(_data_schema(), training) if training else None,
+            training_table=training,
+            exact=exact,
+        )
+
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> Any:
+        """See ``Engine.check_drift``."""
+        from snowml_desktop.core import drift
+
+        record = self.get_model(model)
+        name = normalize(table, what="table name")
+        with self._cursor() as cur:
+            columns = _table_columns(cur, name)
+            drift.check_request(record, name, columns, exact=exact)
+            if exact and record.training_table not in _data_tables(cur):
+                raise NotFound(f"The training clone {record.training_table!r} no longer exists.")
+            prediction = PREDICTION if PREDICTION in columns else None
+            return self._drift(cur, record, name, name, prediction, exact)
 
     def _commit_model(self, record: ModelRecord, staging: str | None, clone: str | None) -> None:
         """Insert the catalog row (and rename the staging snapshot to the clone) in one transaction."""
@@ -489,6 +555,8 @@ class LocalModels:
                 sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
                 metrics = self._run_metrics(cur, output, columns, record)
+                task.report(0.98, "Checking drift against the training data")
+                drift = self._drift(cur, record, run.output_table or "", run.source_table, PREDICTION)
                 total = time.perf_counter() - started
                 log.debug(
                     "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
@@ -504,6 +572,7 @@ class LocalModels:
                     scoring_seconds=scoring_seconds,
                     total_seconds=total,
                     credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
+                    drift=None if drift is None else dataclasses.asdict(drift),
                     **metrics,
                 )
                 task.check()
