@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["CompareDialog"]
 
 DEFAULT_METHODS = ("logistic_regression", "random_forest", "gradient_boosting")
-_HEADERS = ("Method", *(METRIC_LABELS.get(m, m) for m in METRICS), "Fit time")
+_SHORT = {"balanced_accuracy": "Bal. accuracy", "average_precision": "AP", "f1_macro": "F1 (macro)"}
+_HEADERS = ("Method", *(_SHORT.get(m, METRIC_LABELS.get(m, m)) for m in METRICS), "Fit time")
 
 
 class CompareDialog(QDialog):
@@ -91,8 +92,9 @@ class CompareDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the rest keep their figures whole
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.curves = CurvesView()
         self.curves.setObjectName("compare.curves")

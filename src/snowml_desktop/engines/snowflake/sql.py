@@ -304,6 +304,15 @@ def create_record_table(loc: Location, table: str, columns: Sequence[tuple[str, 
     return Statement(f"CREATE TABLE IF NOT EXISTS {loc.app(table)} ({body})")
 
 
+def add_record_columns(loc: Location, table: str, columns: Sequence[tuple[str, str]]) -> list[Statement]:
+    """Columns a newer layout has, added to a table an older setup made (a no-op where they exist):
+    ALTER TABLE ... ADD COLUMN IF NOT EXISTS (https://docs.snowflake.com/en/sql-reference/sql/alter-table)."""
+    return [
+        Statement(f"ALTER TABLE {loc.app(table)} ADD COLUMN IF NOT EXISTS {quote(name)} {SNOWFLAKE_TYPES[kind]}")
+        for name, kind in columns
+    ]
+
+
 def create_catalog_table(loc: Location) -> Statement:
     return create_record_table(loc, MODELS_CATALOG, records.MODELS_CATALOG_COLUMNS)
 
