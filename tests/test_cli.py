@@ -283,3 +283,155 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(workspace: Path) -> N
     process.stdout.close()  # what `head -1` does once it has its line; the rows are far more than a pipe holds
     _, stderr = process.communicate(timeout=120)
     assert stderr.decode() == "" and process.returncode == 141
+
+
+def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    code = main(["--workspace", str(workspace), "recommend", "--model", model["name"], "--table", "cancer"])
+    assert code == 1 and "two or more warehouse sizes" in capsys.readouterr().err
+
+    for size in ("xs", "small"):
+        run_json(
+            capsys,
+            workspace,
+            "score",
+            "--model",
+            model["name"],
+            "--table",
+            "cancer",
+            "--size",
+            size,
+            "--output",
+            f"scored_{size}",
+        )
+    advice = run_json(capsys, workspace, "recommend", "--model", model["name"], "--table", "cancer")
+    forecasts = advice["forecasts"]
+    assert [f["size"]["label"] for f in forecasts[:3]] == ["X-Small", "Small", "Medium"]
+    assert forecasts[0]["measured"] and forecasts[1]["measured"]
+    assert advice["recommended"]["size"]["label"] in {"X-Small", "Small"}
+    # One credit formula: every figure bills at least the 60-second minimum.
+    assert all(
+        f["credits"]["running"] + f["credits"]["minimum"] >= 60 / 3600 * 2 ** f["size"]["index"] - 1e-12
+        for f in forecasts
+        if f["size"]["index"] < 3
+    )
+    runs = run_json(capsys, workspace, "runs", "--model", model["name"])
+    assert all(r["credits"] >= 60 / 3600 for r in runs)
+
+    assert (
+        main(["--workspace", str(workspace), "recommend", "--model", model["name"], "--table", "cancer"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].startswith(advice["recommended"]["size"]["label"] + ": ~")
+    assert "of which 60 s minimum" in text and "measured" in text and "predicted" in text
+
+
+def test_compare_methods_on_one_split_and_keep_one(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    loaded = run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    out = run_json(
+        capsys,
+        workspace,
+        "compare",
+        "cancer",
+        "--target",
+        "diagnosis",
+        "--methods",
+        "lr,nb,dt",
+        "--cv",
+        "0",
+        "--param",
+        "dt.max_depth=3",
+        "--keep",
+        "dt",
+    )
+    comparison = out["comparison"]
+    assert [r["method"] for r in comparison["results"]] == [
+        "logistic_regression",
+        "gaussian_nb",
+        "decision_tree",
+    ]
+    assert comparison["results"][2]["params"]["max_depth"] == 3
+    (kept,) = out["kept"]
+    tree = comparison["results"][2]["metrics"]
+    # The kept model is trained and tested on the very split it was compared on.
+    assert kept["params"]["max_depth"] == 3
+    assert tree["accuracy"]["folds"] == [pytest.approx(kept["metrics"]["accuracy"])]
+    assert tree["roc_auc"]["mean"] == pytest.approx(kept["metrics"]["roc_auc"])
+    assert [m["name"] for m in run_json(capsys, workspace, "models")] == [kept["name"]]
+
+    assert (
+        main(
+            [
+                "--workspace",
+                str(workspace),
+                "compare",
+                "cancer",
+                "--target",
+                "diagnosis",
+                "--methods",
+                "lr,knn",
+                "--cv",
+                "3",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert text.startswith(f"2 methods on the same 3 folds of {loaded['rows_loaded']} rows (mean ± std)")
+    assert "Logistic Regression" in text and " ± " in text
+
+    code = main(
+        ["--workspace", str(workspace), "compare", "cancer", "--target", "diagnosis", "--methods", "auto,lr"]
+    )
+    assert code == 1 and "Auto cannot be compared" in capsys.readouterr().err
+    code = main(
+        [
+            "--workspace",
+            str(workspace),
+            "compare",
+            "cancer",
+            "--target",
+            "diagnosis",
+            "--methods",
+            "lr",
+            "--keep",
+            "rf",
+        ]
+    )
+    assert code == 1 and "not among the compared methods" in capsys.readouterr().err
+
+
+def test_threshold_presets_set_and_clear(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    from snowml_desktop.core import threshold as th
+
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "nb")
+    name, scores = model["name"], model["curves"]["scores"]
+
+    assert main(["--workspace", str(workspace), "threshold", "--model", name]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"{name}: threshold none (the most probable class); positive class")
+    assert "max_f1" in text and "TN FP / FN TP" in text
+
+    best = run_json(capsys, workspace, "threshold", "--model", name, "--max-f1")
+    assert best["threshold"] == th.choose(scores, "max_f1").threshold
+    recall = run_json(capsys, workspace, "threshold", "--model", name, "--recall", "0.99")
+    assert recall["threshold"] == th.choose(scores, "target_recall", target_recall=0.99).threshold
+    costs = run_json(capsys, workspace, "threshold", "--model", name, "--costs", "1,10")
+    assert costs["threshold"] == th.choose(scores, "min_cost", costs=th.Costs(1, 10)).threshold
+    assert run_json(capsys, workspace, "threshold", "--model", name, "--set", "0.37")["threshold"] == 0.37
+    run = run_json(capsys, workspace, "score", "--model", name, "--table", "cancer", "--output", "cut")
+    assert run["threshold"] == 0.37
+    assert run_json(capsys, workspace, "threshold", "--model", name, "--clear")["threshold"] is None
+
+    assert main(["--workspace", str(workspace), "threshold", "--model", name, "--costs", "cheap"]) == 1
+    assert "is not FP,FN" in capsys.readouterr().err
+    assert main(["--workspace", str(workspace), "threshold", "--model", name, "--set", "2"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from snowml_desktop import __version__, logs
+from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.tasks import TaskContext
 
@@ -104,6 +105,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dedupe", action="store_true", help="drop duplicate rows before splitting")
     p.add_argument("--class-weight", choices=("balanced",))
 
+    p = sub.add_parser("compare", help="compare methods on the same folds (or one split) of a table")
+    p.add_argument("table")
+    p.add_argument("--target", required=True)
+    p.add_argument("--methods", required=True, help="comma-separated, e.g. rf,lr,gb")
+    p.add_argument("--features", help="comma-separated feature columns (default: all usable)")
+    p.add_argument("--cv", type=int, default=5, metavar="K", help="K stratified folds (0: one test split)")
+    p.add_argument("--test-size", type=float, default=0.2, help="with --cv 0")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.NAME=VALUE")
+    p.add_argument("--dedupe", action="store_true", help="drop duplicate rows before splitting")
+    p.add_argument("--class-weight", choices=("balanced",))
+    p.add_argument(
+        "--keep", action="append", default=[], metavar="METHOD", help="train it as a catalog model"
+    )
+
+    p = sub.add_parser("threshold", help="show or set a binary model's decision threshold")
+    p.add_argument("--model", required=True)
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--set", type=float, metavar="T", help="label positive at probability T or more")
+    choice.add_argument(
+        "--max-f1", action="store_true", help="the threshold with the best F1 on the test rows"
+    )
+    choice.add_argument("--max-balanced-accuracy", action="store_true")
+    choice.add_argument(
+        "--recall", type=float, metavar="R", help="the highest threshold with recall R or more"
+    )
+    choice.add_argument("--costs", metavar="FP,FN", help="the cheapest threshold for these costs of errors")
+    choice.add_argument("--clear", action="store_true", help="back to the most probable class")
+
+    p = sub.add_parser("drift", help="drift of a table against a model's training data")
+    p.add_argument("--model", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--exact", action="store_true", help="compare with the kept training clone (exact KS)")
+
     sub.add_parser("models", help="list the models catalog")
     p = sub.add_parser("model", help="one model's details")
     p.add_argument("name")
@@ -115,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output")
     p.add_argument("--size", help="warehouse size for this run, e.g. X-Small, Small, Medium")
     p.add_argument("--overwrite", action="store_true", help="replace the output table if it exists")
+    p = sub.add_parser("recommend", help="recommend a warehouse size for scoring a table, from past runs")
+    p.add_argument("--model", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument(
+        "--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this"
+    )
     p = sub.add_parser("runs", help="list inference runs")
     p.add_argument("--model")
     p.add_argument("--table")
@@ -322,6 +363,13 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         return _methods()
     if cmd == "train":
         return _train(args, engine)
+    if cmd == "compare":
+        return _compare(args, engine)
+    if cmd == "threshold":
+        return _threshold(args, engine)
+    if cmd == "drift":
+        report = engine.check_drift(args.model, args.table, exact=args.exact)
+        return report, _describe_drift(report)
     if cmd == "models":
         models = engine.list_models()
         rows = [
@@ -381,6 +429,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
             "status",
         ]
         return runs, _table(rows, headers)
+    if cmd == "recommend":
+        advice = engine.recommend_size(args.model, args.table, budget_seconds=args.budget)
+        return advice, _describe_recommendation(advice)
     if cmd == "run":
         run = engine.get_run(args.run_id)
         return run, _describe_run(run)
@@ -447,6 +498,149 @@ def _train(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
     )
     model = engine.train(request, task=_task())
     return model, _describe_model(model)
+
+
+def _compare(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.core.compare import METRICS
+    from snowml_desktop.core.methods import get_method
+    from snowml_desktop.engines.base import CompareRequest
+
+    methods = [get_method(m).key for m in args.methods.split(",") if m.strip()]
+    params: dict[str, dict[str, str]] = {}
+    for name, value in _parse_params(args.param).items():
+        method, sep, param = name.partition(".")
+        if not sep or not param:
+            raise InvalidInput(
+                f"--param {name!r} names no method.", hint="For example: --param rf.n_estimators=200"
+            )
+        params.setdefault(get_method(method).key, {})[param] = value
+    request = CompareRequest(
+        table=args.table,
+        target=args.target,
+        methods=methods,
+        features=[f.strip() for f in args.features.split(",") if f.strip()] if args.features else None,
+        params=params,
+        cv_folds=args.cv,
+        test_size=args.test_size,
+        seed=args.seed,
+        class_weight=args.class_weight,
+        dedupe=args.dedupe,
+    )
+    keep = [get_method(m).key for m in args.keep]
+    unknown = [k for k in keep if k not in methods]
+    if unknown:
+        raise InvalidInput(f"--keep {', '.join(unknown)}: not among the compared methods.")
+    comparison = engine.compare(request, task=_task())
+    kept = [engine.train(request.train_request(key), task=_task()) for key in keep]
+    setting = f"{comparison.folds} folds" if comparison.folds else f"one {comparison.test_size:g} test split"
+    rows = [
+        (r.label, *(_mean_std(r.metrics.get(m)) for m in METRICS), r.error or "") for r in comparison.results
+    ]
+    text = (
+        f"{len(comparison.results)} methods on the same {setting} of {comparison.rows:,} rows (mean ± std)\n"
+    )
+    text += _table(rows, ["method", "accuracy", "bal. acc.", "ROC AUC", "AP", "F1 macro", "error"])
+    text += "".join(f"\nkept {m.name} ({m.method})" for m in kept)
+    return {"comparison": comparison, "kept": kept}, text
+
+
+def _mean_std(figure: dict | None) -> str:
+    if not figure or figure.get("mean") is None:
+        return "-"
+    return f"{figure['mean']:.4f} ± {figure['std']:.4f}"
+
+
+def _threshold(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.core import threshold as th
+
+    model = engine.get_model(args.model)
+    scores = model.curves.get("scores")
+    if args.clear:
+        model = engine.set_threshold(model.name, None)
+        return model, f"{model.name}: no threshold; rows get their most probable class"
+    if args.set is not None:
+        model = engine.set_threshold(model.name, args.set)
+    elif args.max_f1 or args.max_balanced_accuracy or args.recall is not None or args.costs:
+        if not scores:
+            raise InvalidInput(
+                f"{model.name} kept no held-out scores to choose a threshold from (multiclass, or trained by "
+                "an older version).",
+                hint="Set one with --set, or train the model again.",
+            )
+        preset, options = _threshold_preset(args)
+        model = engine.set_threshold(model.name, th.choose(scores, preset, **options).threshold)
+    return model, _describe_threshold(model, scores)
+
+
+def _threshold_preset(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from snowml_desktop.core import threshold as th
+
+    if args.max_f1:
+        return "max_f1", {}
+    if args.max_balanced_accuracy:
+        return "max_balanced_accuracy", {}
+    if args.recall is not None:
+        return "target_recall", {"target_recall": args.recall}
+    try:
+        fp, fn = (float(v) for v in args.costs.split(","))
+    except ValueError:
+        raise InvalidInput(f"--costs {args.costs!r} is not FP,FN.", hint="For example: --costs 1,5") from None
+    return "min_cost", {"costs": th.Costs(false_positive=fp, false_negative=fn)}
+
+
+def _describe_threshold(model: Any, scores: dict | None) -> str:
+    from snowml_desktop.core import threshold as th
+
+    current = "none (the most probable class)" if model.threshold is None else f"{model.threshold:.4g}"
+    lines = [f"{model.name}: threshold {current}"]
+    if not scores:
+        return lines[0] + "\n  (no held-out scores kept: multiclass, or trained by an older version)"
+    lines[0] += f"; positive class {scores['positive']!r}, {len(scores['truth'])} held-out rows"
+    points = [("current", th.at(scores, model.threshold if model.threshold is not None else 0.5))]
+    points += [(name, th.choose(scores, name)) for name in ("max_f1", "max_balanced_accuracy")]
+    rows = [
+        (
+            name,
+            f"{p.threshold:.4g}",
+            f"{p.precision:.3f}",
+            f"{p.recall:.3f}",
+            f"{p.f1:.3f}",
+            f"{p.balanced_accuracy:.3f}",
+            f"{p.tn} {p.fp} / {p.fn} {p.tp}",
+        )
+        for name, p in points
+    ]
+    headers = ["point", "threshold", "precision", "recall", "F1", "bal. acc.", "TN FP / FN TP"]
+    return "\n".join([lines[0], _table(rows, headers)])
+
+
+def _describe_drift(report: Any) -> str:
+    against = "the training clone (exact)" if report.exact else "the training profile"
+    lines = [f"{report.table} ({report.rows:,} rows) against {report.model}'s {against}: {report.summary()}"]
+    rows = [
+        (
+            f.feature,
+            f.kind,
+            f"{f.psi:.4f}",
+            f.band,
+            "-" if f.ks is None else f"{f.ks:.4f}",
+            f"{f.missing_expected:.1%} -> {f.missing_actual:.1%}",
+        )
+        for f in report.features
+    ]
+    lines.append(_table(rows, ["feature", "kind", "PSI", "band", "KS", "missing"]))
+    if report.predictions:
+        shares = ", ".join(
+            f"{c} {e:.1%} -> {a:.1%}"
+            for c, e, a in zip(
+                report.predictions["classes"],
+                report.predictions["expected"],
+                report.predictions["actual"],
+                strict=True,
+            )
+        )
+        lines.append(f"predictions (PSI {report.predictions['psi']:.4f}): {shares}")
+    return "\n".join(lines)
 
 
 def _describe_model(m: Any) -> str:
@@ -550,6 +744,22 @@ def _connections() -> tuple[Any, str]:
 
 
 # --- entry point --------------------------------------------------------------------------------------------
+
+
+def _describe_recommendation(advice: recommend.Recommendation) -> str:
+    rows = [
+        (
+            f.size.label + (" *" if f is advice.recommended else ""),
+            f.nodes,
+            f"{f.seconds:.1f}",
+            f"{f.credits.total:.6f}",
+            f"{f.credits.minimum:.6f}",
+            ("measured" if f.measured else "predicted") + ("" if f.speeds_up else ", no speed-up"),
+        )
+        for f in advice.forecasts
+    ]
+    headers = ["size", "nodes", "seconds", "credits", "of which 60 s minimum", "figure"]
+    return f"{advice.summary}\n{_table(rows, headers)}"
 
 
 def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine] | None = None) -> int:

@@ -4,6 +4,7 @@ from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.sizes import (
     SIZES,
     SNOWPARK_OPTIMIZED,
+    billed_credits,
     credits_per_hour,
     estimate_credits,
     parse_size,
@@ -54,6 +55,16 @@ def test_snowpark_optimized_costs_one_and_a_half() -> None:
 
 def test_credit_estimate_bills_a_minute_minimum_after_resume() -> None:
     assert estimate_credits(10, "X-Small") == pytest.approx(60 / 3600)
-    assert estimate_credits(10, "X-Small", resumed=False) == pytest.approx(10 / 3600)
     assert estimate_credits(7200, "Small") == pytest.approx(4.0)
     assert round_credits(0.000123456789) == 0.000123457
+
+
+def test_billed_credits_show_the_minute_minimum_as_its_own_part() -> None:
+    short = billed_credits(15, "Small")
+    assert short.running == pytest.approx(2 * 15 / 3600)
+    assert short.minimum == pytest.approx(2 * 45 / 3600)
+    assert short.total == pytest.approx(estimate_credits(15, "Small")) == pytest.approx(2 * 60 / 3600)
+    long = billed_credits(90, "Small", SNOWPARK_OPTIMIZED)
+    assert long.minimum == 0.0
+    assert long.running == pytest.approx(3 * 90 / 3600)
+    assert billed_credits(30, "X-Small", resumes=2).total == pytest.approx(120 / 3600)

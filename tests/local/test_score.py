@@ -261,3 +261,79 @@ def test_cancel_all_stops_a_running_score_and_the_engine_stays_usable(env, monke
         )
     assert "MID2_OUT" not in _tables(ws)
     assert models.score(ScoreRequest(model=model.name, table="NEW", output="AFTER_CANCEL_ALL")).rows == 86
+
+
+def test_a_saved_threshold_labels_every_later_run_and_is_recorded(env) -> None:
+    from snowml_desktop.core import threshold as th
+
+    ws, models, model = env
+    scores = models.get_model(model.name).curves["scores"]
+    assert scores["positive"] == model.classes[1] and len(scores["truth"]) == model.rows_test
+    plain = models.score(ScoreRequest(model.name, "NEW", "PLAIN_T", "X-Small", True))
+    chosen = th.choose(scores, "target_recall", target_recall=1.0)
+    try:
+        saved = models.set_threshold(model.name.lower(), chosen.threshold)
+        assert saved.threshold == chosen.threshold == models.get_model(model.name).threshold
+        run = models.score(ScoreRequest(model.name, "NEW", "CUT_T", "X-Small", True))
+        assert run.threshold == chosen.threshold and plain.threshold is None
+        pipeline = load_artifact(
+            ws.root / "stages" / "MODELS" / f"{model.name}.joblib", model.artifact_sha256
+        )
+        frame = ws.cursor().execute('SELECT * FROM "DATA"."NEW" ORDER BY ROW_ID').df()
+        expected, _ = predict(pipeline.pipeline, frame, model.features, chosen.threshold)
+        got = _fetch(ws, 'SELECT PREDICTION FROM "DATA"."CUT_T" ORDER BY ROW_ID')
+        assert [r[0] for r in got] == expected.tolist()
+        with pytest.raises(InvalidInput, match="between 0 and 1"):
+            models.set_threshold(model.name, 1.5)
+        assert models.set_threshold(model.name, None).threshold is None
+    finally:
+        models.set_threshold(model.name, None)
+
+
+def test_a_threshold_is_refused_for_a_multiclass_model(tmp_path) -> None:
+    from sklearn.datasets import load_iris
+
+    ws = Workspace.open(tmp_path / "ws")
+    iris = load_iris(as_frame=True).frame  # noqa: F841 - read by DuckDB's replacement scan below
+    with ws.cursor() as cur:
+        cur.execute('CREATE TABLE "DATA"."IRIS" AS SELECT * FROM iris')
+    models = LocalModels(ws)
+    try:
+        model = models.train(TrainRequest(table="IRIS", target='"target"', method="gaussian_nb"))
+        assert "scores" not in model.curves
+        with pytest.raises(InvalidInput, match="binary models; this one has 3 classes"):
+            models.set_threshold(model.name, 0.4)
+        assert models.get_model(model.name).threshold is None
+    finally:
+        models.close()
+        ws.close()
+
+
+def test_an_older_workspace_gains_the_threshold_columns(tmp_path) -> None:
+    import duckdb
+
+    ws = Workspace.open(tmp_path / "ws")
+    LocalModels(ws).close()
+    ws.close()
+    with duckdb.connect(str(tmp_path / "ws" / "warehouse.duckdb")) as con:
+        con.execute('ALTER TABLE "APP"."MODELS_CATALOG" DROP COLUMN "THRESHOLD"')
+        con.execute('ALTER TABLE "APP"."INFERENCE_RUNS" DROP COLUMN "THRESHOLD"')
+    ws = Workspace.open(tmp_path / "ws")
+    models = LocalModels(ws)
+    try:
+        columns = {
+            r[0]
+            for r in _fetch(
+                ws,
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name IN ('MODELS_CATALOG', 'INFERENCE_RUNS') "
+                "AND column_name = 'THRESHOLD'",
+            )
+        }
+        assert columns == {"THRESHOLD"}
+        assert (
+            len(_fetch(ws, "SELECT * FROM information_schema.columns WHERE column_name = 'THRESHOLD'")) == 2
+        )
+    finally:
+        models.close()
+        ws.close()

@@ -280,3 +280,27 @@ def test_procedure_work_goes_on_when_the_tag_cannot_be_set(wh: Any) -> None:
         wh.session, json.dumps({**wh.base, "model_name": MODEL, "table": "NOPE", "target": "y"})
     )
     assert "NOPE" in str(_raises(result, NotFound))
+
+
+def test_a_saved_threshold_relabels_the_udf_result_and_is_recorded_on_the_run(wh: Any) -> None:
+    from snowflake.snowpark.functions import lit
+
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    plain = records.run_from_row(procedures.decode_result(wh.score(table="NEW_PATIENTS", output="PLAIN")))
+    assert plain.threshold is None
+    before = wh.session.table(wh.loc.data("PLAIN")).to_pandas()
+    # classes are ["benign", "malignant"]: the positive class is "malignant".
+    p_positive = before["PREDICTION_PROBABILITY"].where(
+        before["PREDICTION"] == "malignant", 1 - before["PREDICTION_PROBABILITY"]
+    )
+    threshold = float(p_positive.sort_values().iloc[len(p_positive) // 2])  # relabels some rows for sure
+    wh.session.table(wh.loc.app(sql.MODELS_CATALOG)).update({'"THRESHOLD"': lit(threshold)})
+
+    run = records.run_from_row(procedures.decode_result(wh.score(table="NEW_PATIENTS", output="CUT")))
+    assert run.threshold == pytest.approx(threshold)
+    after = wh.session.table(wh.loc.data("CUT")).to_pandas()
+    expected = p_positive.ge(threshold).map({True: "malignant", False: "benign"})
+    assert after["PREDICTION"].tolist() == expected.tolist()
+    assert (after["PREDICTION"] != before["PREDICTION"]).any()
+    chosen = p_positive.where(expected == "malignant", 1 - p_positive)
+    assert after["PREDICTION_PROBABILITY"].tolist() == pytest.approx(chosen.tolist())

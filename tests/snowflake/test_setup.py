@@ -193,3 +193,27 @@ def test_procedure_handlers_register_and_answer_in_local_testing(snowpark_sessio
     )
     answer = snowpark_session.call("SNOWML_LOAD", "not json")
     assert json.loads(answer)["ok"] is False and "malformed" in json.loads(answer)["error"]["message"]
+
+
+def test_setup_adds_newer_record_columns_to_an_older_catalog() -> None:
+    """A catalog made by format 1 lacks THRESHOLD and the drift columns; setup adds every layout column with
+    ADD COLUMN IF NOT EXISTS (https://docs.snowflake.com/en/sql-reference/sql/alter-table), a no-op elsewhere."""
+    import sqlglot
+
+    from snowml_desktop.core import records
+
+    loc = sql.Location("DB")
+    texts = [s.text for s in setup.setup_statements(loc)]
+    for table, columns in (
+        (sql.MODELS_CATALOG, records.MODELS_CATALOG_COLUMNS),
+        (sql.INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS),
+    ):
+        added = [t for t in texts if t.startswith(f"ALTER TABLE {loc.app(table)} ADD COLUMN IF NOT EXISTS")]
+        assert len(added) == len(columns)
+        for text in added:
+            sqlglot.parse_one(text, read="snowflake")
+    assert (
+        'ALTER TABLE "DB"."SNOWML"."MODELS_CATALOG" ADD COLUMN IF NOT EXISTS "DRIFT_PROFILE" VARIANT' in texts
+    )
+    assert 'ALTER TABLE "DB"."SNOWML"."INFERENCE_RUNS" ADD COLUMN IF NOT EXISTS "THRESHOLD" FLOAT' in texts
+    assert setup.SETUP_FORMAT >= 2  # accounts set up before the columns existed are asked to run setup again

@@ -49,7 +49,9 @@ class ModelRecord:
       confusion_matrix   n x n ints; rows = true class, columns = predicted class, both in ``classes`` order
       curves             {"roc": [{"label", "fpr": [...], "tpr": [...], "auc"}],
                           "pr":  [{"label", "recall": [...], "precision": [...], "ap"}]}   (<= 200 points each;
-                         binary: one entry for the positive class = classes[1]; multiclass: one per class, OvR)
+                         binary: one entry for the positive class = classes[1]; multiclass: one per class, OvR;
+                          binary also "scores": {"positive", "truth": [0/1], "score": [...]}, the held-out
+                          rows' positive-class probabilities (<= 2,000, stratified) for the Threshold view)
       feature_importance [{"feature", "importance", "std"}] sorted descending (permutation importance on test)
       cv                 {"folds", "metric", "mean", "std", "scores": [...]} or None
       options            {"test_size", "seed", "cv_folds", "class_weight", "dedupe", "keep_clone", "optimized"}
@@ -83,6 +85,12 @@ class ModelRecord:
     rows_total: int
     rows_train: int
     rows_test: int
+    #: Binary models: label a row positive at this probability of classes[1] or more (None: the most
+    #: probable class). Set after training from the Threshold view or ``snowml threshold``.
+    threshold: float | None = None
+    #: What drift checks compare against (``core.drift``): per-feature bins and shares of the training table,
+    #: class shares of the test rows. None when it could not be computed (the model still works).
+    drift_profile: dict[str, Any] | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -113,6 +121,8 @@ class InferenceRun:
     confusion_matrix: list[list[int]] | None = None
     classes: list[Any] | None = None
     query_ids: list[str] = field(default_factory=list)
+    threshold: float | None = None  # the model's decision threshold when this run scored
+    drift: dict[str, Any] | None = None  # ``core.drift.DriftReport`` of the scored table, as a dict
 
 
 MODELS_CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -143,6 +153,8 @@ MODELS_CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ROWS_TOTAL", INTEGER),
     ("ROWS_TRAIN", INTEGER),
     ("ROWS_TEST", INTEGER),
+    ("THRESHOLD", DOUBLE),
+    ("DRIFT_PROFILE", JSON),
 )
 
 INFERENCE_RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -164,6 +176,8 @@ INFERENCE_RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("CONFUSION_MATRIX", JSON),
     ("CLASSES", JSON),
     ("QUERY_IDS", JSON),
+    ("THRESHOLD", DOUBLE),
+    ("DRIFT", JSON),
 )
 
 # Column -> dataclass field, where the column is not simply the field name upper-cased.

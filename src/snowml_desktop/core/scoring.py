@@ -15,6 +15,7 @@ import pandas as pd
 
 from snowml_desktop.core.preprocessing import coerce_features, missing_columns
 from snowml_desktop.core.records import Feature
+from snowml_desktop.core.threshold import apply as apply_threshold
 
 
 def missing_features(columns: Iterable[str], features: list[Feature]) -> list[str]:
@@ -33,13 +34,18 @@ def mistyped_features(kinds: Mapping[str, str], features: list[Feature]) -> list
     ]
 
 
-def predict_with_proba(pipeline: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, probability of each label) for an already coerced feature frame."""
+def predict_with_proba(
+    pipeline: Any, frame: pd.DataFrame, threshold: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, probability of each label) for an already coerced feature frame; a binary model's
+    ``threshold`` (see ``core.threshold``) replaces the most-probable-class rule."""
     if len(frame) == 0:
         classes = np.asarray(pipeline.classes_)
         return classes[:0], np.zeros(0, dtype=np.float64)
     if hasattr(pipeline, "predict_proba"):
         proba = np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+        if threshold is not None and proba.shape[1] == 2:
+            return apply_threshold(pipeline.classes_, proba, threshold)
         best = proba.argmax(axis=1)
         labels = np.asarray(pipeline.classes_)[best]
         return labels, proba[np.arange(len(best)), best]
@@ -47,13 +53,16 @@ def predict_with_proba(pipeline: Any, frame: pd.DataFrame) -> tuple[np.ndarray, 
     return labels, np.full(len(labels), np.nan)
 
 
-def predict(pipeline: Any, frame: pd.DataFrame, features: list[Feature]) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    pipeline: Any, frame: pd.DataFrame, features: list[Feature], threshold: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(predicted labels in the original label type, probability of the predicted class as float64).
 
     ``frame`` may hold extra columns and any dtypes an engine returns; feature values are coerced to what
-    training saw. Raises InvalidInput naming the feature columns missing from ``frame``.
+    training saw. ``threshold``: a binary model's decision threshold (None: the most probable class).
+    Raises InvalidInput naming the feature columns missing from ``frame``.
     """
-    return predict_with_proba(pipeline, coerce_features(frame, features))
+    return predict_with_proba(pipeline, coerce_features(frame, features), threshold)
 
 
 def predict_proba(pipeline: Any, frame: pd.DataFrame, features: list[Feature]) -> np.ndarray:

@@ -93,12 +93,36 @@ def credits_per_hour(size: WarehouseSize | str, warehouse_type: str = STANDARD) 
     return size.credits_per_hour * rate
 
 
-def estimate_credits(
-    seconds: float, size: WarehouseSize | str, warehouse_type: str = STANDARD, *, resumed: bool = True
-) -> float:
-    """Credits for running ``seconds`` at ``size``; a run that resumed the warehouse pays at least 60 s."""
-    billed = max(seconds, MINIMUM_BILLED_SECONDS) if resumed else seconds
-    return credits_per_hour(size, warehouse_type) * billed / 3600.0
+@dataclass(frozen=True)
+class BilledCredits:
+    """What one run bills: the credits for the seconds it ran, and the extra that Snowflake's 60-second minimum
+    per resume adds on top (zero once a run lasts longer than the minimum)."""
+
+    running: float
+    minimum: float
+
+    @property
+    def total(self) -> float:
+        return self.running + self.minimum
+
+
+def billed_credits(
+    seconds: float, size: WarehouseSize | str, warehouse_type: str = STANDARD, *, resumes: int = 1
+) -> BilledCredits:
+    """Credits billed for ``seconds`` at ``size``: credits/hour x max(seconds, 60 s x resumes) / 3600.
+
+    Every run is counted as one resume, on both engines and in every view, so that an estimate, a run's result,
+    the timing graph and the recommendation all use the same figure (Snowflake bills at least 60 s each time a
+    warehouse resumes, and for the added nodes of a resize)."""
+    rate = credits_per_hour(size, warehouse_type) / 3600.0
+    seconds = max(0.0, float(seconds))
+    floor = MINIMUM_BILLED_SECONDS * max(0, resumes)
+    return BilledCredits(running=rate * seconds, minimum=rate * max(0.0, floor - seconds))
+
+
+def estimate_credits(seconds: float, size: WarehouseSize | str, warehouse_type: str = STANDARD) -> float:
+    """The total of ``billed_credits`` for one run."""
+    return billed_credits(seconds, size, warehouse_type).total
 
 
 def round_credits(value: float) -> float:

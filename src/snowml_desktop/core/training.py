@@ -59,6 +59,7 @@ from snowml_desktop.core.preprocessing import build_preprocessor, coerce_feature
 from snowml_desktop.core.records import Feature, ModelWarning, json_safe
 from snowml_desktop.core.scoring import predict_with_proba
 from snowml_desktop.core.tasks import TaskContext
+from snowml_desktop.core.threshold import kept_scores
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class TrainOutcome:
 
 
 @dataclass
-class _Prepared:
+class PreparedData:
     x: pd.DataFrame
     y: np.ndarray
     features: list[Feature]
@@ -157,13 +158,13 @@ def train_model(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext | None =
 def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutcome:
     task.report(0.0, "Preparing data")
     method = get_method(spec.method)
-    _check_options(spec)
+    check_options(spec)
     check_class_weight(method.key, spec.class_weight)
     params = coerce_params(method.key, spec.params)
     found: list[ModelWarning] = []
-    data = _prepare(frame, spec, found)
-    _check_size(data, spec)
-    split = _split(data, spec)
+    data = prepare_data(frame, spec, found)
+    check_size(data, spec)
+    split = split_data(data, spec)
     x_train, x_test, y_train, y_test = split
     found.extend(_split_warnings(x_train, x_test, y_train, y_test, spec, method.supports_class_weight))
     stages = _STAGES[method.key == "auto"]
@@ -185,7 +186,7 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
         )
         concrete, search = result.method, result.summary
         estimator_params = coerce_params(concrete, result.params)
-    _check_data_fits_params(concrete, estimator_params, y_train, spec.cv_folds)
+    check_data_fits_params(concrete, estimator_params, y_train, spec.cv_folds)
 
     task.report(stages["fit"], f"Fitting {get_method(concrete).label}")
     pipeline, fit_seconds = _fit(concrete, estimator_params, data.features, x_train, y_train, spec, found)
@@ -201,7 +202,7 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
             task.sub(stages["cv"], stages["evaluate"]),
         )
     task.report(stages["evaluate"], "Evaluating on the test rows")
-    evaluation = _evaluate(pipeline, x_test, y_test)
+    evaluation = _evaluate(pipeline, x_test, y_test, spec.seed)
     task.report(stages["importance"], "Computing feature importance")
     importance = permutation_importance_table(pipeline, x_test, y_test, seed=spec.seed)
     task.report(1.0, "Done")
@@ -230,7 +231,8 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
 # --- validation and preparation -----------------------------------------------------------------------
 
 
-def _check_options(spec: TrainSpec) -> None:
+def check_options(spec: TrainSpec) -> None:
+    """Raise InvalidInput for a test size, fold count or seed out of range."""
     if not isinstance(spec.test_size, (int, float)) or not 0.0 < float(spec.test_size) < 1.0:
         raise InvalidInput(
             f"Test size must be a fraction between 0 and 1 (e.g. 0.2); got {spec.test_size!r}."
@@ -248,7 +250,9 @@ def _check_options(spec: TrainSpec) -> None:
         raise InvalidInput(f"Seed must be a whole number between 0 and {2**32 - 1}; got {spec.seed!r}.")
 
 
-def _prepare(frame: pd.DataFrame, spec: TrainSpec, found: list[ModelWarning]) -> _Prepared:
+def prepare_data(frame: pd.DataFrame, spec: TrainSpec, found: list[ModelWarning]) -> PreparedData:
+    """Features chosen and coerced, target values, rows without a label dropped (appending to ``found``).
+    Raises InvalidInput for an empty table, an unusable target or no usable feature."""
     if frame is None or len(frame.columns) == 0 or len(frame) == 0:
         raise InvalidInput("The training table is empty.", hint="Load rows into it before training.")
     columns = [str(c) for c in frame.columns]
@@ -289,10 +293,10 @@ def _prepare(frame: pd.DataFrame, spec: TrainSpec, found: list[ModelWarning]) ->
     if spec.dedupe:
         x, y = _dedupe(x, y, found)
     _check_classes(y, target)
-    return _Prepared(x, y, plan.features, plan.excluded, rows_total)
+    return PreparedData(x, y, plan.features, plan.excluded, rows_total)
 
 
-def _check_size(data: _Prepared, spec: TrainSpec) -> None:
+def check_size(data: PreparedData, spec: TrainSpec) -> None:
     """Refuse, before any fit, a training too big for memory or time (see ``MAX_TRAINING_VALUES``)."""
     rows, features = len(data.x), len(data.features)
     width = encoded_width(data.x, data.features)
@@ -435,7 +439,11 @@ def _check_classes(y: np.ndarray, target: str) -> None:
         )
 
 
-def _split(data: _Prepared, spec: TrainSpec) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+def split_data(
+    data: PreparedData, spec: TrainSpec
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The stratified (x_train, x_test, y_train, y_test) split of ``spec``; raises InvalidInput when the rows
+    cannot give every class a place on both sides (or in every cross-validation fold)."""
     from sklearn.model_selection import train_test_split
 
     n = len(data.y)
@@ -542,7 +550,8 @@ def _duplicate_count(
     return int(np.isin(test_hashes, train_hashes).sum())
 
 
-def _check_data_fits_params(method: str, params: dict[str, Any], y_train: np.ndarray, cv_folds: int) -> None:
+def check_data_fits_params(method: str, params: dict[str, Any], y_train: np.ndarray, cv_folds: int) -> None:
+    """Raise InvalidInput when the parameters need more training rows than there are (KNN's neighbours)."""
     if method != "knn":
         return
     smallest = len(y_train) * (cv_folds - 1) // cv_folds if cv_folds >= 2 else len(y_train)
@@ -601,7 +610,7 @@ def _fit(
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        _fit_or_explain(pipeline, x, y, method)
+        fit_or_explain(pipeline, x, y, method)
     seconds = time.perf_counter() - started
     model = pipeline.named_steps["model"]
     if model.get_params().get("n_jobs") not in (None, 1):  # scoring runs one process per core instead
@@ -616,7 +625,8 @@ def _fit(
     return pipeline, seconds
 
 
-def _fit_or_explain(pipeline: Any, x: pd.DataFrame, y: np.ndarray, method: str) -> None:
+def fit_or_explain(pipeline: Any, x: pd.DataFrame, y: np.ndarray, method: str) -> None:
+    """Fit ``pipeline``; raises EngineError naming the method when scikit-learn rejects the data."""
     try:
         pipeline.fit(x, y)
     except (ValueError, MemoryError) as exc:  # sklearn's way of saying the data does not suit the method
@@ -650,7 +660,7 @@ def _cross_validate(
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported once for the final fit
-            _fit_or_explain(pipeline, x.iloc[train_index], y[train_index], method)
+            fit_or_explain(pipeline, x.iloc[train_index], y[train_index], method)
         labels, _ = predict_with_proba(pipeline, x.iloc[test_index])
         scores.append(float(np.mean(labels == y[test_index])))
     return {
@@ -662,7 +672,7 @@ def _cross_validate(
     }
 
 
-def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray) -> dict[str, Any]:
+def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray, seed: int) -> dict[str, Any]:
     model_classes = list(np.asarray(pipeline.classes_))
     proba = np.asarray(pipeline.predict_proba(x_test), dtype=np.float64)
     labels = np.asarray(pipeline.classes_)[proba.argmax(axis=1)]  # as scoring.predict labels rows
@@ -670,6 +680,9 @@ def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray) -> dict[s
     metrics, per_class = metrics_from_confusion(model_classes, matrix)
     probability, curves = probability_metrics(model_classes, y_test, proba)
     metrics.update(probability)
+    kept = kept_scores(model_classes, y_test, proba, seed=seed)
+    if kept is not None:  # the Threshold view's data: binary models only
+        curves["scores"] = json_safe(kept)
     return {
         "classes": [json_safe(c) for c in model_classes],
         "metrics": metrics,

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from snowml_desktop.core import identifiers, recommend
 from snowml_desktop.core.errors import (
     AlreadyExists,
     Cancelled,
@@ -37,11 +38,21 @@ from snowml_desktop.core.errors import (
     PermissionDenied,
 )
 from snowml_desktop.core.identifiers import derived_name, display
-from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord, ModelWarning, json_safe
+from snowml_desktop.core.records import (
+    RUN_SUCCEEDED,
+    Feature,
+    InferenceRun,
+    ModelRecord,
+    ModelWarning,
+    json_safe,
+)
 from snowml_desktop.core.tasks import CancelToken, TaskContext
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from snowml_desktop.core.compare import Comparison
+    from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +316,39 @@ class TrainRequest:
     optimized: bool = False
     optimized_mode: str = "convert"
     training_warehouse: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Compare ``methods`` on ``table`` predicting ``target``, all on the same ``cv_folds`` stratified folds
+    (0: one stratified split of ``test_size``, the split ``train`` would use with the same seed). ``params``:
+    per method key, parameters other than the defaults. The other fields mean what they mean on TrainRequest."""
+
+    table: str
+    target: str
+    methods: list[str]
+    features: list[str] | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cv_folds: int = 5
+    test_size: float = 0.2
+    seed: int = 42
+    class_weight: str | None = None
+    dedupe: bool = False
+
+    def train_request(self, method: str) -> TrainRequest:
+        """The request that keeps one compared method as a catalog model, trained on the same setting."""
+        return TrainRequest(
+            table=self.table,
+            target=self.target,
+            features=self.features,
+            method=method,
+            params=dict(self.params.get(method, {})),
+            test_size=self.test_size,
+            seed=self.seed,
+            cv_folds=self.cv_folds,
+            class_weight=self.class_weight,
+            dedupe=self.dedupe,
+        )
 
 
 @dataclass(frozen=True)
@@ -605,6 +649,11 @@ class Engine(ABC):
         """Train, evaluate and register a model atomically (artifact and catalog row together or not at
         all). Raises InvalidInput for an unusable target/feature set, Cancelled, EngineError."""
 
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        """Compare methods on the same folds in one background call (see ``core.compare``); nothing is added to
+        the catalog. Raises NotFound (table), InvalidInput (target, features, methods, folds), Cancelled."""
+        raise InvalidInput(f"The {self.kind} engine cannot compare methods yet.")
+
     @abstractmethod
     def list_models(self) -> list[ModelRecord]:
         """The catalog, newest first."""
@@ -616,6 +665,18 @@ class Engine(ABC):
     @abstractmethod
     def delete_model(self, name: str) -> None:
         """Remove the catalog row and the artifact (and the per-model UDF on Snowflake). Keeps runs."""
+
+    @abstractmethod
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """Record a binary model's decision threshold (None: back to the most probable class); every later
+        scoring labels rows with it and records it on the run. Raises NotFound, InvalidInput (multiclass
+        model, a value outside [0, 1])."""
+
+    @abstractmethod
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> DriftReport:
+        """Drift of ``table`` against ``model``'s training data, in one aggregate pass in the warehouse (see
+        ``core.drift``); ``exact`` compares against the kept training clone itself (exact KS). Raises
+        NotFound (model, table, clone), InvalidInput (missing feature columns, no drift profile, no clone)."""
 
     @abstractmethod
     def check_scoring_input(self, model: str, table: str) -> list[str]:
@@ -646,6 +707,31 @@ class Engine(ABC):
     def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
         """Resize and/or change type. Raises InvalidInput for unknown sizes/types or combinations the
         engine does not allow, PermissionDenied without MODIFY."""
+
+    def recommend_size(
+        self, model: str, table: str, *, budget_seconds: float | None = None
+    ) -> recommend.Recommendation:
+        """The warehouse size to score ``table`` with ``model``, forecast from the model's successful past runs
+        (on any table) and priced at the current warehouse type. Raises NotFound (no such table), InvalidInput
+        (fewer than two sizes of past runs to go by)."""
+        wanted = identifiers.normalize(table, what="table")
+        info = next((t for t in self.list_tables() if t.name == wanted), None)
+        if info is None:
+            raise NotFound(
+                f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name."
+            )
+        samples = [
+            recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds)
+            for r in self.list_runs(model)
+            if r.status == RUN_SUCCEEDED
+        ]
+        return recommend.recommend_size(
+            samples,
+            info.rows,
+            local=self.capabilities.local,
+            warehouse_type=self.warehouse().type,
+            budget_seconds=budget_seconds,
+        )
 
     def create_demo_table(
         self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None

@@ -48,10 +48,18 @@ def table_ddl(table: str, columns: tuple[tuple[str, str], ...]) -> str:
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    """Create the APP schema, tables and sequences when missing (idempotent)."""
+    """Create the APP schema, tables and sequences when missing, and add the columns a newer version of the
+    layouts has to the tables of an older workspace (idempotent)."""
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(APP)}")
-    cur.execute(table_ddl(MODELS_TABLE, records.MODELS_CATALOG_COLUMNS))
-    cur.execute(table_ddl(RUNS_TABLE, records.INFERENCE_RUNS_COLUMNS))
+    for table, columns in (
+        (MODELS_TABLE, records.MODELS_CATALOG_COLUMNS),
+        (RUNS_TABLE, records.INFERENCE_RUNS_COLUMNS),
+    ):
+        cur.execute(table_ddl(table, columns))
+        for name, kind in columns:
+            cur.execute(
+                f"ALTER TABLE {qualified(APP, table)} ADD COLUMN IF NOT EXISTS {quote(name)} {SQL_TYPES[kind]}"
+            )
     cur.execute(
         f"CREATE TABLE IF NOT EXISTS {qualified(APP, SETTINGS_TABLE)} "
         f"({quote('KEY')} VARCHAR PRIMARY KEY, {quote('VALUE')} VARCHAR)"
@@ -152,6 +160,13 @@ def artifact_paths(cur: duckdb.DuckDBPyConnection) -> list[str]:
     """Every artifact path the catalog refers to."""
     cur.execute(f"SELECT {quote('ARTIFACT_PATH')} FROM {qualified(APP, MODELS_TABLE)}")
     return [row[0] for row in cur.fetchall()]
+
+
+def set_threshold(cur: duckdb.DuckDBPyConnection, name: str, threshold: float | None) -> None:
+    cur.execute(
+        f"UPDATE {qualified(APP, MODELS_TABLE)} SET {quote('THRESHOLD')} = ? WHERE {quote('MODEL_NAME')} = ?",
+        [threshold, name],
+    )
 
 
 def delete_model(cur: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -31,6 +31,7 @@ from snowml_desktop.engines.base import (
     CheckLine,
     ClassBalance,
     ColumnInfo,
+    CompareRequest,
     ConnectionInfo,
     Correlation,
     Engine,
@@ -52,6 +53,9 @@ from snowml_desktop.engines.local.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from snowml_desktop.core.compare import Comparison
+    from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +260,10 @@ class LocalEngine(Engine):
     def train(self, request: TrainRequest, *, task: TaskContext | None = None) -> ModelRecord:
         return self.models.train(request, task=task)
 
+    @activity("compare")
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        return self.models.compare(request, task=task)
+
     @activity("list_models")
     def list_models(self) -> list[ModelRecord]:
         return self.models.list_models()
@@ -263,6 +271,14 @@ class LocalEngine(Engine):
     @activity("get_model")
     def get_model(self, name: str) -> ModelRecord:
         return self.models.get_model(name)
+
+    @activity("set_threshold")
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        return self.models.set_threshold(name, threshold)
+
+    @activity("check_drift")
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> DriftReport:
+        return self.models.check_drift(model, table, exact=exact)
 
     @activity("delete_model")
     def delete_model(self, name: str) -> None:

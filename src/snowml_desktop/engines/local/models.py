@@ -49,6 +49,7 @@ from snowml_desktop.core.records import (
 )
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
+    CompareRequest,
     ScoreRequest,
     TrainRequest,
     WarehouseState,
@@ -63,6 +64,7 @@ from snowml_desktop.engines.local.warehouse import LocalWarehouse
 if TYPE_CHECKING:
     import duckdb
 
+    from snowml_desktop.core.compare import Comparison
     from snowml_desktop.engines.local.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -148,20 +150,10 @@ class LocalModels:
                 "The local engine has one warehouse, so it cannot train on a dedicated Snowpark-optimized one.",
                 hint='Use optimized mode "convert", or train without --optimized.',
             )
-        table = normalize(request.table, what="table name")
+        table, columns, target, features = self._training_columns(
+            request.table, request.target, request.features
+        )
         with self._cursor() as cur:
-            columns = _table_columns(cur, table)
-            target = _column(columns, request.target, table, "target column")
-            features = (
-                None
-                if request.features is None
-                else [_column(columns, f, table, "feature column") for f in request.features]
-            )
-            if features is not None and target in features:
-                raise InvalidInput(
-                    f"The target column {target!r} is also listed as a feature.",
-                    hint="Remove it from the features.",
-                )
             name = catalog.next_model_name(cur, method.prefix)
         spec = TrainSpec(
             target=target,
@@ -182,6 +174,60 @@ class LocalModels:
         with switch:
             warehouse = self._warehouse.state()
             return self._train(request, spec, table, name, columns, warehouse, started, task)
+
+    def _training_columns(
+        self, table_text: str, target_text: str, feature_texts: list[str] | None
+    ) -> tuple[str, dict[str, str], str, list[str] | None]:
+        """(table, its columns and types, target, features) resolved against the table; raises NotFound,
+        InvalidInput (unknown column, the target among the features)."""
+        table = normalize(table_text, what="table name")
+        with self._cursor() as cur:
+            columns = _table_columns(cur, table)
+        target = _column(columns, target_text, table, "target column")
+        features = (
+            None
+            if feature_texts is None
+            else [_column(columns, f, table, "feature column") for f in feature_texts]
+        )
+        if features is not None and target in features:
+            raise InvalidInput(
+                f"The target column {target!r} is also listed as a feature.",
+                hint="Remove it from the features.",
+            )
+        return table, columns, target, features
+
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        """See ``Engine.compare``: the rows are read as for training and compared in one worker process that
+        fits methods x folds on every core."""
+        import os
+
+        from snowml_desktop.core.compare import CompareSpec
+
+        task = task or TaskContext()
+        table, columns, target, features = self._training_columns(
+            request.table, request.target, request.features
+        )
+        spec = CompareSpec(
+            target=target,
+            methods=list(request.methods),
+            features=features,
+            params={key: dict(value) for key, value in request.params.items()},
+            cv_folds=request.cv_folds,
+            test_size=request.test_size,
+            seed=request.seed,
+            class_weight=request.class_weight,
+            dedupe=request.dedupe,
+            threads=os.cpu_count() or 1,
+        )
+        spec.checked_methods()  # refuse a bad method list before reading any rows
+        rows_file = self._workspace.root / SCRATCH_FOLDER / f"compare-{uuid.uuid4().hex[:8]}.arrow"
+        try:
+            task.report(0.0, "Reading the rows")
+            self._write_training_rows(table, None, None, spec, columns, rows_file, task)
+            payload = workers.ComparePayload(rows_file=str(rows_file), spec=spec)
+            return workers.run_comparison(payload, task.sub(0.05, 1.0), self._training)
+        finally:
+            rows_file.unlink(missing_ok=True)
 
     def _train(
         self,
@@ -228,6 +274,7 @@ class LocalModels:
                 artifact_path=f"@{MODELS_STAGE}/{artifact.name}",
                 artifact_sha256=sha,
                 library_versions=result.library_versions,
+                drift_profile=self._drift_profile(staging or table, result.outcome, task),
                 train_seconds=time.perf_counter() - started,
             )
             task.check()
@@ -291,6 +338,71 @@ class LocalModels:
             finally:
                 unregister()
 
+    def _drift_profile(self, table: str, outcome: Any, task: TaskContext) -> dict | None:
+        """The training table's drift profile (``core.drift``), or None when it cannot be computed: drift
+        checks are then unavailable for the model, which is otherwise complete."""
+        from snowml_desktop.core import drift
+
+        task.report(0.97, "Profiling the training data for drift checks")
+        with self._cursor() as cur:
+            unregister = task.token.on_cancel(cur.interrupt)
+            try:
+                return drift.build_profile(
+                    lambda sql, params: cur.execute(sql, params).fetchall(),
+                    qualified(_data_schema(), table),
+                    outcome.features,
+                    outcome.classes,
+                    outcome.confusion_matrix,
+                )
+            except Exception:
+                task.check()
+                log.warning("Could not profile %s for drift checks", table, exc_info=True)
+                return None
+            finally:
+                unregister()
+
+    def _drift(
+        self,
+        cur: Any,
+        record: ModelRecord,
+        table: str,
+        label: str,
+        prediction_column: str | None,
+        exact: bool = False,
+    ) -> Any:
+        """Drift of the DATA table ``table`` against ``record``'s profile (None without a profile), with the
+        overlap of its rows with the training table while that table exists."""
+        from snowml_desktop.core import drift
+
+        if not record.drift_profile:
+            return None
+        training = record.training_table if record.training_table in _data_tables(cur) else None
+        return drift.check(
+            lambda sql, params: cur.execute(sql, params).fetchall(),
+            record.drift_profile,
+            qualified(_data_schema(), table),
+            model=record.name,
+            table=label,
+            prediction_column=prediction_column,
+            training_sql=qualified(_data_schema(), training) if training else None,
+            training_table=training,
+            exact=exact,
+        )
+
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> Any:
+        """See ``Engine.check_drift``."""
+        from snowml_desktop.core import drift
+
+        record = self.get_model(model)
+        name = normalize(table, what="table name")
+        with self._cursor() as cur:
+            columns = _table_columns(cur, name)
+            drift.check_request(record, name, columns, exact=exact)
+            if exact and record.training_table not in _data_tables(cur):
+                raise NotFound(f"The training clone {record.training_table!r} no longer exists.")
+            prediction = PREDICTION if PREDICTION in columns else None
+            return self._drift(cur, record, name, name, prediction, exact)
+
     def _commit_model(self, record: ModelRecord, staging: str | None, clone: str | None) -> None:
         """Insert the catalog row (and rename the staging snapshot to the clone) in one transaction."""
         with self._cursor() as cur:
@@ -322,6 +434,16 @@ class LocalModels:
         """One catalog row. Raises NotFound, InvalidInput (bad name)."""
         with self._cursor() as cur:
             return catalog.get_model(cur, normalize(name, what="model name"))
+
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """See ``Engine.set_threshold``."""
+        from snowml_desktop.core.threshold import check_threshold
+
+        record = self.get_model(name)
+        value = check_threshold(threshold, record.classes)
+        with self._cursor() as cur:
+            catalog.set_threshold(cur, record.name, value)
+        return dataclasses.replace(record, threshold=value)
 
     def delete_model(self, name: str) -> None:
         """Remove the catalog row, then the artifact file. Runs and any training clone are kept.
@@ -367,6 +489,7 @@ class LocalModels:
             warehouse_type=current.type,
             workers=size.local_workers(),
             credits=0.0,
+            threshold=record.threshold,
         )
         try:
             _check_scorable(columns, record, table, output)
@@ -469,6 +592,8 @@ class LocalModels:
                 sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
                 metrics = self._run_metrics(cur, output, columns, record)
+                task.report(0.98, "Checking drift against the training data")
+                drift = self._drift(cur, record, run.output_table or "", run.source_table, PREDICTION)
                 total = time.perf_counter() - started
                 log.debug(
                     "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
@@ -483,9 +608,8 @@ class LocalModels:
                     rows=rows,
                     scoring_seconds=scoring_seconds,
                     total_seconds=total,
-                    credits=sizes.estimate_credits(
-                        total, run.warehouse_size, run.warehouse_type, resumed=False
-                    ),
+                    credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
+                    drift=None if drift is None else dataclasses.asdict(drift),
                     **metrics,
                 )
                 task.check()
@@ -538,7 +662,7 @@ class LocalModels:
                     continue
                 part = scratch / f"part-{len(parts):08d}.parquet"
                 job = workers.ScoreJob(
-                    str(artifact), record.artifact_sha256, record.features, batch, str(part)
+                    str(artifact), record.artifact_sha256, record.features, batch, str(part), record.threshold
                 )
                 pending.append(pool.submit(job))
                 parts.append(part)
@@ -605,7 +729,7 @@ class LocalModels:
             status=status,
             error=message,
             total_seconds=total,
-            credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type, resumed=False),
+            credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
         )
         try:
             with self._cursor() as cur:

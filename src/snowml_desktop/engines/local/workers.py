@@ -31,6 +31,7 @@ import sys
 import threading
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from snowml_desktop.core.errors import Cancelled, EngineError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from snowml_desktop.core.compare import CompareSpec, Comparison
     from snowml_desktop.core.records import Feature
     from snowml_desktop.core.tasks import TaskContext
     from snowml_desktop.core.training import TrainOutcome, TrainSpec
@@ -137,31 +139,56 @@ def write_rows(reader: pa.RecordBatchReader, path: Path) -> None:
             writer.write_batch(batch)
 
 
-def _train_main(conn: Any, payload: TrainPayload, owner_pid: int, lifeline: Any) -> None:
-    """Child process entry: fit, serialize, send ("done", TrainResult) or ("error", class, message, hint)."""
+@dataclass(frozen=True)
+class ComparePayload:
+    """What the comparison worker receives: the rows (as for training) and the comparison to run."""
+
+    rows_file: str
+    spec: CompareSpec
+
+
+def _read_rows(rows_file: str) -> Any:
+    import pyarrow as pa
+
+    with pa.memory_map(rows_file) as source:
+        return pa.ipc.open_file(source).read_all().to_pandas()
+
+
+def _progress_to(conn: Any) -> TaskContext:
+    from snowml_desktop.core.tasks import TaskContext
+
+    return TaskContext(progress=lambda fraction, text: conn.send(("progress", fraction, text)))
+
+
+def _train(conn: Any, payload: TrainPayload) -> TrainResult:
+    from snowml_desktop.core.artifacts import artifact_bytes, library_versions
+    from snowml_desktop.core.training import train_model
+
+    outcome = train_model(_read_rows(payload.rows_file), payload.spec, _progress_to(conn))
+    metadata = dict(payload.metadata)
+    metadata.update(
+        method=outcome.method,
+        params=outcome.params,
+        features=[dataclasses.asdict(f) for f in outcome.features],
+        classes=list(outcome.classes),
+    )
+    data = artifact_bytes(outcome.pipeline, metadata)
+    return TrainResult(data, dataclasses.replace(outcome, pipeline=None), library_versions())
+
+
+def _compare(conn: Any, payload: ComparePayload) -> Comparison:
+    from snowml_desktop.core.compare import compare_methods
+
+    return compare_methods(_read_rows(payload.rows_file), payload.spec, _progress_to(conn))
+
+
+def _fit_main(
+    conn: Any, work: Callable[[Any, Any], Any], payload: Any, owner_pid: int, lifeline: Any
+) -> None:
+    """Child process entry: run ``work``, send ("done", result) or ("error", class, message, hint)."""
     _die_with_owner(owner_pid, lifeline)
     try:
-        import pyarrow as pa
-
-        from snowml_desktop.core.artifacts import artifact_bytes, library_versions
-        from snowml_desktop.core.tasks import TaskContext
-        from snowml_desktop.core.training import train_model
-
-        with pa.memory_map(payload.rows_file) as source:
-            frame = pa.ipc.open_file(source).read_all().to_pandas()
-        task = TaskContext(progress=lambda fraction, text: conn.send(("progress", fraction, text)))
-        outcome = train_model(frame, payload.spec, task)
-        metadata = dict(payload.metadata)
-        metadata.update(
-            method=outcome.method,
-            params=outcome.params,
-            features=[dataclasses.asdict(f) for f in outcome.features],
-            classes=list(outcome.classes),
-        )
-        data = artifact_bytes(outcome.pipeline, metadata)
-        conn.send(
-            ("done", TrainResult(data, dataclasses.replace(outcome, pipeline=None), library_versions()))
-        )
+        conn.send(("done", work(conn, payload)))
     except EngineError as exc:
         conn.send(("error", type(exc), exc.message, exc.hint))
     except BaseException:  # anything else is a bug; the parent logs the traceback
@@ -177,17 +204,30 @@ def run_training(payload: TrainPayload, task: TaskContext, processes: set[Any] |
     Raises the worker's EngineError (InvalidInput for an unusable target ...), Cancelled (the process is
     terminated at once), or EngineError when the worker dies or fails unexpectedly.
     """
+    return _run_fit_worker(_train, payload, task, processes, "training")
+
+
+def run_comparison(
+    payload: ComparePayload, task: TaskContext, processes: set[Any] | None = None
+) -> Comparison:
+    """Compare methods in a fresh worker process; otherwise as :func:`run_training`."""
+    return _run_fit_worker(_compare, payload, task, processes, "comparison")
+
+
+def _run_fit_worker(
+    work: Callable[[Any, Any], Any], payload: Any, task: TaskContext, processes: set[Any] | None, what: str
+) -> Any:
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     # Not a daemon: the fit may itself start helper processes (joblib), which daemons may not.
-    process = ctx.Process(target=_train_main, args=(sender, payload, *_owner()), name="snowml-train")
+    process = ctx.Process(target=_fit_main, args=(sender, work, payload, *_owner()), name=f"snowml-{what}")
     process.start()
     sender.close()
     unregister = task.token.on_cancel(process.terminate)
     running = processes if processes is not None else set()
     running.add(process)
     try:
-        return _receive_training(receiver, process, task)
+        return _receive(receiver, process, task, what)
     finally:
         running.discard(process)
         unregister()
@@ -197,7 +237,7 @@ def run_training(payload: TrainPayload, task: TaskContext, processes: set[Any] |
         receiver.close()
 
 
-def _receive_training(receiver: Any, process: Any, task: TaskContext) -> TrainResult:
+def _receive(receiver: Any, process: Any, task: TaskContext, what: str) -> Any:
     while True:
         task.check()
         try:
@@ -211,7 +251,7 @@ def _receive_training(receiver: Any, process: Any, task: TaskContext) -> TrainRe
                 raise Cancelled()
             if not ready and not process.is_alive() and not receiver.poll():
                 raise EngineError(
-                    f"The training worker process stopped unexpectedly (exit code {process.exitcode}).",
+                    f"The {what} worker process stopped unexpectedly (exit code {process.exitcode}).",
                     hint="This can happen when the machine runs out of memory; try fewer rows or a simpler method.",
                 )
             continue
@@ -224,9 +264,9 @@ def _receive_training(receiver: Any, process: Any, task: TaskContext) -> TrainRe
             error_class, text, hint = message[1:]
             raise error_class(text, hint=hint) if error_class is not Cancelled else Cancelled(text)
         else:
-            log.error("Training worker failed:\n%s", message[1])
+            log.error("The %s worker failed:\n%s", what, message[1])
             last = message[1].strip().splitlines()[-1] if message[1].strip() else "unknown error"
-            raise EngineError(f"Training failed unexpectedly: {last}", hint="Details are in the log.")
+            raise EngineError(f"The {what} failed unexpectedly: {last}", hint="Details are in the log.")
 
 
 # --- scoring ---------------------------------------------------------------------------------------------
@@ -240,6 +280,7 @@ class ScoreJob:
     features: list[Feature]
     batch: pa.RecordBatch
     part_path: str
+    threshold: float | None = None  # a binary model's decision threshold
 
 
 _models: OrderedDict[str, Any] = OrderedDict()
@@ -281,7 +322,7 @@ def score_batch(job: ScoreJob) -> int:
     from snowml_desktop.core.scoring import predict
 
     pipeline = _pipeline(job.artifact_path, job.sha256)
-    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features)
+    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features, job.threshold)
     table = pa.table({"PREDICTION": pa.array(labels), "PREDICTION_PROBABILITY": pa.array(probabilities)})
     temporary = job.part_path + ".tmp"
     pq.write_table(table, temporary, compression="none", write_statistics=False)

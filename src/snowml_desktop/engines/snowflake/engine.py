@@ -77,6 +77,8 @@ from snowml_desktop.engines.snowflake.warehouse import Journal, SuspendWait, War
 if TYPE_CHECKING:
     import pandas as pd
 
+    from snowml_desktop.core.drift import DriftReport
+
 log = logging.getLogger(__name__)
 
 USER_STAGES = ("LOAD_DATA", "MODELS")
@@ -829,6 +831,49 @@ class SnowflakeEngine(Engine):
         if not rows:
             raise NotFound(f"No model {display(canonical)} in the catalog.")
         return records.model_from_row(rows[0])
+
+    @activity("check_drift")
+    def check_drift(self, model: str, table: str, *, exact: bool = False) -> DriftReport:
+        from snowml_desktop.core import drift
+
+        record = self._model(model)
+        name, columns = self._table(table)
+        names = [c.name for c in columns]
+        drift.check_request(record, name, names, exact=exact)
+        training = record.training_table
+        try:
+            self._table(training)
+        except NotFound:
+            if exact:
+                raise
+            training = None
+
+        def run(text: str, params: list[Any]) -> list[list[Any]]:
+            rows = self._rows(sql.Statement(text, tuple(params)), "check_drift")
+            return [list(r.values()) for r in rows]
+
+        return drift.check(
+            run,
+            record.drift_profile or {},
+            self._loc.data(name),
+            model=record.name,
+            table=name,
+            prediction_column="PREDICTION" if "PREDICTION" in names else None,
+            training_sql=self._loc.data(training) if training else None,
+            training_table=training,
+            exact=exact,
+        )
+
+    @activity("set_threshold")
+    def set_threshold(self, name: str, threshold: float | None) -> ModelRecord:
+        """The SNOWML_SCORE procedure reads the catalog row, so the next run applies it in SQL on the UDF's
+        result (see ``udf.scoring_columns``); the UDF itself stays as registered."""
+        from snowml_desktop.core.threshold import check_threshold
+
+        record = self._model(name)
+        value = check_threshold(threshold, record.classes)
+        self._rows(sql.update_model_threshold(self._loc, record.name, value), "set_threshold")
+        return dataclasses.replace(record, threshold=value)
 
     @activity("delete_model")
     def delete_model(self, name: str) -> None:

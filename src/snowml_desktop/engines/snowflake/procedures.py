@@ -454,7 +454,11 @@ def train(
             sample_rows=MAX_TRAINING_ROWS,
         )
         record = dataclasses.replace(
-            record, artifact_path=path, artifact_sha256=sha, library_versions=_versions()
+            record,
+            artifact_path=path,
+            artifact_sha256=sha,
+            library_versions=_versions(),
+            drift_profile=_drift_profile(session, place.data(training_table), outcome),
         )
         function = services.register_udf(session, record, path)
         udf_types = udf.argument_sql_types(record.features)
@@ -467,6 +471,50 @@ def train(
         undo.run()
         raise
     return record
+
+
+def _sql_rows(session: Session) -> Callable[[str, list[Any]], list[tuple]]:
+    """``core.drift``'s query function over the procedure's session (qmark binds, as Snowpark takes them)."""
+    return lambda text, params: [tuple(row) for row in session.sql(text, params=params).collect()]
+
+
+def _drift_profile(session: Session, table: str, outcome: Any) -> dict | None:
+    """The training table's drift profile; None (drift checks unavailable, the model complete) on failure."""
+    from snowml_desktop.core import drift
+
+    try:
+        return drift.build_profile(
+            _sql_rows(session), table, outcome.features, outcome.classes, outcome.confusion_matrix
+        )
+    except Exception:
+        log.warning("Could not profile %s for drift checks", table, exc_info=True)
+        return None
+
+
+def _run_drift(session: Session, place: Place, record: ModelRecord, output: str, label: str) -> dict | None:
+    """Drift of a run's output against the model's profile, with the overlap with the training table."""
+    from snowml_desktop.core import drift
+
+    if not record.drift_profile:
+        return None
+    training = (
+        place.data(record.training_table) if _exists(session, place.data(record.training_table)) else None
+    )
+    try:
+        report = drift.check(
+            _sql_rows(session),
+            record.drift_profile,
+            output,
+            model=record.name,
+            table=label,
+            prediction_column=udf.PREDICTION_COLUMN,
+            training_sql=training,
+            training_table=record.training_table if training else None,
+        )
+    except Exception:
+        log.warning("Could not check drift of %s", output, exc_info=True)
+        return None
+    return dataclasses.asdict(report)
 
 
 def _check_model_name(model: str) -> None:
@@ -662,6 +710,8 @@ def score(
                 sizes.estimate_credits(total, place.warehouse_size, place.warehouse_type)
             ),
             query_ids=[q for q in query_ids if q],
+            threshold=record.threshold,
+            drift=_run_drift(session, place, record, output, request.table),
             **evaluation,
         )
         _insert_row(session, place.app(RUNS_TABLE), records.INFERENCE_RUNS_COLUMNS, records.run_to_row(run))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from snowml_desktop import __version__
+from snowml_desktop.core import records
 from snowml_desktop.core.errors import EngineError, NotFound, PermissionDenied
 from snowml_desktop.core.identifiers import normalize, qualified, quote
 from snowml_desktop.core.tasks import TaskContext
@@ -35,7 +36,7 @@ from snowml_desktop.engines.snowflake.session import SqlRunner
 
 log = logging.getLogger(__name__)
 
-SETUP_FORMAT = 1  # bump when the objects created here change shape
+SETUP_FORMAT = 2  # bump when the objects created here change shape (2: THRESHOLD and drift columns)
 STATE_KEY = "setup"
 
 
@@ -69,6 +70,8 @@ def setup_statements(loc: sql.Location) -> list[sql.Statement]:
         *(sql.create_file_format(loc, name) for name in sql.FILE_FORMATS),
         sql.create_catalog_table(loc),
         sql.create_runs_table(loc),
+        *sql.add_record_columns(loc, sql.MODELS_CATALOG, records.MODELS_CATALOG_COLUMNS),
+        *sql.add_record_columns(loc, sql.INFERENCE_RUNS, records.INFERENCE_RUNS_COLUMNS),
         sql.create_setup_state_table(loc),
         sql.create_sequence(loc),
         sql.create_models_view(loc),

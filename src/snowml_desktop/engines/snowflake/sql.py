@@ -378,6 +378,15 @@ def create_record_table(loc: Location, table: str, columns: Sequence[tuple[str, 
     return Statement(f"CREATE TABLE IF NOT EXISTS {loc.app(table)} ({body})")
 
 
+def add_record_columns(loc: Location, table: str, columns: Sequence[tuple[str, str]]) -> list[Statement]:
+    """Columns a newer layout has, added to a table an older setup made (a no-op where they exist):
+    ALTER TABLE ... ADD COLUMN IF NOT EXISTS (https://docs.snowflake.com/en/sql-reference/sql/alter-table)."""
+    return [
+        Statement(f"ALTER TABLE {loc.app(table)} ADD COLUMN IF NOT EXISTS {quote(name)} {SNOWFLAKE_TYPES[kind]}")
+        for name, kind in columns
+    ]
+
+
 def create_catalog_table(loc: Location) -> Statement:
     return create_record_table(loc, MODELS_CATALOG, records.MODELS_CATALOG_COLUMNS)
 
@@ -726,6 +735,13 @@ def select_models(loc: Location, name: str | None = None) -> Statement:
 
 def delete_model_row(loc: Location, name: str) -> Statement:
     return Statement(f'DELETE FROM {loc.app(MODELS_CATALOG)} WHERE "MODEL_NAME" = ?', (name,))
+
+
+def update_model_threshold(loc: Location, name: str, threshold: float | None) -> Statement:
+    return Statement(
+        f'UPDATE {loc.app(MODELS_CATALOG)} SET "THRESHOLD" = ? WHERE "MODEL_NAME" = ?',
+        (None if threshold is None else float(threshold), name),
+    )
 
 
 def select_runs(

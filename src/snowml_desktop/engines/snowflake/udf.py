@@ -234,10 +234,19 @@ def udf_call(record: ModelRecord, function_name: str) -> Column:
 
 
 def scoring_columns(record: ModelRecord, result: Column) -> list[Column]:
-    """Typed PREDICTION and PREDICTION_PROBABILITY columns taken from the UDF's result object."""
+    """Typed PREDICTION and PREDICTION_PROBABILITY columns taken from the UDF's result object; with a binary
+    model's threshold set, relabelled in SQL (see ``core.threshold``), so that a new threshold needs no new UDF."""
+    from snowflake.snowpark.functions import iff, lit
     from snowflake.snowpark.types import DoubleType
 
-    return [
-        result[PREDICTION_KEY].cast(label_type(record.classes)).alias(quote(PREDICTION_COLUMN)),
-        result[PROBABILITY_KEY].cast(DoubleType()).alias(quote(PROBABILITY_COLUMN)),
-    ]
+    label_sql_type = label_type(record.classes)
+    label = result[PREDICTION_KEY].cast(label_sql_type)
+    probability = result[PROBABILITY_KEY].cast(DoubleType())
+    if record.threshold is not None and len(record.classes) == 2:
+        negative, positive = record.classes
+        # The UDF gives the most probable class and its probability; with two classes that fixes P(positive).
+        p_positive = iff(label == lit(positive), probability, lit(1.0) - probability)
+        chosen = p_positive >= lit(float(record.threshold))
+        label = iff(chosen, lit(positive), lit(negative)).cast(label_sql_type)
+        probability = iff(chosen, p_positive, lit(1.0) - p_positive)
+    return [label.alias(quote(PREDICTION_COLUMN)), probability.alias(quote(PROBABILITY_COLUMN))]

@@ -1,0 +1,124 @@
+"""Drift on the local engine: the profile stored at training, drift on every run, on-demand checks, the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snowml_desktop.cli import main
+from snowml_desktop.core.errors import InvalidInput, NotFound
+from snowml_desktop.engines.base import ScoreRequest, TrainRequest
+from snowml_desktop.engines.local.models import LocalModels
+from snowml_desktop.engines.local.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, LocalModels, object, object]]:
+    ws = Workspace.open(tmp_path_factory.mktemp("drift") / "workspace")
+    stage = ws.stage_dir("LOAD_DATA")
+    with ws.cursor() as cur:
+        cur.execute(
+            'CREATE TABLE "DATA"."BC" AS SELECT * FROM read_csv(?)', [str(stage / "BREAST_CANCER.csv")]
+        )
+        cur.execute(
+            'CREATE TABLE "DATA"."NEW" AS SELECT * FROM read_csv(?)',
+            [str(stage / "BREAST_CANCER_NEW_PATIENTS.csv")],
+        )
+        cur.execute(
+            'CREATE TABLE "DATA"."BIGGER" AS SELECT * REPLACE (MEAN_RADIUS * 1.6 AS MEAN_RADIUS) FROM "DATA"."NEW"'
+        )
+    models = LocalModels(ws)
+    plain = models.train(TrainRequest(table="BC", target="DIAGNOSIS", method="logistic_regression"))
+    cloned = models.train(TrainRequest(table="BC", target="DIAGNOSIS", method="gaussian_nb", keep_clone=True))
+    yield ws, models, plain, cloned
+    models.close()
+    ws.close()
+
+
+def test_training_stores_a_profile_of_the_training_table(env) -> None:
+    _, models, plain, _ = env
+    profile = models.get_model(plain.name).drift_profile
+    assert profile["rows"] == plain.rows_total
+    assert set(profile["features"]) == set(plain.feature_names)
+    radius = profile["features"]["MEAN_RADIUS"]
+    assert (
+        radius["kind"] == "numeric"
+        and len(radius["edges"]) == 9
+        and sum(radius["shares"]) == pytest.approx(1)
+    )
+    assert profile["predictions"]["classes"] == [str(c) for c in plain.classes]
+
+
+def test_every_run_records_its_drift_and_the_training_overlap(env) -> None:
+    _, models, plain, _ = env
+    fresh = models.score(ScoreRequest(plain.name, "NEW", "NEW_SCORED", "X-Small", True))
+    assert fresh.drift["rows"] == 86 and fresh.drift["overlap_rows"] == 0
+    assert fresh.drift["predictions"]["classes"] == [str(c) for c in plain.classes]
+    assert max(f["psi"] for f in fresh.drift["features"]) < 0.25
+    stored = models.get_run(fresh.run_id)
+    assert stored.drift == fresh.drift
+    again = models.score(ScoreRequest(plain.name, "BC", "BC_SCORED", "X-Small", True))
+    assert again.drift["overlap_rows"] == 483 and again.drift["training_table"] == "BC"
+
+
+def test_on_demand_check_finds_a_shifted_feature(env) -> None:
+    _, models, plain, _ = env
+    report = models.check_drift(plain.name, "bigger")
+    assert report.features[0].feature == "MEAN_RADIUS" and report.features[0].band == "high"
+    assert report.predictions is None  # not a scored table
+    assert report.band == "high" and "MEAN_RADIUS" in report.summary()
+
+
+def test_exact_comparison_needs_the_clone(env) -> None:
+    _, models, plain, cloned = env
+    with pytest.raises(InvalidInput, match="kept no clone"):
+        models.check_drift(plain.name, "BIGGER", exact=True)
+    report = models.check_drift(cloned.name, "BIGGER", exact=True)
+    assert report.exact and report.training_table == cloned.training_table
+    radius = next(f for f in report.features if f.feature == "MEAN_RADIUS")
+    assert radius.ks > 0.3
+
+
+def test_cli_drift(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    assert (
+        main(
+            ["--workspace", str(workspace), "--json", "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "bc"]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "--workspace",
+                str(workspace),
+                "--json",
+                "train",
+                "bc",
+                "--target",
+                "diagnosis",
+                "--method",
+                "nb",
+            ]
+        )
+        == 0
+    )
+    model = json.loads(capsys.readouterr().out)
+    assert main(["--workspace", str(workspace), "drift", "--model", model["name"], "--table", "bc"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("BC (483 rows) against") and "Stable drift" in text and "PSI" in text
+    assert main(["--workspace", str(workspace), "drift", "--model", model["name"], "--table", "nope"]) == 1
+    assert "nope" in capsys.readouterr().err.lower()
+
+
+def test_missing_columns_and_unknown_model(env) -> None:
+    ws, models, plain, _ = env
+    with ws.cursor() as cur:
+        cur.execute('CREATE OR REPLACE TABLE "DATA"."NARROW" AS SELECT MEAN_RADIUS FROM "DATA"."NEW"')
+    with pytest.raises(InvalidInput, match="lacks the model's feature column"):
+        models.check_drift(plain.name, "NARROW")
+    with pytest.raises(NotFound):
+        models.check_drift("NO_SUCH_MODEL", "NEW")
