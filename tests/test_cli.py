@@ -229,3 +229,39 @@ def test_setup_without_a_privilege_exits_1_naming_it(capsys: pytest.CaptureFixtu
     assert "Insufficient privileges to operate on database 'DB'" in err
     code = main(["--connection", "work", "--json", "setup", "--yes"], open_engine=_snowflake_cli(account))
     assert code == 1 and json.loads(capsys.readouterr().out)["code"] == "permission_denied"
+
+
+def test_incremental_scoring_and_the_os_schedule_text_through_the_cli(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER_NEW_PATIENTS.csv", "--table", "new")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    args = ("score", "--incremental", "--model", model["name"], "--table", "new", "--output", "new_scored")
+    first = run_json(capsys, workspace, *args)
+    assert first["rows"] == 86 and first["output_table"] == "NEW_SCORED"
+    assert run_json(capsys, workspace, *args)["rows"] == 0  # nothing new since
+
+    text = run_json(
+        capsys, workspace, "schedule", "text", "--model", model["name"], "--table", "new",
+        "--output", "new_scored", "--cron", "0 2 * * 1-5", "--scheduler", "systemd", "--name", "bc",
+    )  # fmt: skip
+    service = text["files"]["bc.service"]
+    assert f"--workspace {workspace} score --incremental --model {model['name']}" in service
+    assert "OnCalendar=Mon,Tue,Wed,Thu,Fri *-*-* 02:00:00" in text["files"]["bc.timer"]
+
+
+def test_schedule_errors_are_one_clear_line(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    assert main(["--workspace", str(workspace), "schedule", "list"]) == 1
+    assert "has no server-side schedules" in capsys.readouterr().err
+    code = main(
+        ["--workspace", str(workspace), "schedule", "text", "--model", "NOPE_1", "--table", "x",
+         "--output", "y", "--cron", "0 2 * *"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "NOPE_1" in err
+    with pytest.raises(SystemExit):  # --size and --serverless together is a usage error
+        main(["schedule", "create", "--model", "m", "--table", "t", "--output", "o", "--cron", "0 2 * * *",
+              "--size", "Small", "--serverless"])  # fmt: skip

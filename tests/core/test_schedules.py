@@ -11,7 +11,7 @@ from snowml_desktop.core import schedules
 from snowml_desktop.core.errors import InvalidInput
 
 COMMAND = schedules.score_command(
-    "/opt/snowml bin/snowml", "/home/u/my ws", "RANDOM_FOREST_1", "CHURN", "CHURN_SCORED", "Small"
+    ["/opt/snowml bin/snowml"], "/home/u/my ws", "RANDOM_FOREST_1", "CHURN", "CHURN_SCORED", "Small"
 )
 
 
@@ -20,6 +20,16 @@ def test_score_command_is_the_incremental_cli_call():
         "/opt/snowml bin/snowml", "--workspace", "/home/u/my ws", "score", "--incremental",
         "--model", "RANDOM_FOREST_1", "--table", "CHURN", "--output", "CHURN_SCORED", "--size", "Small",
     ]  # fmt: skip
+
+
+def test_snowml_program_is_an_absolute_script_or_this_python(monkeypatch, tmp_path):
+    monkeypatch.setattr(schedules.shutil, "which", lambda name: None)
+    assert schedules.snowml_program() == [schedules.sys.executable, "-m", "snowml_desktop.cli"]
+    script = tmp_path / "snowml"
+    script.write_text("")
+    monkeypatch.setattr(schedules.shutil, "which", lambda name: "snowml" if name == "snowml" else None)
+    monkeypatch.chdir(tmp_path)
+    assert schedules.snowml_program() == [str(script.resolve())]
 
 
 @pytest.mark.parametrize(

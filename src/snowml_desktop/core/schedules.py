@@ -13,9 +13,12 @@ and hour (or every hour), optionally on given days of the week or one day of the
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from snowml_desktop.core.errors import InvalidInput
@@ -238,12 +241,19 @@ def scheduler_text(scheduler: str, cron: Cron, command: Sequence[str], name: str
     raise InvalidInput(f"Unknown scheduler {scheduler!r}.", hint=f"Schedulers: {', '.join(SCHEDULERS)}.")
 
 
+def snowml_program() -> list[str]:
+    """How a scheduler starts ``snowml``: the installed script's full path (schedulers run with a bare
+    PATH), else this Python running the CLI module."""
+    found = shutil.which("snowml")
+    return [str(Path(found).resolve())] if found else [sys.executable, "-m", "snowml_desktop.cli"]
+
+
 def score_command(
-    executable: str, workspace: str, model: str, table: str, output: str, size: str | None = None
+    program: Sequence[str], workspace: str, model: str, table: str, output: str, size: str | None = None
 ) -> list[str]:
-    """The ``snowml`` command a local schedule runs: incremental scoring of ``table`` into ``output``."""
+    """The command a local schedule runs: incremental scoring of ``table`` into ``output``."""
     command = [
-        executable,
+        *program,
         "--workspace",
         workspace,
         "score",
@@ -253,5 +263,4 @@ def score_command(
         "--table",
         table,
     ]
-    command += ["--output", output] + (["--size", size] if size else [])
-    return command
+    return command + ["--output", output] + (["--size", size] if size else [])

@@ -54,7 +54,7 @@ from snowml_desktop.engines.base import (
     default_output_table,
     model_record,
 )
-from snowml_desktop.engines.local import catalog, sqlrun, workers
+from snowml_desktop.engines.local import catalog, incremental, sqlrun, workers
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
 if TYPE_CHECKING:
@@ -320,6 +320,7 @@ class LocalModels:
         model = self.get_model(name)
         with self._cursor() as cur:
             catalog.delete_model(cur, model.name)
+            incremental.forget_model(cur, model.name)
         self._artifact_file(model.artifact_path).unlink(missing_ok=True)
 
     def check_scoring_input(self, model: str, table: str) -> list[str]:
@@ -330,7 +331,13 @@ class LocalModels:
         return _missing(columns, record)
 
     # --- scoring -----------------------------------------------------------------------------------------
-    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+    def score_incremental(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """See ``Engine.score_incremental``; the watermark rules are in ``engines.local.incremental``."""
+        return self.score(request, task=task, incremental=True)
+
+    def score(
+        self, request: ScoreRequest, *, task: TaskContext | None = None, incremental: bool = False
+    ) -> InferenceRun:
         """See ``Engine.score``. Every attempt that gets as far as a known model and table is recorded as
         a run (SUCCEEDED, FAILED or CANCELLED). Raises NotFound, InvalidInput, IntegrityError,
         AlreadyExists, Cancelled, EngineError."""
@@ -362,12 +369,28 @@ class LocalModels:
         try:
             _check_scorable(columns, record, table, output)
             with self._scoring_lock:
-                self._check_output(output, request.overwrite)
+                plan = (
+                    self._incremental_plan(record, table, output, request.overwrite) if incremental else None
+                )
+                if plan is None:
+                    self._check_output(output, request.overwrite)
+                overwrite = request.overwrite or (plan is not None and not plan.append)
                 artifact = self._verified_artifact(record)
-                return self._score(record, run, columns, artifact, request.overwrite, started, task)
+                return self._score(record, run, columns, artifact, overwrite, started, task, plan)
         except BaseException as exc:
             self._record_failure(run, exc, started)
             raise
+
+    def _incremental_plan(
+        self, record: ModelRecord, table: str, output: str, overwrite: bool
+    ) -> incremental.Plan:
+        with self._cursor() as cur:
+            exists = output in _data_tables(cur)
+            plan = incremental.plan(
+                cur, record, table, output, qualified(_data_schema(), table), exists, overwrite
+            )
+        log.info("Incremental scoring of %s with %s: %s", table, record.name, plan.reason)
+        return plan
 
     def _check_output(self, output: str, overwrite: bool) -> None:
         with self._cursor() as cur:
@@ -406,10 +429,16 @@ class LocalModels:
         overwrite: bool,
         started: float,
         task: TaskContext,
+        plan: incremental.Plan | None = None,
     ) -> InferenceRun:
         """Predict into part files, then create the output and log the run, in the one transaction that
-        read the input: the positional join below sees exactly the rows that were scored."""
-        source = qualified(_data_schema(), run.source_table)
+        read the input: the positional join below sees exactly the rows that were scored. With an
+        incremental ``plan``, only rows from its start are read, appended when it says so, and the
+        watermark moves in the same transaction."""
+        table_ref = source = qualified(_data_schema(), run.source_table)
+        if plan is not None and plan.start:
+            source = f"(SELECT * FROM {table_ref} WHERE rowid >= {int(plan.start)})"
+        append = plan is not None and plan.append
         output = qualified(_data_schema(), run.output_table or "")
         scratch = self._workspace.root / SCRATCH_FOLDER / f"run-{run.run_id}-{uuid.uuid4().hex[:8]}"
         with self._cursor() as cur:
@@ -423,15 +452,19 @@ class LocalModels:
                 )
                 predicted = time.perf_counter()
                 task.report(0.96, "Writing the output table")
-                if overwrite:
+                if overwrite and not append:
                     cur.execute(f"DROP TABLE IF EXISTS {output}")
-                cur.execute(
-                    _output_sql(source, output, columns, record, parts),
-                    [[str(p) for p in parts]] if parts else [],
-                )
-                sqlrun.mark_created(cur, output)
+                appended_from = incremental.next_rowid(cur, output) if append else 0
+                if parts or not append:
+                    cur.execute(
+                        _output_sql(source, output, columns, record, parts, append=append),
+                        [[str(p) for p in parts]] if parts else [],
+                    )
+                if not append:
+                    sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
-                metrics = self._run_metrics(cur, output, columns, record)
+                scored = f"(SELECT * FROM {output} WHERE rowid >= {appended_from})" if append else output
+                metrics = self._run_metrics(cur, scored, columns, record)
                 total = time.perf_counter() - started
                 log.debug(
                     "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
@@ -453,6 +486,8 @@ class LocalModels:
                 )
                 task.check()
                 catalog.insert_run(cur, run)
+                if plan is not None:
+                    incremental.save(cur, record, run.source_table, run.output_table or "", table_ref)
                 cur.commit()
             except BaseException as exc:
                 with contextlib.suppress(Exception):
@@ -699,11 +734,22 @@ def _wait(future: Any, pool: workers.ScoringPool, task: TaskContext) -> int:
 
 
 def _output_sql(
-    source: str, output: str, columns: dict[str, str], record: ModelRecord, parts: list[Path]
+    source: str,
+    output: str,
+    columns: dict[str, str],
+    record: ModelRecord,
+    parts: list[Path],
+    *,
+    append: bool = False,
 ) -> str:
-    """CREATE TABLE for the output: the input's columns (minus stale prediction columns from an earlier
-    scoring), then PREDICTION (the training target's type) and PREDICTION_PROBABILITY, joined by position
-    to the part files (bound as the one parameter when there are parts)."""
+    """CREATE TABLE for the output (INSERT INTO it with ``append``): the input's columns (minus stale
+    prediction columns from an earlier scoring), then PREDICTION (the training target's type) and
+    PREDICTION_PROBABILITY, joined by position to the part files (bound as the one parameter when there
+    are parts)."""
+    if append:
+        return _output_sql(source, output, columns, record, parts).replace(
+            f"CREATE TABLE {output} AS SELECT", f"INSERT INTO {output} SELECT", 1
+        )
     kept = ", ".join(f"s.{quote(c)}" for c in columns if c not in (PREDICTION, PROBABILITY))
     target_type = record.options.get("target_sql_type") or "VARCHAR"  # a type name DuckDB itself reported
     if not parts:  # an empty input: the same columns, no rows
