@@ -265,3 +265,45 @@ def test_schedule_errors_are_one_clear_line(capsys: pytest.CaptureFixture[str], 
     with pytest.raises(SystemExit):  # --size and --serverless together is a usage error
         main(["schedule", "create", "--model", "m", "--table", "t", "--output", "o", "--cron", "0 2 * * *",
               "--size", "Small", "--serverless"])  # fmt: skip
+
+
+def test_schedule_commands_on_snowflake(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.snowflake.sf_fake_tasks import FakeTasks
+    from tests.snowflake.test_engine_offline import _account, _engine
+
+    account = _account()
+    tasks = FakeTasks(account).install()
+
+    def open_engine(name, workspace=None):
+        assert name == "work"
+        return _engine(account)
+
+    def cli(*args: str) -> int:
+        return main(["--connection", "work", *args], open_engine=open_engine)
+
+    create = ("schedule", "create", "--model", "random_forest_7", "--table", "churn", "--output", "scored")
+    assert cli(*create, "--cron", "0 2 * * *", "--size", "Medium") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("created SNOWML_TASK_RANDOM_FOREST_7_CHURN: started, cron 0 2 * * * UTC")
+    assert "(serverless, Medium)" in out  # --size implies serverless
+    assert "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'MEDIUM'" in next(
+        s.text for s in account.log if s.text.startswith("CREATE TASK")
+    )
+    assert cli("--json", "schedule", "list") == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["state"], listed["output"], listed["serverless"]) == ("started", "SCORED", True)
+    task = listed["name"]
+    assert cli("schedule", "suspend", task) == 0 and "suspended" in capsys.readouterr().out
+    assert cli("schedule", "resume", task) == 0 and ": started," in capsys.readouterr().out
+    assert cli("schedule", "run", task) == 0 and "started a run" in capsys.readouterr().out
+    tasks.runs.append(tasks.history_row(task, "FAILED", "model gone"))
+    assert cli("schedule", "history", task) == 0
+    history = capsys.readouterr().out
+    assert "EXECUTING" in history and "FAILED" in history and "model gone" in history
+    assert cli("schedule", "drop", task) == 0 and not tasks.tasks
+    capsys.readouterr()
+    assert cli("schedule", "drop", task) == 1
+    assert "No schedule" in capsys.readouterr().err
+    tasks.account_grants = []
+    assert cli(*create, "--cron", "0 2 * * *") == 1
+    assert "lacks EXECUTE TASK on the account" in capsys.readouterr().err
