@@ -307,3 +307,29 @@ def test_schedule_commands_on_snowflake(capsys: pytest.CaptureFixture[str]) -> N
     tasks.account_grants = []
     assert cli(*create, "--cron", "0 2 * * *") == 1
     assert "lacks EXECUTE TASK on the account" in capsys.readouterr().err
+
+
+def test_incremental_scoring_into_a_table_scored_before_needs_overwrite_once(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    run_json(capsys, workspace, "score", "--model", model["name"], "--table", "cancer", "--output", "out")
+    args = [
+        "--workspace",
+        str(workspace),
+        "score",
+        "--incremental",
+        "--model",
+        model["name"],
+        "--table",
+        "cancer",
+    ]
+    assert main([*args, "--output", "out"]) == 1
+    assert "not written by incremental scoring" in capsys.readouterr().err
+    assert main(["--json", *args, "--output", "out", "--overwrite"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] > 400  # the first run replaced it in full
+    assert main(["--json", *args, "--output", "out", "--overwrite"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 0  # later runs append only new rows

@@ -133,3 +133,8 @@ def test_bad_scheduler_and_job_names_are_refused():
         schedules.scheduler_text("at", cron, COMMAND, "j")
     with pytest.raises(InvalidInput, match="job name"):
         schedules.scheduler_text("cron", cron, COMMAND, "a b;rm")
+
+
+def test_score_command_can_let_the_first_run_replace_an_existing_output():
+    command = schedules.score_command(["snowml"], "/ws", "M_1", "T", "O", overwrite=True)
+    assert command[-3:] == ["--output", "O", "--overwrite"] and "--size" not in command

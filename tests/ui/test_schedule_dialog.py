@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
+from snowml_desktop.engines.base import ScoreRequest
 from snowml_desktop.ui.panels.inference import InferencePanel
 from snowml_desktop.ui.schedule_dialog import ScheduleDialog, default_scheduler
 
@@ -29,8 +30,8 @@ def panel(qtbot, app_context):
     return widget
 
 
-def _local_dialog(qtbot, panel) -> ScheduleDialog:
-    record = train_demo(panel.ctx)
+def _local_dialog(qtbot, panel, record=None) -> ScheduleDialog:
+    record = record or train_demo(panel.ctx)
     panel.on_navigate(record.name)
     settle(qtbot, panel.ctx)
     assert panel.automate_button.isEnabled()
@@ -186,3 +187,11 @@ def test_dialog_fits_a_1024x700_window_and_a_long_error_does_not_widen_it(qtbot,
     assert "GRANT" in dialog.status.text() and dialog.width() == width
     assert dialog.minimumSizeHint().width() <= 1024
     dialog.grab().save(str(tmp_path / "schedule_dialog.png"))
+
+
+def test_local_dialog_warns_that_an_existing_output_is_replaced_by_the_first_run(qtbot, panel):
+    record = train_demo(panel.ctx)
+    panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER"))  # the default output now exists
+    dialog = _local_dialog(qtbot, panel, record)
+    assert f"{dialog.output_table} exists: the first scheduled run replaces it" in dialog.status.text()
+    assert "--overwrite" in dialog.text.toPlainText()

@@ -249,9 +249,18 @@ def snowml_program() -> list[str]:
 
 
 def score_command(
-    program: Sequence[str], workspace: str, model: str, table: str, output: str, size: str | None = None
+    program: Sequence[str],
+    workspace: str,
+    model: str,
+    table: str,
+    output: str,
+    size: str | None = None,
+    *,
+    overwrite: bool = False,
 ) -> list[str]:
-    """The command a local schedule runs: incremental scoring of ``table`` into ``output``."""
+    """The command a local schedule runs: incremental scoring of ``table`` into ``output``. ``overwrite``
+    lets the first run replace an ``output`` that exists but was not written incrementally (later runs
+    append)."""
     command = [
         *program,
         "--workspace",
@@ -263,4 +272,5 @@ def score_command(
         "--table",
         table,
     ]
-    return command + ["--output", output] + (["--size", size] if size else [])
+    command += ["--output", output] + (["--size", size] if size else [])
+    return command + (["--overwrite"] if overwrite else [])

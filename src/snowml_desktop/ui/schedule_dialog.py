@@ -60,14 +60,17 @@ def default_scheduler(platform: str = sys.platform) -> str:
     return "cron"
 
 
-def _workspace_and_check(engine: Engine, model: str, table: str, task: TaskContext) -> Path:
+def _workspace_and_check(
+    engine: Engine, model: str, table: str, output: str, task: TaskContext
+) -> tuple[Path, bool]:
+    """The workspace folder and whether ``output`` exists; raises InvalidInput when the table cannot be scored."""
     missing = engine.check_scoring_input(model, table)
     if missing:
         raise InvalidInput(f"Table {table} lacks the model's feature columns: {', '.join(missing)}.")
     workspace = engine.describe().workspace
     if workspace is None:  # the dialog picks its mode from capabilities; this is a safety net
         raise InvalidInput("This connection has no local workspace.")
-    return workspace
+    return workspace, output in {t.name for t in engine.list_tables()}
 
 
 class ScheduleDialog(QDialog):
@@ -82,6 +85,7 @@ class ScheduleDialog(QDialog):
         engine = ctx.engine
         self.local = engine is None or engine.capabilities.local
         self.workspace: Path | None = None
+        self.output_exists = False
         self.schedules: list[Schedule] = []
         self.setObjectName("dialog_schedule")
         self.setAccessibleName("Automate scoring")
@@ -148,16 +152,24 @@ class ScheduleDialog(QDialog):
         self.scheduler_text: schedules.SchedulerText | None = None
         handle = self.ctx.run(
             "Check the schedule's input",
-            lambda engine, task: _workspace_and_check(engine, self.model, self.table, task),
+            lambda engine, task: _workspace_and_check(
+                engine, self.model, self.table, self.output_table, task
+            ),
             key="schedule_dialog",
         )
         self.status.track(handle, "Checking the model and table…")
         handle.succeeded.connect(self._on_workspace)
         handle.failed.connect(lambda error: self.status.show_error(error, "Cannot automate: "))
 
-    def _on_workspace(self, workspace: Path) -> None:
-        self.workspace = workspace
-        self.status.show_success("Copy the entry, or save it and install it as shown.")
+    def _on_workspace(self, found: tuple[Path, bool]) -> None:
+        self.workspace, self.output_exists = found
+        if self.output_exists:  # said now: at 2 a.m. nobody reads a refusal
+            self.status.show_note(
+                f"{self.output_table} exists: the first scheduled run replaces it with every scored row of "
+                f"{self.table}; later runs append only new rows."
+            )
+        else:
+            self.status.show_success("Copy the entry, or save it and install it as shown.")
         self._render()
 
     def _render(self, *_: object) -> None:
@@ -167,7 +179,12 @@ class ScheduleDialog(QDialog):
             return
         try:
             command = schedules.score_command(
-                schedules.snowml_program(), str(self.workspace), self.model, self.table, self.output_table
+                schedules.snowml_program(),
+                str(self.workspace),
+                self.model,
+                self.table,
+                self.output_table,
+                overwrite=self.output_exists,
             )
             self.scheduler_text = schedules.scheduler_text(
                 self.scheduler.currentData(),
