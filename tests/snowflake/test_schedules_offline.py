@@ -215,3 +215,17 @@ def test_the_local_engine_has_no_server_side_schedules(tmp_path) -> None:
             engine.list_schedules()
     finally:
         engine.close()
+
+
+def test_snowflake_scores_new_rows_through_a_schedule_not_score_incremental(capsys) -> None:
+    from snowml_desktop.cli import main
+    from snowml_desktop.engines.base import ScoreRequest
+
+    account, tasks, engine = _setup()
+    with pytest.raises(InvalidInput, match="schedule create"):
+        engine.score_incremental(ScoreRequest("RANDOM_FOREST_7", "CHURN", "OUT"))
+    code = main(
+        ["--connection", "work", "score", "--incremental", "--model", "M_1", "--table", "T", "--output", "O"],
+        open_engine=lambda name, workspace=None: engine,
+    )
+    assert code == 1 and "snowml schedule create" in capsys.readouterr().err
