@@ -250,6 +250,12 @@ def test_incremental_scoring_and_the_os_schedule_text_through_the_cli(
     )  # fmt: skip
     service = text["files"]["bc.service"]
     assert f"--workspace {workspace} score --incremental --model {model['name']}" in service
+    assert "--overwrite" not in service
+    again = run_json(
+        capsys, workspace, "schedule", "text", "--model", model["name"], "--table", "new",
+        "--output", "new_scored", "--cron", "0 2 * * *", "--overwrite",
+    )  # fmt: skip
+    assert "--output new_scored --overwrite'" in again["install"][0]  # inside the quoted crontab line
     assert "OnCalendar=Mon,Tue,Wed,Thu,Fri *-*-* 02:00:00" in text["files"]["bc.timer"]
 
 

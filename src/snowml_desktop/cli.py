@@ -169,6 +169,11 @@ def _schedule_parser(sub: Any) -> None:
     text.add_argument("--scheduler", choices=("cron", "systemd", "schtasks", "launchd"), default="cron")
     text.add_argument("--size")
     text.add_argument("--name", default="snowml-score", help="job name for the scheduler")
+    text.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let the first run replace an output not written incrementally",
+    )
 
 
 # --- output -------------------------------------------------------------------------------------------------
@@ -481,7 +486,13 @@ def _schedule_text(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
             hint="Schedule a table with the columns the model was trained on.",
         )
     command = schedules.score_command(
-        schedules.snowml_program(), str(workspace), args.model, args.table, args.output, args.size
+        schedules.snowml_program(),
+        str(workspace),
+        args.model,
+        args.table,
+        args.output,
+        args.size,
+        overwrite=args.overwrite,
     )
     text = schedules.scheduler_text(args.scheduler, schedules.parse_cron(args.cron), command, args.name)
     return text, text.as_text()
