@@ -435,3 +435,113 @@ def test_threshold_presets_set_and_clear(capsys: pytest.CaptureFixture[str], wor
     assert "is not FP,FN" in capsys.readouterr().err
     assert main(["--workspace", str(workspace), "threshold", "--model", name, "--set", "2"]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_incremental_scoring_and_the_os_schedule_text_through_the_cli(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER_NEW_PATIENTS.csv", "--table", "new")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    args = ("score", "--incremental", "--model", model["name"], "--table", "new", "--output", "new_scored")
+    first = run_json(capsys, workspace, *args)
+    assert first["rows"] == 86 and first["output_table"] == "NEW_SCORED"
+    assert run_json(capsys, workspace, *args)["rows"] == 0  # nothing new since
+
+    text = run_json(
+        capsys, workspace, "schedule", "text", "--model", model["name"], "--table", "new",
+        "--output", "new_scored", "--cron", "0 2 * * 1-5", "--scheduler", "systemd", "--name", "bc",
+    )  # fmt: skip
+    service = text["files"]["bc.service"]
+    assert f"--workspace {workspace} score --incremental --model {model['name']}" in service
+    assert "--overwrite" not in service
+    again = run_json(
+        capsys, workspace, "schedule", "text", "--model", model["name"], "--table", "new",
+        "--output", "new_scored", "--cron", "0 2 * * *", "--overwrite",
+    )  # fmt: skip
+    assert "--output new_scored --overwrite'" in again["install"][0]  # inside the quoted crontab line
+    assert "OnCalendar=Mon,Tue,Wed,Thu,Fri *-*-* 02:00:00" in text["files"]["bc.timer"]
+
+
+def test_schedule_errors_are_one_clear_line(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
+    assert main(["--workspace", str(workspace), "schedule", "list"]) == 1
+    assert "has no server-side schedules" in capsys.readouterr().err
+    code = main(
+        ["--workspace", str(workspace), "schedule", "text", "--model", "NOPE_1", "--table", "x",
+         "--output", "y", "--cron", "0 2 * *"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "NOPE_1" in err
+    with pytest.raises(SystemExit):  # --size and --serverless together is a usage error
+        main(["schedule", "create", "--model", "m", "--table", "t", "--output", "o", "--cron", "0 2 * * *",
+              "--size", "Small", "--serverless"])  # fmt: skip
+
+
+def test_schedule_commands_on_snowflake(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.snowflake.sf_fake_tasks import FakeTasks
+    from tests.snowflake.test_engine_offline import _account, _engine
+
+    account = _account()
+    tasks = FakeTasks(account).install()
+
+    def open_engine(name, workspace=None):
+        assert name == "work"
+        return _engine(account)
+
+    def cli(*args: str) -> int:
+        return main(["--connection", "work", *args], open_engine=open_engine)
+
+    create = ("schedule", "create", "--model", "random_forest_7", "--table", "churn", "--output", "scored")
+    assert cli(*create, "--cron", "0 2 * * *", "--size", "Medium") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("created SNOWML_TASK_RANDOM_FOREST_7_CHURN: started, cron 0 2 * * * UTC")
+    assert "(serverless, Medium)" in out  # --size implies serverless
+    assert "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'MEDIUM'" in next(
+        s.text for s in account.log if s.text.startswith("CREATE TASK")
+    )
+    assert cli("--json", "schedule", "list") == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["state"], listed["output"], listed["serverless"]) == ("started", "SCORED", True)
+    task = listed["name"]
+    assert cli("schedule", "suspend", task) == 0 and "suspended" in capsys.readouterr().out
+    assert cli("schedule", "resume", task) == 0 and ": started," in capsys.readouterr().out
+    assert cli("schedule", "run", task) == 0 and "started a run" in capsys.readouterr().out
+    tasks.runs.append(tasks.history_row(task, "FAILED", "model gone"))
+    assert cli("schedule", "history", task) == 0
+    history = capsys.readouterr().out
+    assert "EXECUTING" in history and "FAILED" in history and "model gone" in history
+    assert cli("schedule", "drop", task) == 0 and not tasks.tasks
+    capsys.readouterr()
+    assert cli("schedule", "drop", task) == 1
+    assert "No schedule" in capsys.readouterr().err
+    tasks.account_grants = []
+    assert cli(*create, "--cron", "0 2 * * *") == 1
+    assert "lacks EXECUTE TASK on the account" in capsys.readouterr().err
+
+
+def test_incremental_scoring_into_a_table_scored_before_needs_overwrite_once(
+    capsys: pytest.CaptureFixture[str], workspace: Path
+) -> None:
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    run_json(capsys, workspace, "score", "--model", model["name"], "--table", "cancer", "--output", "out")
+    args = [
+        "--workspace",
+        str(workspace),
+        "score",
+        "--incremental",
+        "--model",
+        model["name"],
+        "--table",
+        "cancer",
+    ]
+    assert main([*args, "--output", "out"]) == 1
+    assert "not written by incremental scoring" in capsys.readouterr().err
+    assert main(["--json", *args, "--output", "out", "--overwrite"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] > 400  # the first run replaced it in full
+    assert main(["--json", *args, "--output", "out", "--overwrite"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 0  # later runs append only new rows

@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output")
     p.add_argument("--size", help="warehouse size for this run, e.g. X-Small, Small, Medium")
     p.add_argument("--overwrite", action="store_true", help="replace the output table if it exists")
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="score only rows not scored before into --output, appending them (local engine)",
+    )
+    _schedule_parser(sub)
     p = sub.add_parser("recommend", help="recommend a warehouse size for scoring a table, from past runs")
     p.add_argument("--model", required=True)
     p.add_argument("--table", required=True)
@@ -195,6 +201,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("connections", help="list saved connections")
     return parser
+
+
+def _schedule_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "schedule", help="scheduled scoring of new rows (Snowflake tasks; local: OS scheduler)"
+    )
+    schedule = p.add_subparsers(dest="schedule_command", required=True, metavar="SCHEDULE_COMMAND")
+    create = schedule.add_parser("create", help="create a stream and a task scoring new rows on a schedule")
+    create.add_argument("--model", required=True)
+    create.add_argument("--table", required=True)
+    create.add_argument("--output", required=True)
+    create.add_argument("--cron", required=True, help='five fields in UTC, e.g. "0 2 * * *"')
+    create.add_argument("--name", help="schedule name (default: from the model and table)")
+    compute = create.add_mutually_exclusive_group()
+    compute.add_argument("--size", help="serverless: the initial size (implies --serverless)")
+    compute.add_argument("--serverless", action="store_true", help="Snowflake-managed compute")
+    schedule.add_parser("list", help="list schedules")
+    for verb, text in (
+        ("suspend", "pause a schedule"),
+        ("resume", "resume a schedule"),
+        ("run", "run a schedule once now"),
+        ("drop", "drop a schedule and its stream"),
+        ("history", "a schedule's latest runs, with errors"),
+    ):
+        schedule.add_parser(verb, help=text).add_argument("name")
+    text = schedule.add_parser("text", help="local engine: the OS scheduler entry for incremental scoring")
+    text.add_argument("--model", required=True)
+    text.add_argument("--table", required=True)
+    text.add_argument("--output", required=True)
+    text.add_argument("--cron", required=True)
+    text.add_argument("--scheduler", choices=("cron", "systemd", "schtasks", "launchd"), default="cron")
+    text.add_argument("--size")
+    text.add_argument("--name", default="snowml-score", help="job name for the scheduler")
+    text.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let the first run replace an output not written incrementally",
+    )
 
 
 # --- output -------------------------------------------------------------------------------------------------
@@ -395,8 +439,13 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         return {"deleted": args.name}, f"deleted {args.name}"
     if cmd == "score":
         request = base.ScoreRequest(args.model, args.table, args.output, args.size, args.overwrite)
-        run = engine.score(request, task=_task())
+        if args.incremental:
+            run = engine.score_incremental(request, task=_task())
+        else:
+            run = engine.score(request, task=_task())
         return run, _describe_run(run)
+    if cmd == "schedule":
+        return _schedule(args, engine)
     if cmd == "runs":
         runs = engine.list_runs(args.model, args.table)
         rows = [
@@ -464,6 +513,91 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         )
         return info, f"created {info.name} with {info.rows} rows"
     raise InvalidInput(f"Unknown command {cmd!r}.")  # argparse prevents this; kept for a clear message
+
+
+def _schedule(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    from snowml_desktop.engines.base import ScheduleRequest
+
+    sub = args.schedule_command
+    if sub == "create":
+        request = ScheduleRequest(
+            args.model,
+            args.table,
+            args.output,
+            args.cron,
+            args.size,
+            args.serverless or bool(args.size),
+            args.name,
+        )
+        schedule = engine.create_schedule(request)
+        return schedule, f"created {_describe_schedule(schedule)}"
+    if sub == "list":
+        schedules = engine.list_schedules()
+        rows = [
+            (
+                s.name,
+                s.state,
+                s.cron,
+                s.model,
+                s.table,
+                s.output,
+                "serverless" if s.serverless else s.warehouse,
+                s.reason,
+            )
+            for s in schedules
+        ]
+        headers = ["name", "state", "cron (UTC)", "model", "table", "output", "compute", "reason"]
+        return schedules, _table(rows, headers)
+    if sub in ("suspend", "resume"):
+        schedule = engine.set_schedule_state(args.name, sub == "resume")
+        return schedule, _describe_schedule(schedule)
+    if sub == "run":
+        engine.run_schedule_now(args.name)
+        return {
+            "started": args.name
+        }, f"started a run of {args.name}; see `snowml schedule history {args.name}`"
+    if sub == "drop":
+        engine.drop_schedule(args.name)
+        return {"dropped": args.name}, f"dropped {args.name}"
+    if sub == "history":
+        history = engine.schedule_history(args.name)
+        rows = [(h.scheduled, h.completed, h.state, h.error, h.query_id) for h in history]
+        return history, _table(rows, ["scheduled", "completed", "state", "error", "query id"])
+    return _schedule_text(args, engine)
+
+
+def _schedule_text(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    """The OS scheduler entry that runs this workspace's incremental scoring (nothing is installed)."""
+    from snowml_desktop.core import schedules
+
+    workspace = engine.describe().workspace
+    if workspace is None:
+        raise InvalidInput(
+            "`schedule text` is for the local engine.", hint="On Snowflake, use `snowml schedule create`."
+        )
+    missing = engine.check_scoring_input(args.model, args.table)  # named now, not at 2 a.m.
+    if missing:
+        raise InvalidInput(
+            f"Table {args.table!r} lacks the model's feature columns: {', '.join(missing)}.",
+            hint="Schedule a table with the columns the model was trained on.",
+        )
+    command = schedules.score_command(
+        schedules.snowml_program(),
+        str(workspace),
+        args.model,
+        args.table,
+        args.output,
+        args.size,
+        overwrite=args.overwrite,
+    )
+    text = schedules.scheduler_text(args.scheduler, schedules.parse_cron(args.cron), command, args.name)
+    return text, text.as_text()
+
+
+def _describe_schedule(s: Any) -> str:
+    compute = f"serverless, {s.size or 'default size'}" if s.serverless else f"warehouse {s.warehouse}"
+    line = f"{s.name}: {s.state}, cron {s.cron} UTC, {s.model} on {s.table} -> {s.output} ({compute})"
+    return line + (f"; {s.reason}" if s.reason else "")
 
 
 def _methods() -> tuple[Any, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from snowml_desktop.core import records
@@ -304,3 +305,53 @@ def test_a_saved_threshold_relabels_the_udf_result_and_is_recorded_on_the_run(wh
     assert (after["PREDICTION"] != before["PREDICTION"]).any()
     chosen = p_positive.where(expected == "malignant", 1 - p_positive)
     assert after["PREDICTION_PROBABILITY"].tolist() == pytest.approx(chosen.tolist())
+
+
+# --- scheduled runs: scoring a stream's new rows --------------------------------------------------------------
+# A local-testing session has no streams; a table with the stream's METADATA$ACTION column stands in for one
+# (https://docs.snowflake.com/en/user-guide/streams-intro: a stream returns the table's columns plus
+# METADATA$ACTION / METADATA$ISUPDATE / METADATA$ROW_ID). Consumption itself (the offset advancing on a DML
+# read) cannot run here; the procedure reads the stream only inside the one INSERT that appends the rows.
+def _stream_stand_in(wh: Any, name: str, frame: pd.DataFrame, actions: list[str]) -> str:
+    wh.load(name, frame.assign(**{"METADATA$ACTION": actions, "METADATA$ISUPDATE": False}))
+    return wh.loc.data(name)
+
+
+def test_a_scheduled_run_appends_the_stream_rows_to_the_output_and_records_a_run(
+    wh: Any, cancer: Any
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    first = _stream_stand_in(wh, "NEW_ROWS_1", cancer.iloc[440:452], ["INSERT"] * 10 + ["DELETE"] * 2)
+    run = records.run_from_row(
+        procedures.decode_result(wh.score(table="CANCER", output="SCORED", source_stream=first))
+    )
+    assert run.status == records.RUN_SUCCEEDED and run.rows == 10 and run.output_table == "SCORED"
+    assert run.metrics is None  # appended rows are not told apart from earlier ones
+    second = _stream_stand_in(wh, "NEW_ROWS_2", cancer.iloc[452:457], ["INSERT"] * 5)
+    again = records.run_from_row(
+        procedures.decode_result(wh.score(table="CANCER", output="SCORED", source_stream=second))
+    )
+    assert again.rows == 5 and again.run_id != run.run_id
+    output = wh.session.table(wh.loc.data("SCORED"))
+    names = [f.name.strip('"') for f in output.schema.fields]
+    assert output.count() == 15 and not any(n.startswith("METADATA$") for n in names)
+    assert names[-2:] == ["PREDICTION", "PREDICTION_PROBABILITY"]
+    assert len(wh.rows(sql.INFERENCE_RUNS)) == 2
+
+
+def test_a_scheduled_run_on_a_table_that_lost_a_feature_fails_clearly_and_raises_for_the_task(
+    wh: Any, cancer: Any
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    lost = cancer.drop(columns=[cancer.columns[0]]).iloc[440:445]
+    stream = _stream_stand_in(wh, "NEW_ROWS_LOST", lost, ["INSERT"] * 5)
+    result = wh.score(table="CANCER", output="SCORED_LOST", source_stream=stream)
+    error = _raises(result, InvalidInput)
+    assert "no longer has the model" in str(error) and cancer.columns[0] in str(error)
+    assert not wh.exists("SCORED_LOST")
+    (failed,) = [records.run_from_row(r) for r in wh.rows(sql.INFERENCE_RUNS)]
+    assert failed.status == records.RUN_FAILED and "no longer has" in failed.error
+    # inside a task the error is raised, so the task run is FAILED in TASK_HISTORY; from the app it is returned
+    with pytest.raises(InvalidInput, match="no longer has the model"):
+        procedures._raise_in_task(result, {"source_stream": stream})
+    assert procedures._raise_in_task(result, {}) == result

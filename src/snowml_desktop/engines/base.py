@@ -84,6 +84,9 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "Rejection",
+    "Schedule",
+    "ScheduleRequest",
+    "ScheduleRun",
     "ScoreRequest",
     "SetupPlan",
     "StageFile",
@@ -361,6 +364,54 @@ class ScoreRequest:
     output: str | None = None
     size: str | None = None
     overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """Score the rows added to ``table`` since the last run with ``model``, appending them to ``output``,
+    on the five-field cron schedule ``cron`` (evaluated in UTC). ``serverless``: the engine manages the
+    compute, starting at warehouse size ``size``; otherwise the run uses the current warehouse (``size``
+    must then be None). ``name``: the schedule's name (default: made from the model and table)."""
+
+    model: str
+    table: str
+    output: str
+    cron: str
+    size: str | None = None
+    serverless: bool = False
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One schedule as the engine holds it. ``state``: "started" or "suspended"; ``reason`` says why the
+    app suspended it (e.g. its model was deleted), None otherwise."""
+
+    name: str
+    model: str
+    table: str
+    output: str
+    cron: str
+    state: str
+    serverless: bool
+    size: str | None = None
+    warehouse: str | None = None
+    stream: str | None = None
+    reason: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """One run of a schedule from the engine's history: ``state`` as the engine reports it (e.g.
+    SUCCEEDED, FAILED, SKIPPED, SCHEDULED, EXECUTING), with its error when it failed."""
+
+    schedule: str
+    state: str
+    scheduled: datetime | None = None
+    completed: datetime | None = None
+    error: str | None = None
+    query_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -740,6 +791,52 @@ class Engine(ABC):
         constant memory. Same columns and types as the CHURN demo file, so models trained on it score it.
         Raises InvalidInput (bad row count), AlreadyExists (exists and not ``replace``)."""
         raise InvalidInput(f"The {self.kind} engine cannot generate demo tables.")
+
+    def score_incremental(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """Score only the rows of ``request.table`` that this model has not scored into ``request.output``
+        before, appending them to it; the first run, or a run after the input table was replaced or the
+        model changed, scores the whole table into a new output. Records the run (``rows`` = rows scored
+        now). Raises what :meth:`score` raises; AlreadyExists when the output exists but was not written
+        this way (and ``overwrite`` is off)."""
+        raise InvalidInput(
+            f"The {self.kind} engine does not score incrementally by itself.",
+            hint="Create a schedule instead (`snowml schedule create`): its stream scores only new rows.",
+        )
+
+    # --- schedules (server-side; engines without them raise InvalidInput) -------------------------------
+    def _no_schedules(self) -> InvalidInput:
+        return InvalidInput(
+            f"The {self.kind} engine has no server-side schedules.",
+            hint="Let your operating system's scheduler run `snowml score --incremental` (Automate… writes it).",
+        )
+
+    def create_schedule(self, request: ScheduleRequest) -> Schedule:
+        """Check the privileges it needs (raising PermissionDenied naming each missing one, with nothing
+        created), then create what runs ``request`` on its schedule, started. Raises InvalidInput (bad
+        cron, size with a warehouse-run schedule, model features missing from the table), NotFound (model,
+        table), AlreadyExists (a schedule of that name). A failure part-way drops what was created."""
+        raise self._no_schedules()
+
+    def list_schedules(self) -> list[Schedule]:
+        """The app's schedules, sorted by name."""
+        raise self._no_schedules()
+
+    def set_schedule_state(self, name: str, active: bool, reason: str | None = None) -> Schedule:
+        """Resume (``active``) or suspend a schedule, recording ``reason`` with a suspension. Raises
+        NotFound; InvalidInput when resuming a schedule whose model is gone or no longer fits the table."""
+        raise self._no_schedules()
+
+    def run_schedule_now(self, name: str) -> None:
+        """Start one run now, outside the schedule (it still scores only new rows). Raises NotFound."""
+        raise self._no_schedules()
+
+    def drop_schedule(self, name: str) -> None:
+        """Drop a schedule and what it created (the output table and past runs stay). Raises NotFound."""
+        raise self._no_schedules()
+
+    def schedule_history(self, name: str, limit: int = 50) -> list[ScheduleRun]:
+        """The schedule's latest runs, newest first, with errors. Raises NotFound."""
+        raise self._no_schedules()
 
     def cancel_all(self) -> None:  # noqa: B027 - a deliberate no-op default, not a forgotten abstract
         """Cancel whatever this engine is running (used when the app closes). Default: nothing to do."""

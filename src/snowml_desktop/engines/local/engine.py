@@ -292,6 +292,10 @@ class LocalEngine(Engine):
     def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
         return self.models.score(request, task=task)
 
+    @activity("score_incremental")
+    def score_incremental(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        return self.models.score_incremental(request, task=task)
+
     @activity("list_runs")
     def list_runs(self, model: str | None = None, table: str | None = None) -> list[InferenceRun]:
         return self.models.list_runs(model, table)

@@ -57,7 +57,7 @@ from snowml_desktop.engines.base import (
     default_output_table,
     model_record,
 )
-from snowml_desktop.engines.local import catalog, sqlrun, workers
+from snowml_desktop.engines.local import catalog, incremental, sqlrun, workers
 from snowml_desktop.engines.local.sqltypes import kind_of
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
@@ -365,13 +365,14 @@ class LocalModels:
         self,
         cur: Any,
         record: ModelRecord,
-        table: str,
+        table_sql: str,
         label: str,
         prediction_column: str | None,
         exact: bool = False,
     ) -> Any:
-        """Drift of the DATA table ``table`` against ``record``'s profile (None without a profile), with the
-        overlap of its rows with the training table while that table exists."""
+        """Drift of ``table_sql`` (a qualified table, or the rows a run appended) against ``record``'s
+        profile (None without a profile), with the overlap of its rows with the training table while that
+        table exists."""
         from snowml_desktop.core import drift
 
         if not record.drift_profile:
@@ -380,7 +381,7 @@ class LocalModels:
         return drift.check(
             lambda sql, params: cur.execute(sql, params).fetchall(),
             record.drift_profile,
-            qualified(_data_schema(), table),
+            table_sql,
             model=record.name,
             table=label,
             prediction_column=prediction_column,
@@ -401,7 +402,7 @@ class LocalModels:
             if exact and record.training_table not in _data_tables(cur):
                 raise NotFound(f"The training clone {record.training_table!r} no longer exists.")
             prediction = PREDICTION if PREDICTION in columns else None
-            return self._drift(cur, record, name, name, prediction, exact)
+            return self._drift(cur, record, qualified(_data_schema(), name), name, prediction, exact)
 
     def _commit_model(self, record: ModelRecord, staging: str | None, clone: str | None) -> None:
         """Insert the catalog row (and rename the staging snapshot to the clone) in one transaction."""
@@ -451,6 +452,7 @@ class LocalModels:
         model = self.get_model(name)
         with self._cursor() as cur:
             catalog.delete_model(cur, model.name)
+            incremental.forget_model(cur, model.name)
         self._artifact_file(model.artifact_path).unlink(missing_ok=True)
 
     def check_scoring_input(self, model: str, table: str) -> list[str]:
@@ -461,7 +463,13 @@ class LocalModels:
         return _missing(columns, record)
 
     # --- scoring -----------------------------------------------------------------------------------------
-    def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+    def score_incremental(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """See ``Engine.score_incremental``; the watermark rules are in ``engines.local.incremental``."""
+        return self.score(request, task=task, incremental=True)
+
+    def score(
+        self, request: ScoreRequest, *, task: TaskContext | None = None, incremental: bool = False
+    ) -> InferenceRun:
         """See ``Engine.score``. Every attempt that gets as far as a known model and table is recorded as
         a run (SUCCEEDED, FAILED or CANCELLED). Raises NotFound, InvalidInput, IntegrityError,
         AlreadyExists, Cancelled, EngineError."""
@@ -495,9 +503,14 @@ class LocalModels:
             _check_scorable(columns, record, table, output)
             self._check_numbers(columns, record, table)
             with self._scoring_lock:
-                self._check_output(output, request.overwrite)
+                plan = (
+                    self._incremental_plan(record, table, output, request.overwrite) if incremental else None
+                )
+                if plan is None:
+                    self._check_output(output, request.overwrite)
+                overwrite = request.overwrite or (plan is not None and not plan.append)
                 artifact = self._verified_artifact(record)
-                return self._score(record, run, columns, artifact, request.overwrite, started, task)
+                return self._score(record, run, columns, artifact, overwrite, started, task, plan)
         except BaseException as exc:
             self._record_failure(run, exc, started)
             raise
@@ -528,6 +541,17 @@ class LocalModels:
                         hint="Fix those values, or load the table again with values that are not numbers "
                         "set to NULL (Load Data: 'Not numbers', or --bad-numbers null), then score it.",
                     )
+
+    def _incremental_plan(
+        self, record: ModelRecord, table: str, output: str, overwrite: bool
+    ) -> incremental.Plan:
+        with self._cursor() as cur:
+            exists = output in _data_tables(cur)
+            plan = incremental.plan(
+                cur, record, table, output, qualified(_data_schema(), table), exists, overwrite
+            )
+        log.info("Incremental scoring of %s with %s: %s", table, record.name, plan.reason)
+        return plan
 
     def _check_output(self, output: str, overwrite: bool) -> None:
         with self._cursor() as cur:
@@ -566,10 +590,16 @@ class LocalModels:
         overwrite: bool,
         started: float,
         task: TaskContext,
+        plan: incremental.Plan | None = None,
     ) -> InferenceRun:
         """Predict into part files, then create the output and log the run, in the one transaction that
-        read the input: the positional join below sees exactly the rows that were scored."""
-        source = qualified(_data_schema(), run.source_table)
+        read the input: the positional join below sees exactly the rows that were scored. With an
+        incremental ``plan``, only rows from its start are read, appended when it says so, and the
+        watermark moves in the same transaction."""
+        table_ref = source = qualified(_data_schema(), run.source_table)
+        if plan is not None and plan.start:
+            source = f"(SELECT * FROM {table_ref} WHERE rowid >= {int(plan.start)})"
+        append = plan is not None and plan.append
         output = qualified(_data_schema(), run.output_table or "")
         scratch = self._workspace.root / SCRATCH_FOLDER / f"run-{run.run_id}-{uuid.uuid4().hex[:8]}"
         with self._cursor() as cur:
@@ -583,17 +613,21 @@ class LocalModels:
                 )
                 predicted = time.perf_counter()
                 task.report(0.96, "Writing the output table")
-                if overwrite:
+                if overwrite and not append:
                     cur.execute(f"DROP TABLE IF EXISTS {output}")
-                cur.execute(
-                    _output_sql(source, output, columns, record, parts),
-                    [[str(p) for p in parts]] if parts else [],
-                )
-                sqlrun.mark_created(cur, output)
+                appended_from = incremental.next_rowid(cur, output) if append else 0
+                if parts or not append:
+                    cur.execute(
+                        _output_sql(source, output, columns, record, parts, append=append),
+                        [[str(p) for p in parts]] if parts else [],
+                    )
+                if not append:
+                    sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
-                metrics = self._run_metrics(cur, output, columns, record)
+                scored = f"(SELECT * FROM {output} WHERE rowid >= {appended_from})" if append else output
+                metrics = self._run_metrics(cur, scored, columns, record)
                 task.report(0.98, "Checking drift against the training data")
-                drift = self._drift(cur, record, run.output_table or "", run.source_table, PREDICTION)
+                drift = self._drift(cur, record, scored, run.source_table, PREDICTION)
                 total = time.perf_counter() - started
                 log.debug(
                     "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
@@ -614,6 +648,8 @@ class LocalModels:
                 )
                 task.check()
                 catalog.insert_run(cur, run)
+                if plan is not None:
+                    incremental.save(cur, record, run.source_table, run.output_table or "", table_ref)
                 cur.commit()
             except BaseException as exc:
                 with contextlib.suppress(Exception):
@@ -870,11 +906,22 @@ def _wait(future: Any, pool: workers.ScoringPool, task: TaskContext) -> int:
 
 
 def _output_sql(
-    source: str, output: str, columns: dict[str, str], record: ModelRecord, parts: list[Path]
+    source: str,
+    output: str,
+    columns: dict[str, str],
+    record: ModelRecord,
+    parts: list[Path],
+    *,
+    append: bool = False,
 ) -> str:
-    """CREATE TABLE for the output: the input's columns (minus stale prediction columns from an earlier
-    scoring), then PREDICTION (the training target's type) and PREDICTION_PROBABILITY, joined by position
-    to the part files (bound as the one parameter when there are parts)."""
+    """CREATE TABLE for the output (INSERT INTO it with ``append``): the input's columns (minus stale
+    prediction columns from an earlier scoring), then PREDICTION (the training target's type) and
+    PREDICTION_PROBABILITY, joined by position to the part files (bound as the one parameter when there
+    are parts)."""
+    if append:
+        return _output_sql(source, output, columns, record, parts).replace(
+            f"CREATE TABLE {output} AS SELECT", f"INSERT INTO {output} SELECT", 1
+        )
     kept = ", ".join(f"s.{quote(c)}" for c in columns if c not in (PREDICTION, PROBABILITY))
     target_type = record.options.get("target_sql_type") or "VARCHAR"  # a type name DuckDB itself reported
     if not parts:  # an empty input: the same columns, no rows

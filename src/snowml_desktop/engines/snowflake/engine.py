@@ -64,6 +64,7 @@ from snowml_desktop.engines.base import (
     default_output_table,
 )
 from snowml_desktop.engines.snowflake import doctor, setup, sql
+from snowml_desktop.engines.snowflake.scheduling import SnowflakeSchedules
 from snowml_desktop.engines.snowflake.session import (
     AskSecret,
     QueryResult,
@@ -120,7 +121,7 @@ def kind_of(sql_type: str) -> str:
     return "other"
 
 
-class SnowflakeEngine(Engine):
+class SnowflakeEngine(SnowflakeSchedules, Engine):
     """The protocol on Snowflake. Construct with :meth:`from_connection`; tests pass a runner double."""
 
     kind = "snowflake"
@@ -881,6 +882,7 @@ class SnowflakeEngine(Engine):
         from snowml_desktop.engines.snowflake import udf
 
         record = self._model(name)
+        self._suspend_schedules_of(record.name, f"Suspended: its model {record.name} was deleted.")
         self._rows(sql.delete_model_row(self._loc, record.name), "delete_model")
         types = udf.argument_sql_types(record.features)
         self._rows(sql.drop_function(self._loc, udf.udf_name(record.name), types), "delete_model")

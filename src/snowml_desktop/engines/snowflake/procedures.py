@@ -622,7 +622,16 @@ def score_procedure(session: Session, request_json: str) -> str:
             services = default_services(session, place, extras)
         except Exception as exc:
             return _failure(exc)
-        return run_score(session, request_json, services)
+        return _raise_in_task(run_score(session, request_json, services), extras)
+
+
+def _raise_in_task(result: str, extras: dict[str, Any]) -> str:
+    """A scheduled run (``source_stream`` set) raises its error, so that the task's run shows FAILED with the
+    message in TASK_HISTORY (and SUSPEND_TASK_AFTER_NUM_FAILURES can pause it); the FAILED run row is already
+    recorded. A call from the app gets the error inside the result, as always."""
+    if extras.get("source_stream"):
+        decode_result(result)  # raises the run's EngineError
+    return result
 
 
 def run_score(session: Session, request_json: str, services: Services) -> str:
@@ -648,7 +657,9 @@ def run_score(session: Session, request_json: str, services: Services) -> str:
     except Exception as exc:
         return _failure(exc)
     try:
-        run = score(session, request, place, run, services, started)
+        run = score(
+            session, request, place, run, services, started, source_stream=extras.get("source_stream")
+        )
     except Exception as exc:
         return _failure(exc, _record_failure(session, place, run, exc, services, started))
     return _ok(records.run_to_row(run))
@@ -661,6 +672,8 @@ def score(
     run: InferenceRun,
     services: Services,
     started: float,
+    *,
+    source_stream: str | None = None,
 ) -> InferenceRun:
     """Create the output table (input columns + PREDICTION + PREDICTION_PROBABILITY) in one CREATE TABLE AS
     SELECT, compute metrics by GROUP BY when the target column is present, and insert the run row.
@@ -669,8 +682,15 @@ def score(
     AlreadyExists (output exists and not ``overwrite``). A failure leaves no output table: the CREATE TABLE
     AS SELECT is atomic, and a later failure drops what it wrote (with ``overwrite`` the replaced table is
     then gone too; a failure in the UDF itself leaves it untouched).
+
+    With ``source_stream`` (a scheduled run; see ``engines.snowflake.schedules``) the rows inserted into the
+    table since the stream's offset are scored and appended to the output (created when missing) in one
+    ``INSERT ... SELECT`` that consumes the stream, so a failed run consumes nothing. ``rows`` counts the rows
+    appended; no metrics are computed (the appended rows are not told apart from earlier ones).
     """
     record = get_model(session, place, request.model)
+    if source_stream:
+        return _score_stream(session, request, place, run, services, started, record, source_stream)
     source = _table(session, place.data(request.table), "table")
     names = _column_names(source)
     missing = [f.name for f in record.features if f.name not in names]
@@ -718,6 +738,57 @@ def score(
     except BaseException:
         services.ops.drop_table(str(run.output_table))
         raise
+    return run
+
+
+# A stream adds METADATA$ACTION / $ISUPDATE / $ROW_ID columns: https://docs.snowflake.com/en/user-guide/streams-intro
+STREAM_ACTION = "METADATA$ACTION"
+
+
+def _score_stream(
+    session: Session,
+    request: ScoreRequest,
+    place: Place,
+    run: InferenceRun,
+    services: Services,
+    started: float,
+    record: ModelRecord,
+    stream: str,
+) -> InferenceRun:
+    from snowflake.snowpark.functions import col, lit
+
+    frame = _table(session, stream, "stream")
+    names = {k: v for k, v in _column_names(frame).items() if not k.startswith("METADATA$")}
+    # the table's own columns of the inserted rows (an append-only stream has no others)
+    inserted = frame.filter(col(quote(STREAM_ACTION)) == lit("INSERT")).select(
+        *[col(v) for v in names.values()]
+    )
+    missing = [f.name for f in record.features if f.name not in names]
+    if missing:
+        raise InvalidInput(
+            f"The table {request.table!r} no longer has the model {record.name}'s feature column(s): "
+            f"{', '.join(missing)}; the schedule's run scored nothing.",
+            hint="Restore the columns, or drop the schedule and create one for a model that fits the table.",
+        )
+    check_artifact(services.stage, record)
+    output = place.data(str(run.output_table))
+    before = session.table(output).count() if _exists(session, output) else 0
+    scoring_started = services.clock()
+    with _query_ids(session) as query_ids:
+        scored_frame(inserted, names, record, place).write.save_as_table(output, mode="append")
+    scoring_seconds = services.clock() - scoring_started
+    total = services.clock() - started
+    run = dataclasses.replace(
+        run,
+        rows=session.table(output).count() - before,
+        total_seconds=total,
+        scoring_seconds=scoring_seconds,
+        credits=sizes.round_credits(
+            sizes.estimate_credits(total, place.warehouse_size, place.warehouse_type)
+        ),
+        query_ids=[q for q in query_ids if q],
+    )
+    _insert_row(session, place.app(RUNS_TABLE), records.INFERENCE_RUNS_COLUMNS, records.run_to_row(run))
     return run
 
 

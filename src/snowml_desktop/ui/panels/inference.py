@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from snowml_desktop.engines.base import Engine, TableInfo, WarehouseState
     from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
     from snowml_desktop.ui.context import AppContext
+    from snowml_desktop.ui.schedule_dialog import ScheduleDialog
 
 __all__ = ["InferencePanel", "InputCheck"]
 
@@ -99,6 +100,7 @@ class InferencePanel(Panel):
         self._output_edited = False
         self._pending_model: str | None = None
         self.last_run: InferenceRun | None = None
+        self.schedule_dialog: ScheduleDialog | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
         ctx.models_changed.connect(lambda _name: self.refresh_soon(self.refresh))
@@ -151,6 +153,11 @@ class InferencePanel(Panel):
         actions = QHBoxLayout()
         actions.addWidget(self.run_button)
         actions.addWidget(self.open_run)
+        self.automate_button = self.name_widget(
+            QPushButton("Automate…"), "inference.automate", "Score this table's new rows on a schedule"
+        )
+        self.automate_button.clicked.connect(self.open_automation)
+        actions.addWidget(self.automate_button)
         actions.addStretch(1)
 
         compare = QGroupBox("Compare sizes")
@@ -432,10 +439,27 @@ class InferencePanel(Panel):
         blocker = None if self.busy else self._blocker()
         ready = not self.busy and blocker is None
         self.run_button.setEnabled(ready)
+        self.automate_button.setEnabled(ready)
         self.compare_button.setEnabled(ready and bool(self.checked_compare_sizes()))
         self.blocker.setText(blocker or "")
         for widget in (self.model_combo, self.table_combo, self.output, self.size_combo, self.compare_sizes):
             widget.setEnabled(not self.busy)
+
+    def open_automation(self) -> ScheduleDialog:
+        """The Automate… dialog for the chosen model, table and output (non-modal; one at a time)."""
+        from snowml_desktop.ui.schedule_dialog import ScheduleDialog
+
+        if self.schedule_dialog is not None:
+            self.schedule_dialog.close()
+        self.schedule_dialog = ScheduleDialog(
+            self.ctx,
+            self.model_combo.currentText(),
+            self.table_combo.currentText(),
+            self.output.canonical(),
+            self,
+        )
+        self.schedule_dialog.show()
+        return self.schedule_dialog
 
     def checked_compare_sizes(self) -> list[str]:
         items = [self.compare_sizes.item(i) for i in range(self.compare_sizes.count())]
