@@ -27,7 +27,7 @@ from snowml_desktop.core.errors import (
 from snowml_desktop.core.records import Feature, InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines import open_engine
-from snowml_desktop.engines.base import LoadRequest, ScoreRequest, TrainRequest
+from snowml_desktop.engines.base import CompareRequest, LoadRequest, ScoreRequest, TrainRequest
 from snowml_desktop.engines.snowflake import setup, sql
 from snowml_desktop.engines.snowflake.engine import SnowflakeEngine
 from snowml_desktop.engines.snowflake.warehouse import Journal, SuspendWait, WarehouseSettings
@@ -153,6 +153,8 @@ def _account(**kwargs) -> FakeAccount:
         )
         if "SNOWML_LOAD" in statement.text:
             return [{"SNOWML_LOAD": json.dumps({"ok": True, "row": LOADED})}]
+        if "SNOWML_COMPARE" in statement.text:
+            return [{"SNOWML_COMPARE": json.dumps({"ok": True, "row": COMPARED})}]
         row = records.model_to_row(_record()) if "TRAIN" in statement.text else records.run_to_row(_run())
         row["CREATED_AT"] = row["CREATED_AT"].isoformat()
         return [{"SNOWML_X": json.dumps({"ok": True, "row": row})}]
@@ -737,3 +739,46 @@ def test_engine_failure_at_each_statement_restores_the_warehouse_or_journals_it(
         _engine(healthy)  # the next connect replays the journal
         assert (account.warehouses["WH"].size, account.warehouses["WH"].type) == ("XSMALL", "STANDARD")
         assert Journal("ACCT").pending() == [], f"step {step} ({mode})"
+
+
+COMPARED = {
+    "target": "CHURNED",
+    "classes": [False, True],
+    "folds": 5,
+    "test_size": 0.2,
+    "seed": 42,
+    "rows": 10,
+    "results": [
+        {
+            "method": "random_forest",
+            "label": "Random Forest",
+            "params": {},
+            "metrics": {"accuracy": {"mean": 0.8, "std": 0.1, "folds": [0.7, 0.9]}},
+            "curves": {"roc": [], "pr": []},
+            "fit_seconds": 1.5,
+            "error": None,
+        }
+    ],
+    "warnings": [{"code": "duplicates_dropped", "message": "Dropped 1 duplicate row."}],
+}
+
+
+def test_compare_runs_one_procedure_call_with_normalized_names() -> None:
+    account = _account()
+    comparison = _engine(account).compare(
+        CompareRequest(
+            "churn",
+            "churned",
+            ["rf", "Logistic Regression"],
+            features=["age", "Plan"],
+            params={"rf": {"n_estimators": 50}},
+            cv_folds=5,
+        )
+    )
+    ((text, request, _, _),) = account.calls
+    assert text == 'CALL "DB"."SNOWML"."SNOWML_COMPARE"(?)'
+    assert (request["table"], request["target"], request["features"]) == ("CHURN", "CHURNED", ["AGE", "PLAN"])
+    assert request["methods"] == ["random_forest", "logistic_regression"]
+    assert request["params"] == {"random_forest": {"n_estimators": 50}} and request["cv_folds"] == 5
+    assert comparison.results[0].metrics["accuracy"]["mean"] == 0.8
+    assert comparison.warnings[0].code == "duplicates_dropped" and comparison.best().method == "random_forest"

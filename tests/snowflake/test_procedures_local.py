@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.snowflake.conftest import BASE
 
 from snowml_desktop.core import records
 from snowml_desktop.core.errors import AlreadyExists, EngineError, IntegrityError, InvalidInput, NotFound
@@ -355,3 +356,31 @@ def test_a_scheduled_run_on_a_table_that_lost_a_feature_fails_clearly_and_raises
     with pytest.raises(InvalidInput, match="no longer has the model"):
         procedures._raise_in_task(result, {"source_stream": stream})
     assert procedures._raise_in_task(result, {}) == result
+
+
+def test_compare_procedure_fits_every_method_on_the_same_folds(wh: Any, cancer: Any) -> None:
+    from snowml_desktop.core.compare import CompareSpec, compare_methods, comparison_from_json
+
+    request = {
+        **BASE,
+        "table": "CANCER",
+        "target": "target",
+        "methods": ["logistic_regression", "nb"],
+        "cv_folds": 3,
+        "seed": 5,
+    }
+    result = comparison_from_json(
+        procedures.decode_result(procedures.compare_procedure(wh.session, json.dumps(request)))
+    )
+    assert [r.method for r in result.results] == ["logistic_regression", "gaussian_nb"]
+    expected = compare_methods(
+        cancer.iloc[:300].reset_index(drop=True),
+        CompareSpec(target="target", methods=["logistic_regression", "gaussian_nb"], cv_folds=3, seed=5),
+    )
+    for ours, theirs in zip(result.results, expected.results, strict=True):
+        assert ours.metrics["accuracy"]["folds"] == pytest.approx(theirs.metrics["accuracy"]["folds"])
+    assert wh.rows(sql.MODELS_CATALOG) == []  # a comparison keeps nothing
+    bad = procedures.compare_procedure(wh.session, json.dumps({**request, "methods": ["auto"]}))
+    assert "Auto cannot be compared" in str(_raises(bad, InvalidInput))
+    missing = procedures.compare_procedure(wh.session, json.dumps({**request, "target": "nope"}))
+    assert "nope" in str(_raises(missing, InvalidInput))

@@ -200,7 +200,7 @@ def test_procedures_are_created_as_documented_with_exactly_the_resolved_pins(ses
         assert re.search(r"^EXECUTE AS CALLER$", head, re.M)
         assert text.rstrip().endswith("$$")  # AS $$<definition>$$, the dollar-quoted form the docs allow
     comments = [s for s in connector.statements if s.startswith("COMMENT ON PROCEDURE")]
-    assert len(comments) == 3 and all("snowml-desktop" in c for c in comments)
+    assert len(comments) == len(sql.PROCEDURES) and all("snowml-desktop" in c for c in comments)
 
 
 def _record() -> ModelRecord:

@@ -289,3 +289,11 @@ def _mean_std(values: list) -> dict[str, Any]:
     if len(known) < len(values) or not known:
         return {"mean": None, "std": None, "folds": values}
     return {"mean": float(np.mean(known)), "std": float(np.std(known)), "folds": known}
+
+
+def comparison_from_json(data: dict[str, Any]) -> Comparison:
+    """Inverse of ``dataclasses.asdict`` of a comparison (as a stored procedure returns it)."""
+    values = dict(data)
+    values["results"] = [MethodComparison(**r) for r in values["results"]]
+    values["warnings"] = [ModelWarning(**w) for w in values["warnings"]]
+    return Comparison(**values)

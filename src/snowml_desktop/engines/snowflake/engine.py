@@ -46,6 +46,7 @@ from snowml_desktop.engines.base import (
     ClassBalance,
     ColumnInfo,
     ColumnProfile,
+    CompareRequest,
     ConnectionInfo,
     Correlation,
     Engine,
@@ -78,6 +79,7 @@ from snowml_desktop.engines.snowflake.warehouse import Journal, SuspendWait, War
 if TYPE_CHECKING:
     import pandas as pd
 
+    from snowml_desktop.core.compare import Comparison
     from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
@@ -791,6 +793,29 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
                 raise
         task.report(1.0, f"Trained {model_name}")
         return records.model_from_row(row)
+
+    @activity("compare")
+    def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
+        """See ``Engine.compare``: one SNOWML_COMPARE call fits methods x folds in the warehouse."""
+        from snowml_desktop.core.compare import comparison_from_json
+        from snowml_desktop.core.methods import get_method
+
+        task = task or TaskContext()
+        table, _ = self._table(request.table)
+        normalized = dataclasses.replace(
+            request,
+            table=table,
+            target=normalize(request.target, what="target column"),
+            features=None
+            if request.features is None
+            else [normalize(f, what="feature") for f in request.features],
+            methods=[get_method(m).key for m in request.methods],
+            params={get_method(k).key: dict(v) for k, v in request.params.items()},
+        )
+        task.report(0.05, f"Comparing {len(normalized.methods)} methods in Snowflake")
+        row = self._call("SNOWML_COMPARE", self._request_json(normalized, self.warehouse()), "compare", task)
+        task.report(1.0, "Compared")
+        return comparison_from_json(row)
 
     def _discard_partial_model(self, model: str, table: str) -> None:
         """Remove whatever a killed SNOWML_TRAIN call left for ``model``: its catalog row (a cancel that came

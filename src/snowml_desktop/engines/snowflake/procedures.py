@@ -47,6 +47,7 @@ from snowml_desktop.engines.base import (
     HEADER_MODES,
     LOAD_MODES,
     ColumnInfo,
+    CompareRequest,
     LoadRequest,
     LoadResult,
     Rejection,
@@ -611,6 +612,44 @@ def _versions() -> dict[str, str]:
     from snowml_desktop.core.artifacts import library_versions
 
     return library_versions()
+
+
+# --- compare -------------------------------------------------------------------------------------------------
+def compare_procedure(session: Session, request_json: str) -> str:
+    """SNOWML_COMPARE: methods on the same folds of a table, fitted in this procedure's process on every core
+    of the warehouse node; returns the comparison (nothing is written)."""
+    with tagged(session, "compare"):
+        try:
+            request, place, _ = parse_request(session, request_json, CompareRequest)
+            return _ok(dataclasses.asdict(compare(session, request, place)))
+        except Exception as exc:
+            return _failure(exc)
+
+
+def compare(session: Session, request: CompareRequest, place: Place) -> Any:
+    """The comparison of ``request`` on ``place``'s table. Raises NotFound, InvalidInput."""
+    import os
+
+    from snowml_desktop.core.compare import CompareSpec, compare_methods
+
+    source = _table(session, place.data(request.table), "table")
+    # The columns are checked as training checks them (one method stands in for the list).
+    _train_spec(request.train_request((request.methods or ["random_forest"])[0]), source)
+    spec = CompareSpec(
+        target=request.target,
+        methods=list(request.methods),
+        features=None if request.features is None else list(request.features),
+        params={key: dict(value) for key, value in request.params.items()},
+        cv_folds=request.cv_folds,
+        test_size=request.test_size,
+        seed=request.seed,
+        class_weight=request.class_weight,
+        dedupe=request.dedupe,
+        threads=os.cpu_count() or 1,
+    )
+    spec.checked_methods()
+    frame, _ = read_training_rows(source, spec, request.seed)
+    return compare_methods(frame, spec)
 
 
 # --- score ---------------------------------------------------------------------------------------------------

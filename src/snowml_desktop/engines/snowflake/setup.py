@@ -36,7 +36,7 @@ from snowml_desktop.engines.snowflake.session import SqlRunner
 
 log = logging.getLogger(__name__)
 
-SETUP_FORMAT = 2  # bump when the objects created here change shape (2: THRESHOLD and drift columns)
+SETUP_FORMAT = 2  # bump when the objects created here change shape (2: THRESHOLD, drift, SNOWML_COMPARE)
 STATE_KEY = "setup"
 
 
@@ -233,7 +233,8 @@ def code_zip(directory: Path) -> Path:
 
 
 def register_procedures(session: Any, loc: sql.Location, packages: PackageSet, code_import: str) -> None:
-    """Register SNOWML_LOAD / SNOWML_TRAIN / SNOWML_SCORE permanently (replacing older versions)."""
+    """Register SNOWML_LOAD / SNOWML_TRAIN / SNOWML_SCORE / SNOWML_COMPARE permanently (replacing older
+    versions)."""
     from snowflake.snowpark.types import StringType
 
     from snowml_desktop.engines.snowflake import procedures
@@ -242,6 +243,7 @@ def register_procedures(session: Any, loc: sql.Location, packages: PackageSet, c
         "SNOWML_LOAD": procedures.load_procedure,
         "SNOWML_TRAIN": procedures.train_procedure,
         "SNOWML_SCORE": procedures.score_procedure,
+        "SNOWML_COMPARE": procedures.compare_procedure,
     }
     for name, handler in handlers.items():
         session.sproc.register(

@@ -67,7 +67,7 @@ FILE_FORMATS = {  # name -> documented file format options
     "SNOWML_CSV": "TYPE = CSV SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' EMPTY_FIELD_AS_NULL = TRUE",
     "SNOWML_PARQUET": "TYPE = PARQUET",
 }
-PROCEDURES = ("SNOWML_LOAD", "SNOWML_TRAIN", "SNOWML_SCORE")
+PROCEDURES = ("SNOWML_LOAD", "SNOWML_TRAIN", "SNOWML_SCORE", "SNOWML_COMPARE")
 MAX_PREVIEW = 10_000
 #: A load builds its table under ``<table><LOADING_SUFFIX>`` and renames/swaps it in when complete; the
 #: engine hides such tables (a load in progress or interrupted) and drops one an interrupted load left.
