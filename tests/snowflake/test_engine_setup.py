@@ -13,7 +13,7 @@ from snowml_desktop.core.errors import EngineError, PermissionDenied
 from snowml_desktop.engines.base import LoadRequest, SetupPlan
 from snowml_desktop.engines.snowflake import sql
 
-CHANGES = ("CREATE", "PUT", "MERGE")
+CHANGES = ("CREATE", "ALTER TABLE", "PUT", "MERGE")
 
 
 def _changes(account) -> list[str]:
@@ -28,7 +28,7 @@ def test_plan_shows_objects_privileges_and_sql_and_changes_nothing() -> None:
     assert any("SNOWML_TRAIN" in o and "scikit-learn==1.3" in o for o in plan.objects)
     assert any(p.startswith("CREATE SCHEMA on database DB") for p in plan.privileges)
     assert plan.statements[0].startswith('CREATE SCHEMA IF NOT EXISTS "DB"."SNOWML"')
-    assert sum(s.startswith("-- CREATE OR REPLACE PROCEDURE") for s in plan.statements) == 3
+    assert sum(s.startswith("-- CREATE OR REPLACE PROCEDURE") for s in plan.statements) == len(sql.PROCEDURES)
     assert _changes(account) == []
 
 
@@ -43,7 +43,7 @@ def test_run_setup_runs_the_sql_it_showed_then_is_idempotent() -> None:
     after = engine.run_setup()
 
     assert not after.needed and "nothing to do" in after.reason
-    ran = [t for t in _changes(account) if t.startswith("CREATE")]
+    ran = [t for t in _changes(account) if t.startswith(("CREATE", "ALTER TABLE"))]
     assert ran == shown  # exactly what the plan showed, in order
     assert [c["name"] for c in sprocs.calls] == ['"DB"."SNOWML".' + f'"{n}"' for n in sql.PROCEDURES]
     assert seen[-1].operation == "setup" and seen[-1].ok and seen[-1].query_id.startswith("qid-")
@@ -63,7 +63,7 @@ def test_run_setup_runs_the_sql_it_showed_then_is_idempotent() -> None:
     before = len(account.log)
     assert engine.run_setup() == after
     assert not [s.text for s in account.log[before:] if s.text.startswith(CHANGES)]
-    assert len(sprocs.calls) == 3
+    assert len(sprocs.calls) == len(sql.PROCEDURES)
 
 
 def test_missing_privilege_names_the_grant_and_records_nothing() -> None:
