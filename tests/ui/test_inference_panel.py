@@ -155,3 +155,35 @@ def test_a_text_column_for_a_numeric_feature_is_flagged_and_its_bad_values_count
         pass
     settle(qtbot, panel.ctx)
     assert f"{bad:,} of its" in panel.status.text() and "cannot be converted to a number" in panel.status.text()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's note when the drift window opens
+def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, panel):
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert "No recommended size yet" in panel.recommendation.text()
+    assert not panel.use_recommended.isEnabled() and panel.timing.forecast() == []
+    runs_changed = []
+    panel.ctx.runs_changed.connect(lambda: runs_changed.append(1))
+    panel.set_compare_sizes(["X-Small", "Small"])
+    panel.start_compare()
+    qtbot.waitUntil(lambda: len(runs_changed) == 2 and not panel.busy, timeout=JOB_MS)
+    settle(qtbot, panel.ctx)
+    advice = panel.ctx.engine.recommend_size(record.name, "BREAST_CANCER")
+    assert panel.recommendation.text().startswith(f"Recommended for {advice.rows:,} rows — {advice.summary}")
+    assert panel.timing.forecast()[0][0] == "X-Small" and len(panel.timing.forecast()) >= 2
+    panel.size_combo.setCurrentIndex(panel.size_combo.count() - 1)
+    panel.use_recommended.click()
+    assert panel.size_combo.currentData() == advice.recommended.size.label
+    # One formula: the result line, the runs and the estimate all bill the 60 s minimum.
+    assert all(r.credits >= 60 / 3600 for r in panel.ctx.engine.list_runs(model=record.name))
+    assert "for the 60 s billed at least per resume" in panel.estimate.text()
+    assert "rows are training rows" in panel.status.text()  # scored the training table itself
+
+    handle = panel.start_drift_check()
+    qtbot.waitUntil(lambda: handle.done, timeout=JOB_MS)
+    settle(qtbot, panel.ctx)
+    assert panel.drift_dialog.view.features()[0] in record.feature_names
+    assert "483 rows also appear in the training table BREAST_CANCER" in panel.drift_dialog.view.summary.text()
+    panel.drift_dialog.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,18 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.core.records import RUN_SUCCEEDED
 from snowml_desktop.core.scoring import mistyped_features
-from snowml_desktop.core.sizes import SIZES, estimate_credits, parse_size
+from snowml_desktop.core.sizes import SIZES, billed_credits, parse_size
 from snowml_desktop.engines.base import ScoreRequest, default_output_table
 from snowml_desktop.ui.panels.base import Panel
+from snowml_desktop.ui.widgets.drift_view import DriftDialog
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import TimingGraph, credits_text
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
+    from snowml_desktop.core.recommend import Recommendation
     from snowml_desktop.core.records import InferenceRun, ModelRecord
     from snowml_desktop.core.tasks import TaskContext
     from snowml_desktop.engines.base import Engine, TableInfo, WarehouseState
@@ -62,6 +65,8 @@ class InputCheck:
     missing: list[str]
     runs: list[InferenceRun]
     mistyped: list[str] = dataclasses.field(default_factory=list)  # numeric features in non-numeric columns
+    recommendation: Recommendation | None = None  # the size to score at, from the model's past runs
+    no_recommendation: str = ""  # why there is none
 
     def summary(self) -> str:
         """One line for the Jobs dock."""
@@ -80,7 +85,14 @@ def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCh
     kinds = {column.name: column.kind for column in engine.table_columns(table)}
     mistyped = mistyped_features(kinds, engine.get_model(model).features)
     task.report(0.6, "Reading past runs")
-    return InputCheck(model, table, missing, engine.list_runs(model=model, table=table), mistyped)
+    runs = engine.list_runs(model=model, table=table)
+    recommendation, why = None, ""
+    if not missing:
+        try:
+            recommendation = engine.recommend_size(model, table)
+        except InvalidInput as exc:
+            why = exc.message
+    return InputCheck(model, table, missing, runs, mistyped, recommendation, why)
 
 
 class InferencePanel(Panel):
@@ -131,6 +143,19 @@ class InferencePanel(Panel):
         self.size_combo.currentIndexChanged.connect(self._update_estimate)
         self.estimate = self.name_widget(QLabel(), "inference.estimate", "Estimated credits")
         self.estimate.setWordWrap(True)
+        self.recommendation = self.name_widget(QLabel(), "inference.recommendation", "Recommended size")
+        self.recommendation.setWordWrap(True)
+        self.use_recommended = self.name_widget(
+            QPushButton("Use the recommended size"), "inference.use_recommended", "Use the recommended size"
+        )
+        self.use_recommended.clicked.connect(self._use_recommended)
+        self.use_recommended.setEnabled(False)
+        self.check_drift = self.name_widget(
+            QPushButton("Check drift…"),
+            "inference.check_drift",
+            "Check the input table's drift against the training data",
+        )
+        self.check_drift.clicked.connect(self.start_drift_check)
         form.addRow("Model:", self.model_combo)
         form.addRow("", self.model_info)
         form.addRow("Input table:", self.table_combo)
@@ -139,6 +164,8 @@ class InferencePanel(Panel):
         form.addRow("", self.output_note)
         form.addRow("Warehouse size:", self.size_combo)
         form.addRow("", self.estimate)
+        form.addRow("", self.recommendation)
+        form.addRow("", self.use_recommended)
 
         self.run_button = self.name_widget(QPushButton("Run"), "inference.run", "Run the scoring")
         self.run_button.setDefault(True)
@@ -330,6 +357,9 @@ class InferencePanel(Panel):
         self._check = None
         self._overwrite_ok = False
         self.timing.set_runs([])
+        self.timing.set_forecast([])
+        self.recommendation.setText("")
+        self.use_recommended.setEnabled(False)
         self.history.setText("")
         self.check_label.setText("Checking the table…" if model and table else "")
         self._update_output_note()
@@ -368,6 +398,8 @@ class InferencePanel(Panel):
                 "not numeric, but the model takes numbers: values that are not numbers are refused when scoring."
             )
         self.timing.set_runs(check.runs)
+        self.timing.set_forecast(_forecast_in_view(check.recommendation))
+        self._show_recommendation(check)
         done = [r for r in check.runs if r.status == RUN_SUCCEEDED]
         self.history.setText(
             f"{plural(len(check.runs), 'past run')} of {check.model} on {check.table}, {len(done)} succeeded."
@@ -400,20 +432,69 @@ class InferencePanel(Panel):
             return
         runs = [r for r in (self._check.runs if self._check else []) if r.status == RUN_SUCCEEDED]
         at_size = [r for r in runs if _same_size(r.warehouse_size, size)]
-        minimum = estimate_credits(0, size)
         if at_size:
             seconds = statistics.median(r.total_seconds for r in at_size)
-            credits = estimate_credits(seconds, size)
+            billed = billed_credits(seconds, size)
+            minimum = (
+                f" + {credits_text(billed.minimum)} for the 60 s billed at least per resume" if billed.minimum else ""
+            )
             self.estimate.setText(
-                f"Estimated ≈ {credits_text(credits)} credits ({seconds:.1f} s, the median of "
-                f"{plural(len(at_size), 'past run')} at {size}; at least 60 s is billed when the warehouse "
-                "resumes)."
+                f"Estimated ≈ {credits_text(billed.total)} credits: {credits_text(billed.running)} for {seconds:.1f} s "
+                f"(the median of {plural(len(at_size), 'past run')} at {size}){minimum}."
             )
         else:
             self.estimate.setText(
-                f"Estimated ≥ {credits_text(minimum)} credits: at least 60 s is billed when the warehouse resumes "
-                f"({parse_size(size).credits_per_hour:g} credits/hour). No past run at {size} to go by."
+                f"Estimated ≥ {credits_text(billed_credits(0, size).total)} credits: at least 60 s is billed when "
+                f"the warehouse resumes ({parse_size(size).credits_per_hour:g} credits/hour). No past run at "
+                f"{size} to go by."
             )
+
+    def _show_recommendation(self, check: InputCheck) -> None:
+        advice = check.recommendation
+        if advice is None:
+            self.recommendation.setText(
+                f"No recommended size yet: {check.no_recommendation}" if check.no_recommendation else ""
+            )
+            self.use_recommended.setEnabled(False)
+            return
+        local = self.ctx.engine is not None and self.ctx.engine.capabilities.local
+        beyond = " Sizes past the CPU count add no workers here." if local else ""
+        self.recommendation.setText(
+            f"Recommended for {advice.rows:,} rows — {advice.summary}{beyond} (predicted from past runs; "
+            "the graph shows the forecast dashed)"
+        )
+        self.use_recommended.setEnabled(True)
+
+    def _use_recommended(self) -> None:
+        if self._check is None or self._check.recommendation is None:
+            return
+        label = self._check.recommendation.recommended.size.label
+        index = next(
+            (i for i in range(self.size_combo.count()) if _same_size(self.size_combo.itemData(i), label)), -1
+        )
+        if index >= 0:
+            self.size_combo.setCurrentIndex(index)
+
+    def start_drift_check(self) -> JobHandle | None:
+        """Check the chosen table's drift against the chosen model's training data, in a job; the report
+        opens in a window."""
+        model, table = self.model_combo.currentText(), self.table_combo.currentText()
+        if not model or not table or self.ctx.engine is None:
+            return None
+        handle = self.ctx.run(
+            f"Check drift of {table} against {model}",
+            lambda engine, task: engine.check_drift(model, table),
+            key="inference.drift",
+        )
+        self.status.track(handle, f"Checking {table}'s drift against {model}'s training data…")
+        handle.succeeded.connect(self._on_drift)
+        handle.failed.connect(lambda error: self.status.show_error(error, "Drift check failed: "))
+        return handle
+
+    def _on_drift(self, report: Any) -> None:
+        self.status.show_success(report.summary())
+        self.drift_dialog = DriftDialog(report, self)
+        self.drift_dialog.show()
 
     # --- running ---------------------------------------------------------------------------------------
     def _blocker(self) -> str | None:
@@ -533,7 +614,7 @@ class InferencePanel(Panel):
         workers = f", {plural(run.workers, 'worker')}" if run.workers else ""
         self.status.show_success(
             f"Scored {run.rows:,} rows into {run.output_table} in {run.total_seconds:.2f} s at {run.warehouse_size}"
-            f"{workers}; ≈ {credits_text(run.credits)} credits{score}."
+            f"{workers}; ≈ {credits_text(run.credits)} credits{score}.{_drift_note(run)}"
         )
 
     def _on_score_failed(self, error: ErrorInfo) -> None:
@@ -559,6 +640,23 @@ class InferencePanel(Panel):
     def _open_last_run(self) -> None:
         if self.last_run is not None:
             self.ctx.navigate_requested.emit("runs", self.last_run.run_id)
+
+
+def _forecast_in_view(advice: Recommendation | None) -> list[Any]:
+    """The forecast up to two sizes past the recommended one (the graph's x axis stays readable)."""
+    if advice is None:
+        return []
+    last = advice.recommended.size.index + 2
+    return [f for f in advice.forecasts if f.size.index <= last]
+
+
+def _drift_note(run: InferenceRun) -> str:
+    """The run's drift verdict and training-row overlap, for the result line (empty without a check)."""
+    if not run.drift:
+        return ""
+    from snowml_desktop.core.drift import report_from_json
+
+    return " " + report_from_json(run.drift).summary()
 
 
 def _same_size(a: str, b: str) -> bool:

@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.drift import DriftReport, FeatureDrift, report_from_json
 from snowml_desktop.ui.widgets.charts import ChartView, elide
 
-__all__ = ["DriftView", "ShareComparisonChart"]
+__all__ = ["DriftDialog", "DriftView", "ShareComparisonChart"]
 
 _BAND_TEXT = {"stable": "stable", "moderate": "moderate (≥ 0.1)", "high": "⚠ high (> 0.25)"}
 _BAND_COLOUR = {"moderate": QColor(230, 160, 0, 60), "high": QColor(214, 39, 40, 70)}
@@ -166,3 +168,20 @@ class DriftView(QWidget):
     def features(self) -> list[str]:
         """Feature names in table order (highest PSI first), for tests."""
         return [f.feature for f in self._features]
+
+
+class DriftDialog(QDialog):
+    """A drift check's report in a window of its own (non-modal: the panel stays usable)."""
+
+    def __init__(self, report: DriftReport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("drift_dialog")
+        self.setWindowTitle(f"Drift of {report.table} against {report.model}")
+        self.view = DriftView()
+        self.view.set_report(report)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(buttons)
+        self.resize(900, 520)

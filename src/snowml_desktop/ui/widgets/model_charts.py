@@ -325,6 +325,12 @@ class TimingGraph(ChartView):
             symbolBrush=_colour(2),
         )
         self._credits_box.addItem(self._credits)
+        # The recommendation's forecast for every size: dotted, so measured points stay the solid ones.
+        dotted = Qt.PenStyle.DotLine
+        self._forecast_seconds = plot.plot([], [], pen=pg.mkPen(_colour(0), width=2, style=dotted))
+        self._forecast_credits = pg.PlotDataItem([], [], pen=pg.mkPen(_colour(2), width=2, style=dotted))
+        self._credits_box.addItem(self._forecast_credits)
+        self._forecast: list[Any] = []
         self._cheapest = pg.ScatterPlotItem(
             size=18, symbol="o", pen=pg.mkPen(_colour(2), width=3), brush=None
         )
@@ -338,10 +344,25 @@ class TimingGraph(ChartView):
         legend.addItem(self._credits, "Credits (right axis)")
         legend.addItem(self._cheapest, "Cheapest")
         legend.addItem(self._fastest, "Fastest")
+        legend.addItem(self._forecast_seconds, "Forecast seconds")
+        legend.addItem(self._forecast_credits, "Forecast credits")
         self._notes: list[pg.TextItem] = []
         self._points: list[TimingPoint] = []
         self.plot_widget.setMinimumSize(420, 260)
         self.set_points([])
+
+    def _show_forecast_only(self) -> None:
+        self._cheapest.setData([], [])
+        self._fastest.setData([], [])
+        indexes = [f.size.index for f in self._forecast]
+        low, high = min(indexes), max(indexes)
+        self.plot_item.getAxis("bottom").setTicks([[(float(s.index), s.label) for s in SIZES[low : high + 1]]])
+        top_seconds = max(f.seconds for f in self._forecast) or 1.0
+        top_credits = max(f.credits.total for f in self._forecast) or 1.0
+        self.plot_item.setRange(xRange=(low - 0.5, high + 0.5), yRange=(0, top_seconds * _HEADROOM), padding=0)
+        self._credits_box.setRange(yRange=(0, top_credits * _HEADROOM), padding=0)
+        self._show_plot()
+        self._sync_boxes()
 
     def _sync_boxes(self) -> None:
         view = self.plot_item.getViewBox()
@@ -351,6 +372,18 @@ class TimingGraph(ChartView):
     def set_runs(self, runs: Sequence[InferenceRun]) -> None:
         """Plot one point per size from ``runs`` (failed and cancelled runs are left out)."""
         self.set_points(summarize_timings(runs))
+
+    def set_forecast(self, forecasts: Sequence[Any]) -> None:
+        """Draw ``core.recommend.SizeForecast``s (predicted seconds and billed credits per size) dotted."""
+        self._forecast = list(forecasts)
+        xs = [float(f.size.index) for f in self._forecast]
+        self._forecast_seconds.setData(xs, [f.seconds for f in self._forecast])
+        self._forecast_credits.setData(xs, [f.credits.total for f in self._forecast])
+        self.set_points(self._points)
+
+    def forecast(self) -> list[tuple[str, float, float]]:
+        """(size, seconds, credits) of the forecast as drawn, for tests."""
+        return [(f.size.label, f.seconds, f.credits.total) for f in self._forecast]
 
     def set_points(self, points: list[TimingPoint]) -> None:
         plot = self.plot_item
@@ -362,6 +395,9 @@ class TimingGraph(ChartView):
         self._total.setData(xs, [p.total_seconds for p in points])
         self._scoring.setData(xs, [p.scoring_seconds for p in points])
         self._credits.setData(xs, [p.credits for p in points])
+        if not points and self._forecast:
+            self._show_forecast_only()
+            return
         if not points:
             self._cheapest.setData([], [])
             self._fastest.setData([], [])
@@ -370,10 +406,11 @@ class TimingGraph(ChartView):
         cheapest, fastest = _cheapest(points), _fastest(points)
         self._cheapest.setData([float(cheapest.index)], [cheapest.credits])
         self._fastest.setData([float(fastest.index)], [fastest.total_seconds])
-        low, high = min(p.index for p in points), max(p.index for p in points)
+        indexes = [p.index for p in points] + [f.size.index for f in self._forecast]
+        low, high = min(indexes), max(indexes)
         plot.getAxis("bottom").setTicks([[(float(s.index), s.label) for s in SIZES[low : high + 1]]])
-        top_seconds = max(p.total_seconds for p in points) or 1.0
-        top_credits = max(p.credits for p in points) or 1.0
+        top_seconds = max([p.total_seconds for p in points] + [f.seconds for f in self._forecast]) or 1.0
+        top_credits = max([p.credits for p in points] + [f.credits.total for f in self._forecast]) or 1.0
         # Head room above the highest point keeps the notes clear of the frame.
         plot.setRange(xRange=(low - 0.5, high + 0.5), yRange=(0, top_seconds * _HEADROOM), padding=0)
         self._credits_box.setRange(yRange=(0, top_credits * _HEADROOM), padding=0)
