@@ -20,6 +20,7 @@ def run_json(capsys: pytest.CaptureFixture[str], workspace: Path, *args: str) ->
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_whole_workflow_through_the_cli(
     capsys: pytest.CaptureFixture[str], workspace: Path, tmp_path: Path
 ) -> None:
@@ -80,6 +81,7 @@ def test_whole_workflow_through_the_cli(
     assert len(preview) == 5 and {"PREDICTION", "PREDICTION_PROBABILITY"} <= set(preview[0])
 
 
+@pytest.mark.slow
 def test_text_output_is_for_people(capsys: pytest.CaptureFixture[str], workspace: Path) -> None:
     assert main(["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "churn"]) == 0
     assert main(["--workspace", str(workspace), "warehouse", "--size", "small"]) == 0

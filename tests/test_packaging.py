@@ -6,6 +6,7 @@ The Windows and macOS recipes cannot run here; these checks keep them consistent
 from __future__ import annotations
 
 import configparser
+import importlib
 import re
 import subprocess
 import sys
@@ -86,13 +87,18 @@ def test_every_recipe_ships_the_same_bundle_and_icon() -> None:
     assert "snowml-desktop.ico" in iss and "snowml-desktop.icns" in spec
 
 
+def packaging_module(name: str, folder: Path = PACKAGING):
+    """A helper module of the packaging scripts (they run as scripts, not as a package)."""
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
 def test_every_icon_a_recipe_names_is_made_by_make_icons(qapp, tmp_path: Path) -> None:
     """One SVG source; make_icons.py renders what each installer references, under the names they use."""
-    sys.path.insert(0, str(PACKAGING))
-    try:
-        import make_icons
-    finally:
-        sys.path.remove(str(PACKAGING))
+    make_icons = packaging_module("make_icons")
     make_icons.render(tmp_path)
     made = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     linux = (PACKAGING / "build-linux.sh").read_text()
@@ -120,7 +126,8 @@ def test_the_spec_keeps_what_the_self_test_imports() -> None:
     assert {"snowflake.connector.snow_logging", "snowflake.connector.nanoarrow_arrow_iterator"} <= set(
         SNOWFLAKE_MODULES
     )
-    excluded = set(re.findall(r'"([\w.]+)"', spec[spec.index("excludes = [") : spec.index("DROP_BINARIES")]))
+    start = spec.index("excludes = [")
+    excluded = set(re.findall(r'"([\w.]+)"', spec[start : spec.index("\n]\n", start)]))
     needed = set(SNOWFLAKE_MODULES) | set(LIBRARY_MODULES)
     assert not {name for name in needed if any(name == e or name.startswith(e + ".") for e in excluded)}
 
@@ -163,3 +170,143 @@ def test_ci_runs_the_installed_self_test_in_a_real_x_window() -> None:
     # The library check runs after Depends are installed and before the X window test.
     assert ci.index("apt-get install") < ci.index("check_libs.py") < ci.index("xvfb-run -a")
     assert "packaging/ci-linux.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+# Two build machines, as PyInstaller's analysis sees them: (bundle path, where the file was found). The second
+# has what a desktop or ImageMagick brings along (GTK, libXcursor, libXrandr, libXrender, Kerberos): Qt's GTK theme
+# plugin links them, so PyInstaller collects them although the spec drops the plugin itself.
+SITE = Path("/build/venv/lib/python3.11/site-packages")
+STDLIB = Path("/build/python/lib/python3.11")
+SYSTEM = Path("/usr/lib/x86_64-linux-gnu")
+FROM_PYTHON = [
+    ("PySide6/Qt/lib/libQt6Core.so.6", SITE / "PySide6/Qt/lib/libQt6Core.so.6"),
+    ("PySide6/Qt/lib/libQt6XcbQpa.so.6", SITE / "PySide6/Qt/lib/libQt6XcbQpa.so.6"),
+    ("PySide6/Qt/plugins/platforms/libqxcb.so", SITE / "PySide6/Qt/plugins/platforms/libqxcb.so"),
+    ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", SITE / "PySide6/Qt/plugins/platformthemes/libqgtk3.so"),
+    ("PySide6/Qt/lib/libQt6Network.so.6", SITE / "PySide6/Qt/lib/libQt6Network.so.6"),
+    ("numpy.libs/libscipy_openblas64_-32a4b2a6.so", SITE / "numpy.libs/libscipy_openblas64_-32a4b2a6.so"),
+    ("python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so", STDLIB / "lib-dynload/_ssl.cpython-311.so"),
+    ("libpython3.11.so.1.0", Path("/build/python/lib/libpython3.11.so.1.0")),
+]
+PLAIN_MACHINE = FROM_PYTHON + [
+    (name, SYSTEM / name)
+    for name in (
+        "libssl.so.3", "libcrypto.so.3", "libffi.so.8", "libz.so.1", "libstdc++.so.6", "libgcc_s.so.1",
+        "libxcb.so.1", "libX11.so.6", "libxkbcommon-x11.so.0", "libfontconfig.so.1", "libglib-2.0.so.0",
+        "libzstd.so.1", "libcairo.so.2", "libpango-1.0.so.0", "libexpat.so.1",
+    )
+]
+MACHINE_WITH_EXTRAS = PLAIN_MACHINE + [
+    (name, SYSTEM / name)
+    for name in (
+        "libgtk-3.so.0", "libgdk-3.so.0", "libXcursor.so.1", "libXrandr.so.2", "libXrender.so.1", "libXi.so.6",
+        "libepoxy.so.0", "libkrb5.so.3", "libgssapi_krb5.so.2",
+    )
+]
+
+
+def shipped(toc: list[tuple[str, Path]], platform: str = "linux") -> set[str]:
+    binaries = packaging_module("bundled_binaries")
+    return {dest for dest, source in toc if binaries.keep(dest, str(source), (SITE, STDLIB), platform)}
+
+
+def test_the_bundle_is_the_same_on_a_build_machine_with_extra_libraries() -> None:
+    """The system libraries a build machine happens to have never reach the bundle: only Python's runtime ships
+    from the system, everything else comes from the .deb's Depends."""
+    assert shipped(MACHINE_WITH_EXTRAS) == shipped(PLAIN_MACHINE) == {
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "PySide6/Qt/lib/libQt6XcbQpa.so.6",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "numpy.libs/libscipy_openblas64_-32a4b2a6.so",
+        "python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so",
+        "libpython3.11.so.1.0",
+        "libssl.so.3",
+        "libcrypto.so.3",
+        "libffi.so.8",
+        "libexpat.so.1",
+        "libz.so.1",
+        "libstdc++.so.6",
+        "libgcc_s.so.1",
+    }
+    # Elsewhere PyInstaller's own rules decide what comes from the system; only the unused Qt parts are dropped.
+    assert shipped(MACHINE_WITH_EXTRAS, "darwin") == {dest for dest, _ in MACHINE_WITH_EXTRAS} - {
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/lib/libQt6Network.so.6",
+    }
+
+
+def test_the_running_pythons_own_files_count_as_python_environment() -> None:
+    import _ctypes
+
+    import PySide6
+
+    binaries = packaging_module("bundled_binaries")
+    environment = binaries.python_environment()
+    qt_core = next((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libQt6Core.so*"))
+    for dest, source in (
+        ("PySide6/Qt/lib/libQt6Core.so.6", qt_core),  # a wheel's library
+        ("python3.11/lib-dynload/_ctypes.so", Path(_ctypes.__file__)),  # a standard library extension
+    ):
+        assert binaries.keep(dest, str(source), environment, "linux"), source
+    assert not binaries.keep("libXcursor.so.1", str(SYSTEM / "libXcursor.so.1"), environment, "linux")
+
+
+def test_the_library_check_fails_a_bundle_that_needs_what_depends_do_not_give(tmp_path: Path) -> None:
+    """check_libs.py on the installed tree, with ldd's and dpkg's answers as on two machines: the bundle of the
+    plain machine passes; one with libXcursor bundled from a machine that had it needs libXrender, which no
+    declared package provides, and fails naming the library, the package and who needs it."""
+    check_libs = packaging_module("check_libs", PACKAGING / "linux")
+    bundle = tmp_path / "opt" / "snowml-desktop"
+    internal = bundle / "_internal"
+    declared = {
+        line.strip()
+        for line in (PACKAGING / "linux" / "depends.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    packages = {
+        "/usr/lib/x86_64-linux-gnu/libxcb.so.1": "libxcb1",
+        "/usr/lib/x86_64-linux-gnu/libX11.so.6": "libx11-6",
+        "/usr/lib/x86_64-linux-gnu/libXrender.so.1": "libxrender1",
+    }
+
+    def owners(paths: set[str]) -> dict[str, str | None]:  # dpkg -S on the build machine
+        return {path: packages.get(path) for path in paths}
+
+    plain = {
+        internal / check_libs.XCB_PLUGIN[0]: {
+            "libQt6XcbQpa.so.6": str(internal / "libQt6XcbQpa.so.6"),
+            "libxcb.so.1": "/usr/lib/x86_64-linux-gnu/libxcb.so.1",
+        },
+        internal / check_libs.XCB_PLUGIN[1]: {"libX11.so.6": "/usr/lib/x86_64-linux-gnu/libX11.so.6"},
+    }
+    assert check_libs.problems(tmp_path, bundle, plain, owners, declared) == ([], 2)
+
+    with_extras = plain | {
+        internal / "libXcursor.so.1": {
+            "libXrender.so.1": "/usr/lib/x86_64-linux-gnu/libXrender.so.1",
+            "libX11.so.6": "/usr/lib/x86_64-linux-gnu/libX11.so.6",
+        }
+    }
+    found, _ = check_libs.problems(tmp_path, bundle, with_extras, owners, declared)
+    assert found == [
+        "/usr/lib/x86_64-linux-gnu/libXrender.so.1 comes from libxrender1, which the .deb does not depend on "
+        "(needed by libXcursor.so.1)"
+    ]
+
+    # A target without a Qt dependency, and a bundle without the xcb plugin, are named too.
+    broken = {internal / check_libs.XCB_PLUGIN[1]: {"libxcb-cursor.so.0": None}}
+    found, _ = check_libs.problems(tmp_path, bundle, broken, owners, declared)
+    assert found == [
+        f"missing from the bundle: opt/snowml-desktop/_internal/{check_libs.XCB_PLUGIN[0]}",
+        f"opt/snowml-desktop/_internal/{check_libs.XCB_PLUGIN[1]}: libxcb-cursor.so.0 not found",
+    ]
+
+
+def test_the_spec_filters_binaries_with_the_tested_rules() -> None:
+    spec = (PACKAGING / "snowml.spec").read_text()
+    assert "import bundled_binaries" in spec
+    assert (
+        "analysis.binaries = [b for b in analysis.binaries if bundled_binaries.keep(b[0], b[1], PYTHON_ENVIRONMENT)]"
+        in spec
+    )
+    assert "PYTHON_ENVIRONMENT = bundled_binaries.python_environment()" in spec

@@ -45,6 +45,7 @@ def test_self_test_passes_and_leaves_the_users_folders_alone(_isolated_home: Pat
     assert sorted(p.name for p in _isolated_home.iterdir()) == ["logs"]
 
 
+@pytest.mark.slow
 def test_a_connector_without_its_arrow_reader_fails_the_self_test(tmp_path: Path) -> None:
     """What a frozen bundle missing the connector's compiled Arrow module does, reproduced from the source tree."""
     (tmp_path / "sitecustomize.py").write_text(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 XCB_PLUGIN = ("PySide6/Qt/plugins/platforms/libqxcb.so", "libQt6XcbQpa.so.6")
@@ -91,44 +92,51 @@ def owners(paths: set[str]) -> dict[str, str | None]:
     return result
 
 
+def problems(
+    root: Path,
+    bundle: Path,
+    resolutions: dict[Path, dict[str, str | None]],
+    owner: Callable[[set[str]], dict[str, str | None]],
+    allowed: set[str],
+) -> tuple[list[str], int]:
+    """What is wrong with the installed bundle, given each ELF file's resolved libraries (``resolved``), who owns a
+    system file (``owners``) and the packages the .deb may take libraries from (``depends_closure``); and how many
+    system libraries it uses."""
+    found: list[str] = [
+        f"missing from the bundle: {plugin.relative_to(root)}"
+        for plugin in (bundle / "_internal" / name for name in XCB_PLUGIN)
+        if plugin not in resolutions
+    ]
+    system: dict[str, set[str]] = {}
+    for path, libraries in resolutions.items():
+        for soname, target in libraries.items():
+            if target is None:
+                found.append(f"{path.relative_to(root)}: {soname} not found")
+            elif not Path(target).resolve().is_relative_to(bundle.resolve()):
+                system.setdefault(target, set()).add(path.name)
+    for target, package in owner(set(system)).items():
+        users = ", ".join(sorted(system[target])[:3])
+        if package is None:
+            found.append(f"{target} (needed by {users}) belongs to no package")
+        elif package not in allowed:
+            found.append(f"{target} comes from {package}, which the .deb does not depend on (needed by {users})")
+    return list(dict.fromkeys(found)), len(system)
+
+
 def main(root: Path, deb: Path) -> int:
     bundle = root / "opt" / "snowml-desktop"
     internal = bundle / "_internal"
     files = sorted(p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p))
-    xcb = [internal / name for name in XCB_PLUGIN]
-    problems: list[str] = []
-    for plugin in xcb:
-        if not plugin.exists():
-            problems.append(f"missing from the bundle: {plugin.relative_to(root)}")
-    system: dict[str, set[str]] = {}
-    for path in [*xcb, *files]:
-        if not path.exists():
-            continue
-        for soname, target in resolved(path, internal).items():
-            if target is None:
-                problems.append(f"{path.relative_to(root)}: {soname} not found")
-            elif not Path(target).resolve().is_relative_to(bundle.resolve()):
-                system.setdefault(target, set()).add(path.name)
-    allowed = depends_closure(deb)
-    for target, package in owners(set(system)).items():
-        if package is None:
-            problems.append(
-                f"{target} (needed by {', '.join(sorted(system[target])[:3])}) belongs to no package"
-            )
-        elif package not in allowed:
-            users = ", ".join(sorted(system[target])[:3])
-            problems.append(
-                f"{target} comes from {package}, which the .deb does not depend on (needed by {users})"
-            )
-    for problem in dict.fromkeys(problems):
+    xcb = [internal / name for name in XCB_PLUGIN if (internal / name).exists()]
+    resolutions = {path: resolved(path, internal) for path in [*xcb, *files]}
+    found, system = problems(root, bundle, resolutions, owners, depends_closure(deb))
+    for problem in found:
         print(problem)
-    verdict = "FAILED" if problems else "ok"
-    print(
-        f"shared libraries: {verdict}: {len(files)} ELF files, {len(system)} system libraries, all from Depends"
-        if not problems
-        else f"shared libraries: {verdict}: {len(set(problems))} problem(s)"
-    )
-    return 1 if problems else 0
+    if found:
+        print(f"shared libraries: FAILED: {len(found)} problem(s)")
+    else:
+        print(f"shared libraries: ok: {len(files)} ELF files, {system} system libraries, all from Depends")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ def test_train_errors(engine: Engine) -> None:
 
 
 # --- scoring and runs ------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_score_with_labels(engine: Engine, bc_model: ModelRecord) -> None:
     assert engine.check_scoring_input(bc_model.name, "BC_NEW") == []
     run = engine.score(ScoreRequest(model=bc_model.name, table="bc_new"))

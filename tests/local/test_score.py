@@ -54,6 +54,7 @@ def _tables(ws: Workspace) -> set[str]:
     return {r[0] for r in _fetch(ws, "SELECT table_name FROM information_schema.tables")}
 
 
+@pytest.mark.slow
 def test_score_writes_input_plus_predictions_in_order_and_logs_the_run(env, monkeypatch) -> None:
     ws, models, model = env
     monkeypatch.setattr(models_module, "BATCH_ROWS", 16)  # several batches across two workers

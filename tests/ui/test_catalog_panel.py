@@ -26,6 +26,7 @@ def test_empty_catalog(qtbot, panel):
     assert panel.top_chart.message()
 
 
+@pytest.mark.slow
 def test_models_listed_and_confusion_numbers_equal_the_engine(qtbot, panel):
     forest = train_demo(panel.ctx)
     logistic = train_demo(panel.ctx, "logistic_regression")
@@ -48,6 +49,7 @@ def test_models_listed_and_confusion_numbers_equal_the_engine(qtbot, panel):
     assert {label for label, _ in panel.top_chart.bars()} == {forest.name, logistic.name}
 
 
+@pytest.mark.slow
 def test_sorting_by_metric_column(qtbot, panel):
     names = [train_demo(panel.ctx).name, train_demo(panel.ctx, "gaussian_nb").name]
     panel.refresh()
@@ -81,6 +83,7 @@ def test_usage_on_snowflake_names_the_udf(panel):
     assert f'"PREDICT_{record.name}"(' in text and 'CAST("MEAN_RADIUS" AS FLOAT)' in text.upper()
 
 
+@pytest.mark.slow
 def test_model_with_an_all_null_column_and_odd_training_tables(qtbot, panel):
     make_odd_tables(panel.ctx)
     sql(panel.ctx, 'CREATE TABLE "DATA"."BC_HOLE" AS SELECT * FROM "DATA"."BREAST_CANCER"')

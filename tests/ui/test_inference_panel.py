@@ -25,6 +25,7 @@ def test_nothing_to_score(qtbot, panel):
     assert "Train a model" in panel.blocker.text()
 
 
+@pytest.mark.slow
 def test_missing_features_are_named_and_block_run(qtbot, panel):
     record = train_demo(panel.ctx)
     panel.on_navigate(record.name)
@@ -38,6 +39,7 @@ def test_missing_features_are_named_and_block_run(qtbot, panel):
     assert "MEAN_RADIUS" in panel.check_label.text()
 
 
+@pytest.mark.slow
 def test_compare_two_sizes_fills_the_timing_graph(qtbot, panel, monkeypatch):
     record = train_demo(panel.ctx)
     panel.on_navigate(record.name)
@@ -79,6 +81,7 @@ def test_scoring_error_is_shown_and_panel_stays_usable(qtbot, panel):
     assert panel.model_combo.isEnabled()
 
 
+@pytest.mark.slow
 def test_empty_all_nan_and_single_class_tables_score_and_the_panel_stays_usable(qtbot, panel):
     record = train_demo(panel.ctx)
     odd = make_odd_tables(panel.ctx)

@@ -25,6 +25,7 @@ def test_no_runs(qtbot, panel):
     assert "No run selected" in panel.header.text()
 
 
+@pytest.mark.slow
 def test_open_a_run_shows_metrics_confusion_and_preview(qtbot, panel):
     record = train_demo(panel.ctx)
     run = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER", size="X-Small"))
@@ -39,6 +40,7 @@ def test_open_a_run_shows_metrics_confusion_and_preview(qtbot, panel):
     assert not panel.error.isVisibleTo(panel)
 
 
+@pytest.mark.slow
 def test_failed_run_shows_its_error(qtbot, panel):
     record = train_demo(panel.ctx)
     panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER"))
@@ -56,6 +58,7 @@ def test_failed_run_shows_its_error(qtbot, panel):
     assert "no output" in panel.preview_note.text()
 
 
+@pytest.mark.slow
 def test_runs_on_empty_all_nan_and_single_class_tables(qtbot, panel):
     record = train_demo(panel.ctx)
     odd = make_odd_tables(panel.ctx)
@@ -84,6 +87,7 @@ def test_runs_on_empty_all_nan_and_single_class_tables(qtbot, panel):
     assert panel.preview_model.total_rows() == 200
 
 
+@pytest.mark.slow
 def test_a_new_run_is_shown_and_an_older_output_is_not_previewed_again(qtbot, panel):
     record = train_demo(panel.ctx)
     engine = panel.ctx.engine

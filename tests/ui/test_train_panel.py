@@ -54,6 +54,7 @@ def test_screening_lists_excluded_columns_with_reasons(qtbot, panel):
     assert panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_train_two_methods_and_jump_to_catalog(qtbot, panel):
     choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
     navigations = []

@@ -14,6 +14,7 @@ from .model_fixtures import JOB_MS, drop_files, settle
 
 # The offscreen platform plugin warns about a shown main window's dock size hints; harmless.
 @pytest.mark.qt_log_ignore("propagateSizeHints")
+@pytest.mark.slow
 def test_whole_workflow(qtbot, app_context, tmp_path, monkeypatch):
     from snowml_desktop.core.demo_data import breast_cancer_frames
 
