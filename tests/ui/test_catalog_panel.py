@@ -101,3 +101,22 @@ def test_model_with_an_all_null_column_and_odd_training_tables(qtbot, panel):
     assert panel.per_class.rowCount() == len(record.classes)
     assert record.artifact_sha256 in panel.info.toPlainText()
     assert f"--model {record.name}" in panel.usage.toPlainText()
+
+
+def test_details_follow_the_selection_when_a_new_model_lands_on_the_selected_row(qtbot, panel):
+    """Train A (the catalog opens on A), then train B: B takes A's row in the newest-first table, so the
+    row selection does not change; the detail pane must still show B (issue 10, item 14)."""
+    first = train_demo(panel.ctx)
+    panel.on_navigate(first.name)
+    settle(qtbot, panel.ctx)
+    panel.table.sortByColumn(0, panel.table.horizontalHeader().sortIndicatorOrder().DescendingOrder)
+    assert panel.selected_name() == first.name and first.name in panel.header.text()
+    second = train_demo(panel.ctx, "logistic_regression")
+    panel.ctx.models_changed.emit(second.name)
+    panel.on_navigate(second.name)
+    settle(qtbot, panel.ctx)
+    assert panel.selected_name() == second.name
+    assert second.name in panel.header.text() and first.name not in panel.header.text()
+    assert panel.confusion.counts() == second.confusion_matrix
+    assert second.name in panel.info.toPlainText()
+    assert panel.selected_model().name == second.name

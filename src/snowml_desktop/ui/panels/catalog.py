@@ -121,6 +121,8 @@ class CatalogPanel(Panel):
         super().__init__(ctx, parent)
         self._models: list[ModelRecord] = []
         self._pending_select: str | None = None
+        #: The record the detail pane shows; compared by identity, as a refresh brings new records.
+        self._shown: ModelRecord | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
         ctx.models_changed.connect(self._on_models_changed)
@@ -282,6 +284,9 @@ class CatalogPanel(Panel):
         selected = self._pending_select or self.selected_name()
         self._pending_select = None
         self._models = list(models)
+        # Rows are rewritten in place: the selected row may stay selected while its model changes, so
+        # the detail pane is brought up to date below rather than by the selection signal.
+        self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(models))
         for row, record in enumerate(models):
@@ -302,11 +307,11 @@ class CatalogPanel(Panel):
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
+        self.table.blockSignals(False)
         self._update_top_chart()
-        if not models:
-            self.show_model(None)
-        elif not (selected and self.select_model(selected)):
+        if not (selected and self.select_model(selected)) and models:
             self.table.selectRow(0)
+        self._on_selection()
 
     def _update_top_chart(self) -> None:
         self.top_chart.set_models(self._models, self.metric_combo.currentData())
@@ -332,13 +337,17 @@ class CatalogPanel(Panel):
             if self._name_at(row) == name:
                 self.table.selectRow(row)
                 self.table.scrollToItem(self.table.item(row, NAME_COLUMN))
+                self._on_selection()  # the row may have been selected already, holding another model
                 return True
         return False
 
     def _on_selection(self) -> None:
-        self.show_model(self.selected_model())
+        record = self.selected_model()
+        if record is not self._shown or record is None:
+            self.show_model(record)
 
     def show_model(self, record: ModelRecord | None) -> None:
+        self._shown = record
         self.delete_button.setEnabled(record is not None)
         self.score_button.setEnabled(record is not None)
         self.tabs.setEnabled(record is not None)
