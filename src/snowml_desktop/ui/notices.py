@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.jobs.runner import ErrorInfo
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.wording import for_gui
 
 __all__ = ["Notice", "NoticeArea"]
 
@@ -47,10 +48,13 @@ class Notice(QFrame):
         badge = QLabel()
         badge.setPixmap(icon(level).pixmap(20, 20))
         badge.setAccessibleName(level)
-        text = QLabel(message)
+        text = QLabel(_breakable(message))
         text.setObjectName("notice_message")
         text.setAccessibleName("Notice message")
         text.setWordWrap(True)
+        # The message wraps to the window's width and never sets it.
+        text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        text.setToolTip(message)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = _tool_button("notice_details", "Details", "Show or hide the technical details")
         self.details_button.setCheckable(True)
@@ -108,7 +112,8 @@ class NoticeArea(QWidget):
 
     def show_error(self, title: str, error: ErrorInfo) -> Notice:
         """An error notice: "<title>: <message>", details (the traceback) behind the expander."""
-        return self._add("error", f"{title}: {error.message}" if title else error.message, error.details)
+        message = for_gui(error.message)
+        return self._add("error", f"{title}: {message}" if title else message, error.details)
 
     def show_warning(self, message: str, details: str = "") -> Notice:
         return self._add("warning", message, details)
@@ -138,6 +143,11 @@ class NoticeArea(QWidget):
     def _forget(self, notice: Notice) -> None:
         if notice in self._notices:
             self._notices.remove(notice)
+
+
+def _breakable(text: str) -> str:
+    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
 
 
 def _tool_button(object_name: str, accessible_name: str, tooltip: str) -> QToolButton:
