@@ -34,7 +34,7 @@ def test_models_listed_and_confusion_numbers_equal_the_engine(qtbot, panel):
     assert sorted(panel.model_names()) == sorted([forest.name, logistic.name])
     assert panel.selected_name() == forest.name
     header = panel.table.horizontalHeaderItem
-    assert header(6).text() == "AUC" and "ROC curve" in header(6).toolTip()  # short header, full name as tip
+    assert header(3).text() == "AUC" and "ROC curve" in header(3).toolTip()  # short header, full name as tip
     engine_record = panel.ctx.engine.get_model(forest.name)
     assert panel.confusion.counts() == engine_record.confusion_matrix
     assert panel.per_class.rowCount() == len(engine_record.classes)
@@ -52,7 +52,7 @@ def test_sorting_by_metric_column(qtbot, panel):
     names = [train_demo(panel.ctx).name, train_demo(panel.ctx, "gaussian_nb").name]
     panel.refresh()
     settle(qtbot, panel.ctx)
-    panel.table.sortByColumn(4, panel.table.horizontalHeader().sortIndicatorOrder().AscendingOrder)
+    panel.table.sortByColumn(1, panel.table.horizontalHeader().sortIndicatorOrder().AscendingOrder)
     accuracies = [panel.ctx.engine.get_model(n).metrics["accuracy"] for n in panel.model_names()]
     assert accuracies == sorted(accuracies) and sorted(panel.model_names()) == sorted(names)
 
@@ -109,7 +109,7 @@ def test_details_follow_the_selection_when_a_new_model_lands_on_the_selected_row
     first = train_demo(panel.ctx)
     panel.on_navigate(first.name)
     settle(qtbot, panel.ctx)
-    panel.table.sortByColumn(0, panel.table.horizontalHeader().sortIndicatorOrder().DescendingOrder)
+    panel.table.sortByColumn(7, panel.table.horizontalHeader().sortIndicatorOrder().DescendingOrder)
     assert panel.selected_name() == first.name and first.name in panel.header.text()
     second = train_demo(panel.ctx, "logistic_regression")
     panel.ctx.models_changed.emit(second.name)

@@ -12,6 +12,12 @@ _CLI_HINTS = (
     (re.compile(r"open a different workspace with --workspace"), f"choose another workspace folder in {_MANAGER}"),
     (re.compile(r"use --workspace"), f"choose another workspace folder in {_MANAGER}"),
     (re.compile(r"with --workspace or SNOWML_HOME"), f"in {_MANAGER}"),
+    # Models trained before the wording changed carry the command-line option in their warning.
+    (
+        re.compile(r"(?:Train with dedupe to drop duplicates|Retrain with duplicate rows dropped) before splitting"),
+        "Retrain with “Drop duplicate rows before splitting” checked",
+    ),
+    (re.compile(r"List the tables with `snowml tables`"), "The tables are listed in Analyze"),
 )
 #: A full stop glued to the next sentence ("attempt(s).Aborting"); not "DB.SCHEMA" or "example.com".
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z)\]])\.(?=[A-Z][a-z])")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.identifiers import quote
 from snowml_desktop.core.methods import METHODS
+from snowml_desktop.ui.model_notes import message_of, model_notes, title_of
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import (
@@ -48,20 +49,24 @@ if TYPE_CHECKING:
 
 __all__ = ["CatalogPanel", "SortItem", "usage_text"]
 
-#: Short headers keep every metric column in view; the full names are the headers' tooltips.
-COLUMNS = ("Created", "Name", "Method", "Data", "Acc.", "Bal. acc.", "AUC", "AP")
+#: Metrics come right after the name and before the long provenance columns, so that they stay in view at
+#: any width; short headers, with the full names as the headers' tooltips.
+COLUMNS = ("Name", "Acc.", "Bal. acc.", "AUC", "AP", "Method", "Data", "Created")
 _COLUMN_TIPS = (
-    "When the model was trained",
     "Model name",
-    "Training method",
-    "Training table",
     "Accuracy on the test split",
     "Balanced accuracy on the test split",
     "Area under the ROC curve on the test split",
     "Average precision on the test split",
+    "Training method",
+    "Training table",
+    "When the model was trained",
 )
-_METRIC_COLUMNS = {4: "accuracy", 5: "balanced_accuracy", 6: "roc_auc", 7: "average_precision"}
-NAME_COLUMN = 1
+NAME_COLUMN = 0
+_METRIC_COLUMNS = {1: "accuracy", 2: "balanced_accuracy", 3: "roc_auc", 4: "average_precision"}
+CREATED_COLUMN = 7
+#: Widest a name column starts, in characters; longer names are elided in the middle (full name as tooltip).
+NAME_CHARS = 26
 TOP_METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "average_precision", "f1_macro")
 
 
@@ -138,9 +143,13 @@ class CatalogPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(CREATED_COLUMN, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.refresh_button = self.name_widget(
             QPushButton("Refresh"), "catalog.refresh", "Refresh the catalog"
@@ -191,10 +200,6 @@ class CatalogPanel(Panel):
         self.warnings = self.name_widget(QLabel(), "catalog.warnings", "Model warnings")
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
-        self.warnings.setStyleSheet(
-            "color: palette(text); background: rgba(255, 160, 0, 0.22); border: 1px solid rgba(255, 140, 0, 0.8);"
-            " border-radius: 4px; padding: 6px;"
-        )
         self.tabs = self.name_widget(QTabWidget(), "catalog.tabs", "Model details")
         self.confusion = self.name_widget(ConfusionMatrixView(), "catalog.confusion", "Confusion matrix")
         self.per_class = self.name_widget(QTableWidget(0, 5), "catalog.per_class", "Per-class metrics")
@@ -291,27 +296,42 @@ class CatalogPanel(Panel):
         self.table.setRowCount(len(models))
         for row, record in enumerate(models):
             method = METHODS.get(record.method)
-            cells = [
-                SortItem(record.created.strftime("%Y-%m-%d %H:%M"), record.created.timestamp()),
-                SortItem(record.name, record.name),
-                SortItem(method.label if method else record.method, record.method),
-                SortItem(record.training_table, record.training_table),
-            ]
+            cells = [SortItem(record.name, record.name)]
             for metric in _METRIC_COLUMNS.values():
                 value = record.metrics.get(metric)
                 cells.append(SortItem(metric_text(value), value if isinstance(value, (int, float)) else None))
                 cells[-1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if record.warnings:
+            cells += [
+                SortItem(method.label if method else record.method, record.method),
+                SortItem(record.training_table, record.training_table),
+                SortItem(record.created.strftime("%Y-%m-%d %H:%M"), record.created.timestamp()),
+            ]
+            cells[NAME_COLUMN].setToolTip(record.name)
+            cells[COLUMNS.index("Data")].setToolTip(record.training_table)
+            notes = model_notes(record)
+            if notes.warnings:
                 cells[NAME_COLUMN].setText(f"⚠ {record.name}")
-                cells[NAME_COLUMN].setToolTip("\n".join(w.message for w in record.warnings))
+                cells[NAME_COLUMN].setToolTip(
+                    "\n".join([record.name, *(f"• {title_of(w)}" for w in notes.warnings)])
+                )
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
+        self._cap_name_columns()
         self.table.blockSignals(False)
         self._update_top_chart()
         if not (selected and self.select_model(selected)) and models:
             self.table.selectRow(0)
         self._on_selection()
+
+    def _cap_name_columns(self) -> None:
+        """Long model and clone names are elided rather than pushing the metrics out of view."""
+        cap = self.table.fontMetrics().averageCharWidth() * NAME_CHARS
+        header = self.table.horizontalHeader()
+        for column in (NAME_COLUMN, COLUMNS.index("Data")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
 
     def _update_top_chart(self) -> None:
         self.top_chart.set_models(self._models, self.metric_combo.currentData())
@@ -377,11 +397,16 @@ class CatalogPanel(Panel):
         self.usage.setPlainText(usage_text(record, self.ctx.engine.capabilities if self.ctx.engine else None))
 
     def _show_warnings(self, record: ModelRecord) -> None:
+        """Warnings (the metrics may mislead) in an orange box; informational notes alone in a quiet one."""
+        found = model_notes(record)
         self.warnings.setVisible(bool(record.warnings))
-        items = "".join(f"<li><b>{w.code}</b>: {_escape(w.message)}</li>" for w in record.warnings)
-        self.warnings.setText(
-            f"⚠ <b>{plural(len(record.warnings), 'warning')}</b><ul style='margin:0'>{items}</ul>"
-        )
+        self.warnings.setStyleSheet(_WARNING_STYLE if found.warnings else _NOTE_STYLE)
+        parts = []
+        for symbol, noun, items in (("⚠", "warning", found.warnings), ("ℹ", "note", found.notes)):
+            if items:
+                rows = "".join(f"<li><b>{title_of(w)}</b>: {_escape(message_of(w))}</li>" for w in items)
+                parts.append(f"{symbol} <b>{plural(len(items), noun)}</b><ul style='margin:0'>{rows}</ul>")
+        self.warnings.setText("".join(parts))
 
     def _show_per_class(self, record: ModelRecord) -> None:
         self.per_class.setRowCount(len(record.per_class))
@@ -470,6 +495,16 @@ class CatalogPanel(Panel):
     def _on_deleted(self, name: str) -> None:
         self.status.show_success(f"Deleted {name}.")
         self.ctx.models_changed.emit("")
+
+
+_WARNING_STYLE = (
+    "color: palette(text); background: rgba(255, 160, 0, 0.22); border: 1px solid rgba(255, 140, 0, 0.8);"
+    " border-radius: 4px; padding: 4px;"
+)
+_NOTE_STYLE = (
+    "color: palette(text); background: rgba(42, 127, 193, 0.10); border: 1px solid rgba(42, 127, 193, 0.5);"
+    " border-radius: 4px; padding: 4px;"
+)
 
 
 def _escape(text: str) -> str:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.methods import METHODS, MethodSpec
 from snowml_desktop.core.sizes import SNOWPARK_OPTIMIZED, STANDARD, credits_per_hour
 from snowml_desktop.engines.base import TrainRequest
+from snowml_desktop.ui.model_notes import model_notes
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.param_form import ParamForm
@@ -604,7 +605,8 @@ class TrainPanel(Panel):
         self.last_model = record
         accuracy = record.metrics.get("accuracy")
         score = f" — accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else ""
-        warned = f"; {plural(len(record.warnings), 'warning')}, see the catalog" if record.warnings else ""
+        warnings = model_notes(record).warnings
+        warned = f"; {plural(len(warnings), 'warning')}, see the catalog" if warnings else ""
         self.status.show_success(f"Trained {record.name}{score}{warned}.")
         if record.training_table != record.source_table:
             self.ctx.tables_changed.emit()
