@@ -120,3 +120,48 @@ def test_details_follow_the_selection_when_a_new_model_lands_on_the_selected_row
     assert panel.confusion.counts() == second.confusion_matrix
     assert second.name in panel.info.toPlainText()
     assert panel.selected_model().name == second.name
+
+
+def test_parameters_read_as_the_form_showed_them_and_the_auto_search_is_a_table_and_chart(qtbot, panel):
+    """No JSON blobs (issue 10, item 19): "max_depth 0" reads "no limit", options use the form's words,
+    and an Auto model's search history is a table of trials with an optimisation-history chart."""
+    forest = train_demo(panel.ctx, "random_forest", n_estimators=10, max_depth=0)
+    auto = train_demo(panel.ctx, "auto", trials=4, timeout_seconds=60, max_rows=300, search_folds=2)
+    panel.on_navigate(forest.name)
+    settle(qtbot, panel.ctx)
+    info = panel.info.toPlainText()
+    assert "Max depth: no limit" in info and '"max_depth"' not in info and "{" not in info
+    assert "Drop duplicate rows before splitting: no" in info
+    assert not panel.tabs.isTabVisible(panel.tabs.indexOf(panel.search))
+    panel.select_model(auto.name)
+    assert panel.tabs.isTabVisible(panel.tabs.indexOf(panel.search))
+    history = auto.options["search"]["history"]
+    assert panel.search.table.rowCount() == len(history) == 4
+    assert "history" not in panel.info.toPlainText()
+    scores = [h["score"] for h in history if h["score"] is not None]
+    best = panel.search.best_so_far()
+    assert best == sorted(best) and best[-1] == max(scores)
+    assert "4 trials" in panel.search.summary.text()
+
+
+def test_informational_notes_are_not_warnings(qtbot, panel):
+    from snowml_desktop.core.records import ModelWarning
+    from snowml_desktop.ui.model_notes import model_notes, title_of
+
+    record = train_demo(panel.ctx)
+    record.warnings = [
+        ModelWarning("id_columns_excluded", "ID looks like an identifier and was left out."),
+        ModelWarning("duplicate_leakage", "3 test row(s) duplicate training rows. Train with dedupe to drop "
+                     "duplicates before splitting."),
+    ]
+    panel._set_models([record])
+    text = panel.warnings.text()
+    assert "duplicate_leakage" not in text and "Test rows repeat training rows" in text
+    assert "dedupe" not in text and "Drop duplicate rows before splitting" in text
+    assert "1 warning" in text and "1 note" in text
+    assert model_notes(record).notes[0].code == "id_columns_excluded"
+    record.warnings = record.warnings[:1]
+    panel._set_models([record])
+    name_cell = panel.table.item(0, 0)
+    assert not name_cell.text().startswith("⚠")  # a note alone is no warning
+    assert title_of(record.warnings[0]) in panel.warnings.text()

@@ -6,7 +6,6 @@ needs no further engine call. Deleting asks first and runs as a job.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
@@ -32,6 +31,7 @@ from snowml_desktop.core.identifiers import quote
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.ui.model_notes import message_of, model_notes, title_of
 from snowml_desktop.ui.panels.base import Panel
+from snowml_desktop.ui.widgets.charts import ChartView
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import (
     METRIC_LABELS,
@@ -40,6 +40,7 @@ from snowml_desktop.ui.widgets.model_charts import (
     FeatureImportanceView,
     TopModelsChart,
 )
+from snowml_desktop.ui.widgets.param_form import means_no_limit, param_label
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
@@ -115,6 +116,129 @@ def usage_text(record: ModelRecord, caps: Capabilities | None) -> str:
             "-- Inference panel. On Snowflake this shows the SELECT with the model's UDF.",
         ]
     return "\n".join(lines)
+
+
+def param_text(method: str, name: str, value: Any) -> str:
+    """A parameter value as the Train form showed it: "no limit" for 0 where 0 means that."""
+    spec = METHODS.get(method)
+    param = next((p for p in spec.params if p.name == name), None) if spec else None
+    if param is not None and means_no_limit(param) and value in (0, None):
+        return "no limit"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
+
+
+def params_lines(method: str, params: dict[str, Any]) -> list[str]:
+    return [f"  {param_label(k)}: {param_text(method, k, v)}" for k, v in sorted(params.items())] or ["  (none)"]
+
+
+#: Training options in the Train form's words (the search, shown in its own tab, is left out).
+_OPTION_LABELS = {
+    "test_size": "Test size",
+    "seed": "Seed",
+    "cv_folds": "CV folds",
+    "class_weight": "Class weighting",
+    "dedupe": "Drop duplicate rows before splitting",
+    "keep_clone": "Keep a copy of the training data",
+    "optimized": "Snowpark-optimized warehouse",
+}
+
+
+def options_lines(options: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in options.items():
+        if key == "search":
+            continue
+        if key == "cv_folds" and not value:
+            value = "off"
+        elif key == "class_weight" and value is None:
+            value = "none"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        lines.append(f"  {_OPTION_LABELS.get(key, param_label(key))}: {value}")
+    return lines or ["  (none)"]
+
+
+class SearchHistoryView(QWidget):
+    """The Auto search of a model: one row per trial (method, parameters, score, time) and the
+    optimisation history (each trial's score and the best so far)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("catalog.search")
+        self.setAccessibleName("Auto search")
+        self.summary = Panel.name_widget(QLabel(), "catalog.search_summary", "Auto search summary")
+        self.summary.setWordWrap(True)
+        self.table = Panel.name_widget(QTableWidget(0, 5), "catalog.search_trials", "Auto search trials")
+        self.table.setHorizontalHeaderLabels(["Trial", "Method", "Score", "Seconds", "Parameters"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSortingEnabled(True)
+        self.chart = Panel.name_widget(ChartView(title="Optimisation history"), "catalog.search_chart", "Search chart")
+        self.chart.set_axis_titles(x="Trial", y="Score")
+        import pyqtgraph as pg
+
+        self._trials = pg.ScatterPlotItem(size=7, brush=pg.mkBrush("#1f77b4"), name="Trial score")
+        self._best = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=2), name="Best so far")
+        self.chart.plot_item.addItem(self._trials)
+        self.chart.plot_item.addItem(self._best)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.chart)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+    def set_search(self, search: dict[str, Any] | None) -> None:
+        history = list((search or {}).get("history") or [])
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(history))
+        for row, entry in enumerate(history):
+            method = METHODS.get(entry.get("method", ""))
+            params = ", ".join(
+                f"{param_label(k)} {param_text(entry.get('method', ''), k, v)}"
+                for k, v in sorted((entry.get("params") or {}).items())
+            )
+            score, seconds = entry.get("score"), entry.get("seconds")
+            cells = [
+                SortItem(str(row + 1), row + 1),
+                SortItem(method.label if method else str(entry.get("method")), entry.get("method")),
+                SortItem(metric_text(score) if score is not None else "failed", score),
+                SortItem(f"{seconds:.1f}" if isinstance(seconds, (int, float)) else "—", seconds),
+                SortItem(params, params),
+            ]
+            cells[-1].setToolTip(params)
+            for column, item in enumerate(cells):
+                self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
+        scored = [(i + 1, h["score"]) for i, h in enumerate(history) if isinstance(h.get("score"), (int, float))]
+        if not scored:
+            self.summary.setText("")
+            self.chart.show_message("No trial finished with a score")
+            return
+        best, best_so_far = float("-inf"), []
+        for _, score in scored:
+            best = max(best, score)
+            best_so_far.append(best)
+        xs = [x for x, _ in scored]
+        self._trials.setData(xs, [y for _, y in scored])
+        self._best.setData(xs, best_so_far)
+        self.chart.plot_item.enableAutoRange()
+        self.chart._show_plot()
+        metric = METRIC_LABELS.get(search.get("metric"), search.get("metric"))
+        self.summary.setText(
+            f"{plural(len(history), 'trial')} in {search.get('seconds', 0):.1f} s on "
+            f"{plural(search.get('rows') or 0, 'row')}, {search.get('folds')}-fold {metric}; "
+            f"best {metric_text(search.get('best_score'))}. The winner was refit on all training rows."
+        )
+
+    def best_so_far(self) -> list[float]:
+        """The best-so-far line as drawn."""
+        _, ys = self._best.getData()
+        return [] if ys is None else [float(y) for y in ys]
 
 
 class CatalogPanel(Panel):
@@ -240,6 +364,8 @@ class CatalogPanel(Panel):
         self.tabs.addTab(self.curves, "ROC / PR curves")
         self.tabs.addTab(self.importance, "Feature importance")
         self.tabs.addTab(self.info, "Parameters and data")
+        self.search = SearchHistoryView()
+        self.tabs.addTab(self.search, "Auto search")
         self.tabs.addTab(usage_box, "Use it")
         details = QWidget()
         details_layout = QVBoxLayout(details)
@@ -381,6 +507,8 @@ class CatalogPanel(Panel):
             self.importance.set_importance(None)
             self.info.setPlainText("")
             self.usage.setPlainText("")
+            self.search.set_search(None)
+            self.tabs.setTabVisible(self.tabs.indexOf(self.search), False)
             return
         method = METHODS.get(record.method)
         self.header.setText(
@@ -394,6 +522,9 @@ class CatalogPanel(Panel):
         self.curves.set_curves(record.curves)
         self.importance.set_importance(record.feature_importance)
         self.info.setPlainText(self._info_text(record))
+        search = record.options.get("search")
+        self.search.set_search(search if isinstance(search, dict) else None)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.search), isinstance(search, dict))
         self.usage.setPlainText(usage_text(record, self.ctx.engine.capabilities if self.ctx.engine else None))
 
     def _show_warnings(self, record: ModelRecord) -> None:
@@ -449,8 +580,10 @@ class CatalogPanel(Panel):
                 f"Model:            {record.name}",
                 f"Created:          {record.created:%Y-%m-%d %H:%M:%S}",
                 f"Method:           {record.method}",
-                f"Parameters:       {json.dumps(record.params, sort_keys=True)}",
-                f"Options:          {json.dumps(record.options, sort_keys=True)}",
+                "Parameters:",
+                *params_lines(record.method, record.params),
+                "Options:",
+                *options_lines(record.options),
                 f"Source table:     {record.source_table}",
                 f"Training data:    {record.training_table}",
                 f"Target:           {record.target}  (classes: {', '.join(map(str, record.classes))})",

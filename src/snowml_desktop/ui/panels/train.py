@@ -291,6 +291,8 @@ class TrainPanel(Panel):
         right_layout.setContentsMargins(0, 0, 0, 0)
         for box in (method, evaluation, warehouse):
             right_layout.addWidget(box)
+        #: Locked while a training runs: what it trains is fixed when it starts.
+        self._form_boxes = (data, method, evaluation, warehouse)
         right_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -553,8 +555,8 @@ class TrainPanel(Panel):
         blocker = None if training else self._blocker()
         self.train_button.setEnabled(not training and blocker is None)
         self.blocker.setText(blocker or "")
-        for widget in (self.table_combo, self.target_combo, self.method_combo):
-            widget.setEnabled(not training)
+        for box in self._form_boxes:
+            box.setEnabled(not training)
 
     def train_request(self) -> TrainRequest | None:
         """The request the form describes, or None while it is not complete."""
