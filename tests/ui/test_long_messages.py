@@ -33,12 +33,14 @@ IN_USE = (
 @pytest.fixture
 def window(qtbot, app_context):
     window = MainWindow(app_context)
-    qtbot.addWidget(window)
     window.ensure_all_panels()
     window.show()
     qtbot.waitExposed(window)
     settle(qtbot, app_context)
-    return window
+    yield window
+    app_context.jobs.cancel_all()  # before closing: a running refresh would make the window ask
+    settle(qtbot, app_context)
+    window.close()
 
 
 @pytest.mark.parametrize("size", [(1280, 820), (1024, 700)])
@@ -65,3 +67,28 @@ def test_the_in_use_message_gives_gui_steps(qtbot, window):
     for text in (notice.message, window.connection_bar.state.toolTip()):
         assert "--workspace" not in text
         assert "File › Connections…" in text
+
+
+def test_notices_do_not_pile_up_across_panels(qtbot, window):
+    """Issue 10, item 18: a notice belongs to the section it came in; moving on dismisses it."""
+    window.navigate("load")
+    window.notices.show_error("Load CHURN.csv", ErrorInfo("The file is empty.", "", "invalid_input"))
+    window.navigate("train")
+    window.notices.show_error("Train", ErrorInfo("No usable feature.", "", "invalid_input"))
+    assert [n.message for n in window.notices.notices()] == ["Train: No usable feature."]
+    window.navigate("train")  # staying in the section keeps its notices
+    assert len(window.notices.notices()) == 1
+
+
+def test_the_window_fits_1024_by_700_with_notices_showing(qtbot, window):
+    """Issue 10, item 16: every panel fits 1024 × 700 with two notices and the Jobs dock showing."""
+    window.resize(1024, 700)
+    for spec in ("load", "analyze", "train", "catalog", "inference", "runs"):
+        window.navigate(spec)
+        window.notices.show_error("First", ErrorInfo(IN_USE, "", "connection_failed"))
+        window.notices.show_error("Second", ErrorInfo(LONG, "", "connection_failed"))
+        QApplication.processEvents()
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 700, spec
+        assert (window.width(), window.height()) == (1024, 700), spec
+        assert window.jobs_dock.isVisible()

@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
     def _show_row(self, row: int) -> None:
         widget = self.panel(PANELS[row].key)
         self.stack.setCurrentWidget(widget)
+        self.notices.set_section(PANELS[row].key)
         if isinstance(widget, Panel) and self.ctx.engine is not None:
             widget.shown()
 

@@ -40,6 +40,8 @@ class Notice(QFrame):
         super().__init__(parent)
         self.level = level
         self.message = message
+        #: The section of the window shown when the notice came ("" outside the main window).
+        self.section = ""
         self.setObjectName(f"notice_{level}")
         self.setAccessibleName(f"{level.capitalize()} notice")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -97,7 +99,11 @@ class Notice(QFrame):
 
 
 class NoticeArea(QWidget):
-    """A vertical stack of notices. Repeating the message of a notice on screen does not stack a copy."""
+    """A vertical stack of notices. Repeating the message of a notice on screen does not stack a copy.
+
+    Each notice belongs to the section shown when it came (:meth:`set_section`); moving to another section
+    dismisses the notices of the one left, so notices never pile up across panels (the Jobs dock keeps every
+    failure with its details)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +112,14 @@ class NoticeArea(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._notices: list[Notice] = []
+        self._section = ""
+
+    def set_section(self, section: str) -> None:
+        """The user moved to ``section``: dismiss the notices that came while another one was shown."""
+        self._section = section
+        for notice in list(self._notices):
+            if notice.section != section:
+                notice.dismiss()
 
     def notices(self) -> list[Notice]:
         return list(self._notices)
@@ -134,6 +148,7 @@ class NoticeArea(QWidget):
         while len(self._notices) >= MAX_NOTICES:
             self._notices[0].dismiss()
         notice = Notice(level, message, details, self)
+        notice.section = self._section
         notice.dismissed.connect(lambda n=notice: self._forget(n))
         self._notices.append(notice)
         self._layout.addWidget(notice)

@@ -73,7 +73,7 @@ class ConfusionMatrixView(HeatmapChart):
     def __init__(self, parent: QWidget | None = None, *, title: str = "Confusion matrix") -> None:
         super().__init__(parent, title=title, colormap="CET-L12")
         self._counts: list[list[int]] = []
-        self.plot_widget.setMinimumSize(300, 260)
+        self.plot_widget.setMinimumSize(240, 180)
 
     def set_confusion(self, matrix: Sequence[Sequence[int]] | None, classes: Sequence[Any] | None) -> None:
         """Show ``matrix`` (rows true, columns predicted, in ``classes`` order); None or empty shows a note."""
@@ -131,7 +131,7 @@ class CurvesView(QWidget):
         for chart in (self.roc, self.pr):
             chart.plot_item.setRange(xRange=(0, 1), yRange=(0, 1.02), padding=0.02)
             chart.plot_item.showGrid(x=True, y=True, alpha=0.15)
-            chart.plot_widget.setMinimumSize(260, 220)
+            chart.plot_widget.setMinimumSize(200, 160)
         chance = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
         self.roc.plot_item.addItem(chance)
         self._legends = {
@@ -340,7 +340,7 @@ class TimingGraph(ChartView):
         legend.addItem(self._fastest, "Fastest")
         self._notes: list[pg.TextItem] = []
         self._points: list[TimingPoint] = []
-        self.plot_widget.setMinimumSize(420, 260)
+        self.plot_widget.setMinimumSize(320, 200)
         self.set_points([])
 
     def _sync_boxes(self) -> None:
