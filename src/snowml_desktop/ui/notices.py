@@ -6,7 +6,7 @@ how to fix it; the technical details (traceback) are one click away under "Detai
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -50,12 +50,10 @@ class Notice(QFrame):
         badge = QLabel()
         badge.setPixmap(icon(level).pixmap(20, 20))
         badge.setAccessibleName(level)
-        text = QLabel(_breakable(message))
+        text = _MessageLabel(_breakable(message))
         text.setObjectName("notice_message")
         text.setAccessibleName("Notice message")
         text.setWordWrap(True)
-        # The message wraps to the window's width and never sets it.
-        text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         text.setToolTip(message)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = _tool_button("notice_details", "Details", "Show or hide the technical details")
@@ -158,6 +156,18 @@ class NoticeArea(QWidget):
     def _forget(self, notice: Notice) -> None:
         if notice in self._notices:
             self._notices.remove(notice)
+
+
+class _MessageLabel(QLabel):
+    """A wrapping label that asks for no width of its own: it wraps to the width it is given and never sets
+    the window's width, whatever the message (paths break after each separator, see ``_breakable``)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        width = min(super().sizeHint().width(), self.width() if self.width() > 1 else 600)
+        return QSize(width, self.heightForWidth(width))
 
 
 def _breakable(text: str) -> str:

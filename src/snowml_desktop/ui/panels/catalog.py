@@ -67,7 +67,7 @@ NAME_COLUMN = 0
 _METRIC_COLUMNS = {1: "accuracy", 2: "balanced_accuracy", 3: "roc_auc", 4: "average_precision"}
 CREATED_COLUMN = 7
 #: Widest a name column starts, in characters; longer names are elided in the middle (full name as tooltip).
-NAME_CHARS = 26
+NAME_CHARS = 22
 TOP_METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "average_precision", "f1_macro")
 
 
@@ -317,10 +317,11 @@ class CatalogPanel(Panel):
         upper.addWidget(top_box)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
-        upper.setSizes([740, 360])
+        upper.setSizes([640, 440])
 
         self.header = self.name_widget(QLabel(), "catalog.model_title", "Selected model")
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)  # a long table name wraps, never widens the window
         self.warnings = self.name_widget(QLabel(), "catalog.warnings", "Model warnings")
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
@@ -452,7 +453,7 @@ class CatalogPanel(Panel):
 
     def _cap_name_columns(self) -> None:
         """Long model and clone names are elided rather than pushing the metrics out of view."""
-        cap = self.table.fontMetrics().averageCharWidth() * NAME_CHARS
+        cap = self.table.fontMetrics().horizontalAdvance("N" * NAME_CHARS)  # names are mostly capitals
         header = self.table.horizontalHeader()
         for column in (NAME_COLUMN, COLUMNS.index("Data")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)

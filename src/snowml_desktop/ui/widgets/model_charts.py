@@ -216,7 +216,8 @@ class TopModelsChart(BarChart):
     """The best ``limit`` models by one metric (models without the metric are left out)."""
 
     def __init__(self, parent: QWidget | None = None, *, limit: int = 5) -> None:
-        super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=None)
+        # Names elided (the tooltip lists them in full) so that the chart reads in a narrow pane.
+        super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=16)
         self._limit = limit
 
     def set_models(self, models: Sequence[Any], metric: str) -> None:
@@ -227,7 +228,7 @@ class TopModelsChart(BarChart):
         scored.sort(key=lambda pair: pair[1], reverse=True)
         scored = scored[: self._limit]
         label = METRIC_LABELS.get(metric, metric)
-        self.set_title(f"Top {self._limit} by {label}")
+        self.set_title(f"Top {self._limit}")  # the metric is the axis title
         self.set_axis_titles(x=label)
         self.set_bars(
             [n for n, _ in scored],
