@@ -65,7 +65,6 @@ class ChartView(QWidget):
         self.show_message("No data")
         # Right-click: pyqtgraph's own export (PNG, SVG, CSV of the plotted data, print).
         self.export_action = QAction("Export image or data…", self.plot_widget)
-        self.export_action.setObjectName("chart_export")
         self.export_action.triggered.connect(self.show_export_dialog)
         self.plot_widget.addAction(self.export_action)
         self.plot_widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
