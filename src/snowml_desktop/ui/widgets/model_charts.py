@@ -303,6 +303,9 @@ class TimingGraph(ChartView):
         right = plot.getAxis("right")
         right.setLabel("Credits", color=self._fg.name())
         right.enableAutoSIPrefix(False)
+        # Sizes are ticks at 0, 1, 2 …; seconds are seconds: no "(x0.001)" scaling on a narrow range.
+        for name in ("bottom", "left"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.showGrid(y=True, alpha=0.15)
         # Credits get their own view box, linked on x, drawn against the right axis.
         self._credits_box = pg.ViewBox()
@@ -397,13 +400,20 @@ class TimingGraph(ChartView):
         # Centred over its point, but kept inside the plot at the first and last size.
         xs = [p.index for p in self._points]
         horizontal = 0.0 if x == min(xs) and len(xs) > 1 else 1.0 if x == max(xs) and len(xs) > 1 else 0.5
-        note = pg.TextItem(text, color=colour, anchor=(horizontal, 1.4))
+        # On a backing of the plot's own colour, so a line passing behind never runs through the text.
+        backing = QColor(self.plot_widget.backgroundBrush().color())
+        backing.setAlpha(225)
+        note = pg.TextItem(text, color=colour, anchor=(horizontal, 1.4), fill=pg.mkBrush(backing))
         note.setPos(x, y)
         self.plot_item.addItem(note, ignoreBounds=True)
         self._notes.append(note)
 
     def points(self) -> list[TimingPoint]:
         return list(self._points)
+
+    def notes(self) -> list[pg.TextItem]:
+        """The cheapest/fastest notes as drawn."""
+        return list(self._notes)
 
     def marked(self) -> tuple[str | None, str | None]:
         """(cheapest size, fastest size) labels, None when there are no points."""
