@@ -26,7 +26,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "docs" / "screenshots"
-WINDOW_SIZE = (1400, 900)
+WINDOW_SIZE = (1280, 820)
+#: The smallest size the layout is made for; one shot shows the catalog whole at it.
+SMALL_SIZE = (1024, 700)
+SMALL_SHOTS = ("catalog-1024",)
 #: Generous: the machine running this may be busy; a wait that times out names what it waited for.
 WAIT_MS = 120_000
 TRAIN_TABLE = "BREAST_CANCER"
@@ -354,6 +357,9 @@ def capture(session: Session, state: DemoState, out: Path) -> list[Path]:
         catalog.tabs.setCurrentIndex(index)
         shot(name)
     catalog.tabs.setCurrentIndex(0)
+    window.resize(*SMALL_SIZE)
+    shot("catalog-1024")
+    window.resize(*WINDOW_SIZE)
 
     window.navigate("inference")
     shot("inference")

@@ -154,3 +154,19 @@ def test_every_control_of_the_setup_dialog_is_named(qtbot, bare_context):
         w.objectName() for w in interactive_widgets(dialog)
     }
     assert problems(dialog) == []
+
+
+def test_the_login_prompt_is_wide_enough_for_its_title(qtbot):
+    """Issue 10, item 20: the title "Log in to <connection>" was cut by the dialog's narrow width."""
+    from snowml_desktop.core.connections import ConnectionProfile
+
+    profile = ConnectionProfile(
+        name="analytics-production-eu-central", kind="snowflake", source="app", account="a", user="u"
+    )
+    prompt = LoginPrompt(profile, LoginNeeds(("password",), True, False))
+    qtbot.addWidget(prompt)
+    prompt.show()
+    qtbot.waitExposed(prompt)
+    title = prompt.fontMetrics().horizontalAdvance(prompt.windowTitle())
+    assert prompt.width() >= title + 120
+    prompt.close()

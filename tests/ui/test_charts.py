@@ -205,3 +205,26 @@ def test_table_name_edit_shows_the_canonical_identifier_as_you_type(qtbot):
     assert edit.canonical() is None and "unpaired double quote" in edit.hint.text()
     assert edit.line_edit.property("invalid") is True
     assert edit.line_edit.objectName() == "test.table" and edit.line_edit.accessibleName()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # offscreen: the dialog window
+def test_a_chart_offers_pyqtgraphs_export_from_its_context_menu(qtbot):
+    """Right-click on a chart: "Export image or data…" opens pyqtgraph's exporter (issue 10, item 20)."""
+    from PySide6.QtCore import Qt
+
+    from snowml_desktop.ui.widgets.charts import BarChart
+
+    chart = BarChart(title="Rows per class")
+    qtbot.addWidget(chart)
+    chart.set_bars(["a", "b"], [3, 5])
+    assert chart.plot_widget.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    actions = {a.text(): a for a in chart.plot_widget.actions()}
+    assert "Export image or data…" in actions
+    actions["Export image or data…"].trigger()
+    dialog = chart.plot_widget.scene().exportDialog
+    try:
+        assert dialog.isVisible()
+        formats = [dialog.ui.formatList.item(i).text() for i in range(dialog.ui.formatList.count())]
+        assert "Image File (PNG, TIF, JPG, ...)" in formats and "CSV of original plot data" in formats
+    finally:
+        dialog.close()

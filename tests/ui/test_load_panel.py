@@ -244,3 +244,38 @@ def test_a_numeric_column_with_bad_values_is_flagged_and_can_load_as_numbers(qtb
     result = panel.last_result()
     assert {c.name: c.sql_type for c in result.columns}["AGE"] == "BIGINT" and result.rows_loaded == 30
     assert "loaded as NULL" in panel.result_label.text()
+
+
+def test_no_stale_status_under_another_file_or_after_reconnecting(qtbot, panel, tmp_path):
+    """Issue 10, item 18: the previous file's error does not stay under a newly selected file, and the
+    status never says "Loaded in …" next to "Nothing loaded yet"."""
+    panel.upload_paths([_csv(tmp_path, "empty.csv", "")])
+    qtbot.waitUntil(lambda: panel.selected_file() == "empty.csv", timeout=TIMEOUT)
+    _load(qtbot, panel)
+    assert "empty" in panel.status.text()
+    _select(qtbot, panel, "CHURN.csv")
+    assert panel.status.text() == "" and panel.status.toolTip() == ""
+    _load(qtbot, panel)
+    assert panel.status.text().startswith("Loaded in")
+    qtbot.waitUntil(lambda: panel.selected_file() == "CHURN.csv", timeout=TIMEOUT)
+    assert panel.status.text().startswith("Loaded in")  # the list refreshed; still the same file
+    panel.ctx.engine_changed.emit(panel.ctx.engine)  # reconnected: the result box starts over
+    assert panel.result_label.text() == "Nothing loaded yet." and panel.status.text() == ""
+
+
+def test_the_upload_dialog_opens_where_the_last_files_came_from(qtbot, panel, tmp_path, monkeypatch):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    first = _csv(folder, "a.csv", "X,Y\n1,2\n")
+    opened_in: list[str] = []
+
+    def fake_dialog(parent, caption, directory, *args, **kwargs):
+        opened_in.append(directory)
+        return [str(first)], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_dialog))
+    panel.choose_files()
+    qtbot.waitUntil(lambda: "a.csv" in panel.files.file_names(), timeout=TIMEOUT)
+    panel.choose_files()
+    qtbot.waitUntil(lambda: panel.ctx.idle, timeout=TIMEOUT)
+    assert opened_in[0] == str(Path.home()) and opened_in[1] == str(folder)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from snowml_desktop.core.records import RUN_FAILED, InferenceRun
 from snowml_desktop.ui.widgets.model_charts import (
     ConfusionMatrixView,
@@ -52,6 +54,21 @@ def test_timing_graph_marks_cheapest_and_fastest(qtbot):
     assert graph.message() == ""
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_timing_graph_with_one_point_has_plain_axes_and_readable_notes(qtbot):
+    """Issue 10, item 20: one run gave "Warehouse size (x0.001)"; notes ran into the lines."""
+    graph = TimingGraph()
+    qtbot.addWidget(graph)
+    graph.resize(600, 400)
+    graph.set_runs([_run(1, "X-Small", 0.004, 0.00001)])
+    graph.show()
+    qtbot.waitExposed(graph)
+    for name in ("bottom", "left"):
+        axis = graph.plot_item.getAxis(name)
+        assert axis.autoSIPrefixScale == 1.0 and "x0.0" not in axis.labelString()
+    assert graph.notes() and all(note.fill.color().alpha() > 200 for note in graph.notes())
+
+
 def test_bars_and_curves(qtbot):
     class Model:
         def __init__(self, name, auc):
@@ -64,7 +81,9 @@ def test_bars_and_curves(qtbot):
     long_names = [Model("LOGISTIC_REGRESSION_3", 0.989), Model("RANDOM_FOREST_1", 0.995), Model("G", 0.977)]
     top.set_models(long_names, "roc_auc")
     ticks = [label for _, label in top.plot_item.getAxis("left")._tickLevels[0]]
-    assert ticks == ["RANDOM_FOREST_1", "LOGISTIC_REGRESSION_3", "G"]  # full names, not elided
+    # Elided to fit a narrow pane (1024 px window); the tooltip names them in full.
+    assert ticks == ["RANDOM_FOREST_1", "LOGISTIC_REGRES…", "G"]
+    assert "LOGISTIC_REGRESSION_3: " in top.toolTip()
     low, high = top.plot_item.viewRange()[0]
     assert 0.9 < low < 0.977 and high > 0.995  # close scores are told apart, values printed beyond
     printed = sorted(t.textItem.toPlainText().strip() for t in top.plot_item.items if hasattr(t, "textItem"))

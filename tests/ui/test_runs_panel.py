@@ -38,6 +38,20 @@ def test_open_a_run_shows_metrics_confusion_and_preview(qtbot, panel):
     assert panel.preview_model.total_rows() == min(run.rows, 200)
     assert "PREDICTION" in panel.preview_model.headers()
     assert not panel.error.isVisibleTo(panel)
+    # The columns scoring adds come first, headers in full (issue 10, item 20).
+    assert panel.preview_model.headers()[:2] == ["PREDICTION", "PREDICTION_PROBABILITY"]
+    header = panel.preview.horizontalHeader()
+    assert header.sectionSize(1) >= header.fontMetrics().horizontalAdvance("PREDICTION_PROBABILITY")
+
+
+def test_a_cancelled_run_does_not_blame_the_label_column(qtbot, panel):
+    """Issue 10, item 18: a cancelled run has no metrics because it was cancelled."""
+    from dataclasses import replace
+
+    record = train_demo(panel.ctx)
+    run = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER"))
+    panel.show_run(replace(run, status="CANCELLED", metrics={}, confusion_matrix=None, output_table=None))
+    assert "cancelled" in panel.metrics.text() and "no label column" not in panel.metrics.text()
 
 
 @pytest.mark.slow

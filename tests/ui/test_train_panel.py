@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.ui.panels.train import TrainPanel, guess_target
@@ -89,12 +90,17 @@ def test_cancel_training_leaves_no_model_and_panel_usable(qtbot, panel):
     handle = panel.start_training()
     with qtbot.waitSignal(handle.progress, timeout=JOB_MS):
         pass
+    # While it trains, nothing that describes the training can be changed (issue 10, item 20).
+    editors = [panel.features_list, panel.features_all, panel.test_size, panel.seed, panel.cv_folds,
+               panel.dedupe, panel.keep_clone, panel.method_combo, *panel.params.findChildren(QWidget)]
+    assert editors and not any(w.isEnabled() for w in editors if w.isVisibleTo(panel))
     with qtbot.waitSignal(handle.cancelled, timeout=JOB_MS):
         panel.status.cancel_button.click()
     settle(qtbot, panel.ctx)
     assert "cancelled" in panel.status.text()
     assert panel.ctx.engine.list_models() == []
     assert panel.train_button.isEnabled() and panel.table_combo.isEnabled()
+    assert panel.seed.isEnabled() and panel.params.isEnabled() and panel.features_list.isEnabled()
 
 
 def test_engine_error_shows_message_and_panel_stays_usable(qtbot, panel):

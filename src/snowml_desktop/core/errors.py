@@ -19,7 +19,11 @@ class EngineError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        # A message quoted from a driver may end without a full stop; the hint is a sentence of its own.
+        stop = "" if self.message.rstrip().endswith((".", "!", "?", "…", ":")) else "."
+        return f"{self.message.rstrip()}{stop} {self.hint}"
 
 
 class InvalidInput(EngineError):

@@ -77,6 +77,7 @@ class ActivityDock(QDockWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(self.fontMetrics().height() * 3)  # the dock may be made small
         self.copy_button = QPushButton("Copy query ID")
         self.copy_button.setObjectName("activity_copy_query_id")
         self.copy_button.setAccessibleName("Copy the selected query ID")

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButto
 
 from snowml_desktop.jobs.runner import ErrorInfo
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.widgets.elided_label import ElidedLabel
+from snowml_desktop.ui.wording import for_gui
 
 if TYPE_CHECKING:
     from snowml_desktop.engines.base import ConnectionInfo, Engine, WarehouseState
@@ -67,7 +69,8 @@ class ConnectionBar(QWidget):
         self.state_icon = QLabel()
         self.state_icon.setObjectName("connection_state_icon")
         self.state_icon.setAccessibleName("Connection state icon")
-        self.state = QLabel("Not connected")
+        # Elided, the whole text in its tooltip: a long connection error never widens the window.
+        self.state = ElidedLabel("Not connected")
         self.state.setObjectName("connection_state")
         self.state.setAccessibleName("Connection state")
         self.fields: dict[str, QLabel] = {}
@@ -83,24 +86,22 @@ class ConnectionBar(QWidget):
         layout.addWidget(self.manage_button)
         layout.addSpacing(12)
         layout.addWidget(self.state_icon)
-        layout.addWidget(self.state)
+        layout.addWidget(self.state, 4)
         for name, tip in (
             ("connection_account", "Account"),
             ("connection_role", "Role"),
             ("connection_namespace", "Database.schema"),
             ("connection_warehouse", "Warehouse"),
         ):
-            field = QLabel()
+            field = ElidedLabel()
             field.setObjectName(name)
             field.setAccessibleName(tip)
-            field.setToolTip(tip)
             self.fields[name] = field
             separator = QFrame()
             separator.setFrameShape(QFrame.Shape.VLine)
             separator.setFrameShadow(QFrame.Shadow.Sunken)
             layout.addWidget(separator)
-            layout.addWidget(field)
-        layout.addStretch(1)
+            layout.addWidget(field, 1)
 
         self.reload_profiles()
         self.chooser.activated.connect(self._on_chosen)
@@ -140,7 +141,7 @@ class ConnectionBar(QWidget):
         )
         handle.succeeded.connect(self._show_info)
         handle.failed.connect(
-            lambda error: self._show_state("warning", f"Status unavailable: {error.message}")
+            lambda error: self._show_state("warning", f"Status unavailable: {for_gui(error.message)}")
         )
 
     # --- slots -----------------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ class ConnectionBar(QWidget):
         self._clear_fields()
 
     def _on_connection_failed(self, name: str, error: ErrorInfo) -> None:
-        self._show_state("error", f"Not connected: {error.message}")
+        self._show_state("error", f"Not connected: {for_gui(error.message)}")
 
     def _on_engine_changed(self, engine: Engine | None) -> None:
         if engine is None:
@@ -177,13 +178,12 @@ class ConnectionBar(QWidget):
     def _show_info(self, info: ConnectionInfo) -> None:
         for name, text, tip in describe_status(info):
             self.fields[name].setText(text)
-            self.fields[name].setToolTip(tip)
+            self.fields[name].setToolTip(f"{tip} — {text}")
         self._show_state("success", "")
 
     def _show_state(self, level: str, text: str) -> None:
         self.state_icon.setPixmap(icon(level).pixmap(16, 16))
         self.state.setText(text)
-        self.state.setToolTip(text)
         self.state.setVisible(bool(text))
 
     def _clear_fields(self) -> None:

@@ -1,7 +1,9 @@
 """The Jobs dock: every job of the session with its progress, stage, elapsed time, Cancel, and outcome.
 
-Rows are newest first. A failed job shows its message; the technical details are behind "Details".
-Finished rows beyond :data:`MAX_ROWS` are dropped, oldest first.
+Running and queued jobs come first, then finished ones, each newest first; a row is one line, so a small
+dock still shows several. Quick housekeeping (a refresh that ended well within :data:`QUICK_SECONDS`) is
+hidden unless "Show quick refreshes" is checked. A failed job shows its message; the technical details are
+behind "Details". Finished rows beyond :data:`MAX_ROWS` are dropped, oldest first.
 
 The dock must stay cheap when a burst of jobs starts or ends together (a scoring is followed by several
 refreshes): job changes only mark rows, and one short single-shot timer per dock adds and refreshes the
@@ -13,9 +15,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDockWidget,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -38,11 +40,14 @@ from snowml_desktop.engines.base import (
 )
 from snowml_desktop.jobs.runner import JobHandle, JobManager, JobState
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.widgets.elided_label import ElidedLabel
 from snowml_desktop.ui.wording import plural
 
-__all__ = ["JobRow", "JobsDock", "format_seconds", "summarize_result"]
+__all__ = ["JobRow", "JobsDock", "format_seconds", "is_housekeeping", "summarize_result"]
 
 MAX_ROWS = 200
+#: A refresh that ended within this many seconds is housekeeping, hidden by default.
+QUICK_SECONDS = 1.0
 #: How long job changes are collected before the dock shows them (short enough to look immediate).
 COALESCE_MS = 40
 _STATUS_ICONS = {
@@ -104,6 +109,15 @@ def summarize_result(result: object) -> str:
     return "Done"
 
 
+def is_housekeeping(handle: JobHandle) -> bool:
+    """A quick refresh the user did not ask to watch: a keyed read that succeeded (or was replaced by a newer
+    request) within :data:`QUICK_SECONDS`. Failures, user cancels, writes and slow jobs always show."""
+    if not handle.done or handle.key is None or handle.writes is not None:
+        return False
+    ended_well = handle.state == JobState.SUCCEEDED or (handle.state == JobState.CANCELLED and handle.superseded)
+    return ended_well and handle.elapsed < QUICK_SECONDS
+
+
 class JobRow(QFrame):
     """One job in the dock. Its dock calls :meth:`refresh` after the handle's ``changed`` signal (which
     supersession never cuts), collected with other changes."""
@@ -118,11 +132,11 @@ class JobRow(QFrame):
         self.status = QLabel()
         self.status.setObjectName("job_status_icon")
         self.status.setAccessibleName("Job status")
-        self.title = QLabel(handle.name)
+        self.title = ElidedLabel(handle.name)  # a long job name is elided, never widens the dock
         self.title.setObjectName("job_name")
         self.title.setAccessibleName("Job name")
         self.title.setToolTip(handle.name)
-        self.title.setMinimumWidth(60)  # a long job name is clipped, never widens the dock (and window)
+        self.title.setMinimumWidth(60)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
@@ -137,13 +151,13 @@ class JobRow(QFrame):
         self.progress.setAccessibleName(f"Progress of {handle.name}")
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(10)
-        self.stage = QLabel()
+        self.progress.setFixedSize(110, 10)
+        self.stage = ElidedLabel()  # one line; the whole text is its tooltip
         self.stage.setObjectName("job_stage")
         self.stage.setAccessibleName("Stage")
-        self.stage.setWordWrap(True)
-        self.stage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.cancel_button.setObjectName("job_cancel")
         self.cancel_button.setAccessibleName(f"Cancel {handle.name}")
         self.cancel_button.setIcon(icon("cancel"))
@@ -158,6 +172,9 @@ class JobRow(QFrame):
         self.details_button.setText("Details")
         self.details_button.setCheckable(True)
         self.details_button.setVisible(False)
+        policy = self.details_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.details_button.setSizePolicy(policy)
         self.details = QPlainTextEdit()
         self.details.setObjectName("job_details_text")
         self.details.setAccessibleName("Technical details")
@@ -165,21 +182,20 @@ class JobRow(QFrame):
         self.details.setMaximumHeight(140)
         self.details.setVisible(False)
 
-        grid = QGridLayout(self)
-        grid.setContentsMargins(6, 4, 6, 4)
-        grid.setVerticalSpacing(2)
-        head = QHBoxLayout()
-        head.addWidget(self.status)
-        head.addWidget(self.title, 1)
-        head.addWidget(self.elapsed)
-        grid.addLayout(head, 0, 0)
-        grid.addWidget(self.cancel_button, 0, 1)
-        grid.addWidget(self.progress, 1, 0, 1, 2)
-        tail = QHBoxLayout()
-        tail.addWidget(self.stage, 1)
-        tail.addWidget(self.details_button)
-        grid.addLayout(tail, 2, 0, 1, 2)
-        grid.addWidget(self.details, 3, 0, 1, 2)
+        line = QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.status)
+        line.addWidget(self.title, 2)
+        line.addWidget(self.stage, 3)
+        line.addWidget(self.progress)
+        line.addWidget(self.elapsed)
+        line.addWidget(self.details_button)
+        line.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
+        layout.addLayout(line)
+        layout.addWidget(self.details)
 
         self.cancel_button.clicked.connect(handle.cancel)
         self.details_button.toggled.connect(self.details.setVisible)
@@ -237,6 +253,12 @@ class JobsDock(QDockWidget):
         self.cancel_all_button = QPushButton("Cancel all")
         self.cancel_all_button.setObjectName("jobs_cancel_all")
         self.cancel_all_button.setAccessibleName("Cancel all jobs")
+        self.show_quick = QCheckBox("Show quick refreshes")
+        self.show_quick.setObjectName("jobs_show_quick")
+        self.show_quick.setAccessibleName("Show quick refreshes")
+        self.show_quick.setToolTip(
+            f"List reads that ended within {QUICK_SECONDS:g} s too (table lists, previews, status checks)"
+        )
         self.summary = QLabel("No jobs yet")
         self.summary.setObjectName("jobs_summary")
         self.summary.setAccessibleName("Jobs summary")
@@ -250,19 +272,23 @@ class JobsDock(QDockWidget):
         scroll.setAccessibleName("Job list")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._list)
+        scroll.setMinimumHeight(self.fontMetrics().height() * 3)  # the dock may be made small
 
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.show_quick)
         bar.addWidget(self.cancel_all_button)
         bar.addWidget(self.clear_button)
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
         layout.addLayout(bar)
         layout.addWidget(scroll, 1)
         self.setWidget(body)
 
         self.clear_button.clicked.connect(self.clear_finished)
+        self.show_quick.toggled.connect(self._arrange)
         self.cancel_all_button.clicked.connect(jobs.cancel_all)
         jobs.job_added.connect(self.add_job)
         # Elapsed times tick while something runs; the timer stops when all is idle.
@@ -275,7 +301,8 @@ class JobsDock(QDockWidget):
         return Qt.DockWidgetArea.BottomDockWidgetArea
 
     def rows(self) -> list[JobRow]:
-        """Rows, newest first, up to date."""
+        """Rows in the order shown (running first, then finished; newest first in each), up to date; hidden
+        housekeeping rows included."""
         self.flush()
         return list(self._rows)
 
@@ -304,20 +331,37 @@ class JobsDock(QDockWidget):
         self._list.setUpdatesEnabled(False)
         try:
             for handle in new:
-                row = JobRow(handle, self._list)
-                self._rows.insert(0, row)
-                self._list_layout.insertWidget(0, row)
-                row.show()  # now, not at the next event-loop turn: callers may look at it at once
+                self._rows.insert(0, JobRow(handle, self._list))
                 dirty.pop(handle, None)  # built from its current state
             for row in self._rows:
                 if row.handle in dirty:
                     row.refresh()
             self._trim()
+            self._arrange()
         finally:
             self._list.setUpdatesEnabled(True)
         self._update_summary()
         if any(not row.handle.done for row in self._rows):
             self._ticker.start()
+
+    def visible_rows(self) -> list[JobRow]:
+        """The rows a user sees, in order."""
+        return [row for row in self.rows() if not row.isHidden()]
+
+    def _arrange(self) -> None:
+        """Running jobs first, then finished ones (each newest first); housekeeping hidden unless asked."""
+        ordered = [r for r in self._rows if not r.handle.done] + [r for r in self._rows if r.handle.done]
+        if ordered != self._rows or self._list_layout.count() != len(ordered) + 1:
+            self._rows = ordered
+            for row in ordered:
+                self._list_layout.removeWidget(row)
+            for index, row in enumerate(ordered):
+                self._list_layout.insertWidget(index, row)
+        show_quick = self.show_quick.isChecked()
+        for row in self._rows:
+            # now, not at the next event-loop turn: callers may look at it at once
+            row.setVisible(show_quick or not is_housekeeping(row.handle))
+        self._update_summary()
 
     def clear_finished(self) -> None:
         self.flush()
@@ -348,6 +392,9 @@ class JobsDock(QDockWidget):
         parts = [f"{active} running" if active else "Idle"]
         if failed:
             parts.append(f"{failed} failed")
+        quick = sum(1 for r in self._rows if is_housekeeping(r.handle))
+        if quick and not self.show_quick.isChecked():
+            parts.append(f"{plural(quick, 'quick refresh', 'quick refreshes')} hidden")
         self.summary.setText(" · ".join(parts))
         self.cancel_all_button.setEnabled(active > 0)
         self.clear_button.setEnabled(len(self._rows) > active)

@@ -107,6 +107,10 @@ class LoginPrompt(QDialog):
         self.setObjectName("dialog_login")
         self.setAccessibleName(f"Log in to {profile.name}")
         self.setWindowTitle(f"Log in to {profile.name}")
+        # Wide enough for the whole title (window managers cut it to the dialog's width) plus the frame's
+        # buttons; the intro wraps within it.
+        title_width = self.fontMetrics().horizontalAdvance(self.windowTitle())
+        self.setMinimumWidth(max(420, title_width + 160))
         self.fields: dict[str, QLineEdit] = {}
         form = QFormLayout(self)
         intro = QLabel(self._intro(profile, needs))

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: Seconds to wait for cancelled jobs to end when the window closes.
 CLOSE_TIMEOUT_MS = 10_000
 #: Height of the Jobs/Activity dock area on first start, in pixels.
-DEFAULT_DOCK_HEIGHT = 170
+DEFAULT_DOCK_HEIGHT = 110
 
 
 @dataclass(frozen=True)
@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
     def _show_row(self, row: int) -> None:
         widget = self.panel(PANELS[row].key)
         self.stack.setCurrentWidget(widget)
+        self.notices.set_section(PANELS[row].key)
         if isinstance(widget, Panel) and self.ctx.engine is not None:
             widget.shown()
 

@@ -6,7 +6,7 @@ how to fix it; the technical details (traceback) are one click away under "Detai
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.jobs.runner import ErrorInfo
 from snowml_desktop.ui.icons import icon
+from snowml_desktop.ui.wording import for_gui
 
 __all__ = ["Notice", "NoticeArea"]
 
@@ -39,6 +40,8 @@ class Notice(QFrame):
         super().__init__(parent)
         self.level = level
         self.message = message
+        #: The section of the window shown when the notice came ("" outside the main window).
+        self.section = ""
         self.setObjectName(f"notice_{level}")
         self.setAccessibleName(f"{level.capitalize()} notice")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -47,10 +50,11 @@ class Notice(QFrame):
         badge = QLabel()
         badge.setPixmap(icon(level).pixmap(20, 20))
         badge.setAccessibleName(level)
-        text = QLabel(message)
+        text = _MessageLabel(_breakable(message))
         text.setObjectName("notice_message")
         text.setAccessibleName("Notice message")
         text.setWordWrap(True)
+        text.setToolTip(message)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = _tool_button("notice_details", "Details", "Show or hide the technical details")
         self.details_button.setCheckable(True)
@@ -93,7 +97,11 @@ class Notice(QFrame):
 
 
 class NoticeArea(QWidget):
-    """A vertical stack of notices. Repeating the message of a notice on screen does not stack a copy."""
+    """A vertical stack of notices. Repeating the message of a notice on screen does not stack a copy.
+
+    Each notice belongs to the section shown when it came (:meth:`set_section`); moving to another section
+    dismisses the notices of the one left, so notices never pile up across panels (the Jobs dock keeps every
+    failure with its details)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,13 +110,22 @@ class NoticeArea(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._notices: list[Notice] = []
+        self._section = ""
+
+    def set_section(self, section: str) -> None:
+        """The user moved to ``section``: dismiss the notices that came while another one was shown."""
+        self._section = section
+        for notice in list(self._notices):
+            if notice.section != section:
+                notice.dismiss()
 
     def notices(self) -> list[Notice]:
         return list(self._notices)
 
     def show_error(self, title: str, error: ErrorInfo) -> Notice:
         """An error notice: "<title>: <message>", details (the traceback) behind the expander."""
-        return self._add("error", f"{title}: {error.message}" if title else error.message, error.details)
+        message = for_gui(error.message)
+        return self._add("error", f"{title}: {message}" if title else message, error.details)
 
     def show_warning(self, message: str, details: str = "") -> Notice:
         return self._add("warning", message, details)
@@ -129,6 +146,7 @@ class NoticeArea(QWidget):
         while len(self._notices) >= MAX_NOTICES:
             self._notices[0].dismiss()
         notice = Notice(level, message, details, self)
+        notice.section = self._section
         notice.dismissed.connect(lambda n=notice: self._forget(n))
         self._notices.append(notice)
         self._layout.addWidget(notice)
@@ -138,6 +156,23 @@ class NoticeArea(QWidget):
     def _forget(self, notice: Notice) -> None:
         if notice in self._notices:
             self._notices.remove(notice)
+
+
+class _MessageLabel(QLabel):
+    """A wrapping label that asks for no width of its own: it wraps to the width it is given and never sets
+    the window's width, whatever the message (paths break after each separator, see ``_breakable``)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        width = min(super().sizeHint().width(), self.width() if self.width() > 1 else 600)
+        return QSize(width, self.heightForWidth(width))
+
+
+def _breakable(text: str) -> str:
+    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
 
 
 def _tool_button(object_name: str, accessible_name: str, tooltip: str) -> QToolButton:

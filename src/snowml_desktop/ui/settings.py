@@ -33,6 +33,7 @@ class Keys:
     GEOMETRY = "window/geometry"
     DOCK_STATE = "window/state"
     PANEL = "window/panel"
+    UPLOAD_FOLDER = "load/upload_folder"
 
 
 # Version 1 (early builds) kept flat keys; version 2 groups them.

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["plural"]
+import re
+
+__all__ = ["for_gui", "plural"]
+
+_MANAGER = "File › Connections… (Local (embedded))"
+#: Hints written for the command line, and what a GUI user does instead.
+_CLI_HINTS = (
+    (re.compile(r"open a different workspace with --workspace"), f"choose another workspace folder in {_MANAGER}"),
+    (re.compile(r"use --workspace"), f"choose another workspace folder in {_MANAGER}"),
+    (re.compile(r"with --workspace or SNOWML_HOME"), f"in {_MANAGER}"),
+    # Models trained before the wording changed carry the command-line option in their warning.
+    (
+        re.compile(r"(?:Train with dedupe to drop duplicates|Retrain with duplicate rows dropped) before splitting"),
+        "Retrain with “Drop duplicate rows before splitting” checked",
+    ),
+    (re.compile(r"List the tables with `snowml tables`"), "The tables are listed in Analyze"),
+)
+#: A full stop glued to the next sentence ("attempt(s).Aborting"); not "DB.SCHEMA" or "example.com".
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z)\]])\.(?=[A-Z][a-z])")
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -11,3 +29,11 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     ``plural_form`` defaults to ``singular + "s"``."""
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count:,} {word}"
+
+
+def for_gui(message: str) -> str:
+    """An engine or connector message as the GUI shows it: command-line hints replaced by the GUI's own
+    steps, and sentences that the source ran together set apart."""
+    for pattern, replacement in _CLI_HINTS:
+        message = pattern.sub(replacement, message)
+    return _GLUED_SENTENCE.sub(". ", message)

@@ -6,7 +6,6 @@ needs no further engine call. Deleting asks first and runs as a job.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
@@ -30,7 +29,9 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.identifiers import quote
 from snowml_desktop.core.methods import METHODS
+from snowml_desktop.ui.model_notes import message_of, model_notes, title_of
 from snowml_desktop.ui.panels.base import Panel
+from snowml_desktop.ui.widgets.charts import ChartView
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import (
     METRIC_LABELS,
@@ -39,6 +40,7 @@ from snowml_desktop.ui.widgets.model_charts import (
     FeatureImportanceView,
     TopModelsChart,
 )
+from snowml_desktop.ui.widgets.param_form import means_no_limit, param_label
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
@@ -48,20 +50,24 @@ if TYPE_CHECKING:
 
 __all__ = ["CatalogPanel", "SortItem", "usage_text"]
 
-#: Short headers keep every metric column in view; the full names are the headers' tooltips.
-COLUMNS = ("Created", "Name", "Method", "Data", "Acc.", "Bal. acc.", "AUC", "AP")
+#: Metrics come right after the name and before the long provenance columns, so that they stay in view at
+#: any width; short headers, with the full names as the headers' tooltips.
+COLUMNS = ("Name", "Acc.", "Bal. acc.", "AUC", "AP", "Method", "Data", "Created")
 _COLUMN_TIPS = (
-    "When the model was trained",
     "Model name",
-    "Training method",
-    "Training table",
     "Accuracy on the test split",
     "Balanced accuracy on the test split",
     "Area under the ROC curve on the test split",
     "Average precision on the test split",
+    "Training method",
+    "Training table",
+    "When the model was trained",
 )
-_METRIC_COLUMNS = {4: "accuracy", 5: "balanced_accuracy", 6: "roc_auc", 7: "average_precision"}
-NAME_COLUMN = 1
+NAME_COLUMN = 0
+_METRIC_COLUMNS = {1: "accuracy", 2: "balanced_accuracy", 3: "roc_auc", 4: "average_precision"}
+CREATED_COLUMN = 7
+#: Widest a name column starts, in characters; longer names are elided in the middle (full name as tooltip).
+NAME_CHARS = 22
 TOP_METRICS = ("roc_auc", "balanced_accuracy", "accuracy", "average_precision", "f1_macro")
 
 
@@ -112,6 +118,129 @@ def usage_text(record: ModelRecord, caps: Capabilities | None) -> str:
     return "\n".join(lines)
 
 
+def param_text(method: str, name: str, value: Any) -> str:
+    """A parameter value as the Train form showed it: "no limit" for 0 where 0 means that."""
+    spec = METHODS.get(method)
+    param = next((p for p in spec.params if p.name == name), None) if spec else None
+    if param is not None and means_no_limit(param) and value in (0, None):
+        return "no limit"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
+
+
+def params_lines(method: str, params: dict[str, Any]) -> list[str]:
+    return [f"  {param_label(k)}: {param_text(method, k, v)}" for k, v in sorted(params.items())] or ["  (none)"]
+
+
+#: Training options in the Train form's words (the search, shown in its own tab, is left out).
+_OPTION_LABELS = {
+    "test_size": "Test size",
+    "seed": "Seed",
+    "cv_folds": "CV folds",
+    "class_weight": "Class weighting",
+    "dedupe": "Drop duplicate rows before splitting",
+    "keep_clone": "Keep a copy of the training data",
+    "optimized": "Snowpark-optimized warehouse",
+}
+
+
+def options_lines(options: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in options.items():
+        if key == "search":
+            continue
+        if key == "cv_folds" and not value:
+            value = "off"
+        elif key == "class_weight" and value is None:
+            value = "none"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        lines.append(f"  {_OPTION_LABELS.get(key, param_label(key))}: {value}")
+    return lines or ["  (none)"]
+
+
+class SearchHistoryView(QWidget):
+    """The Auto search of a model: one row per trial (method, parameters, score, time) and the
+    optimisation history (each trial's score and the best so far)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("catalog.search")
+        self.setAccessibleName("Auto search")
+        self.summary = Panel.name_widget(QLabel(), "catalog.search_summary", "Auto search summary")
+        self.summary.setWordWrap(True)
+        self.table = Panel.name_widget(QTableWidget(0, 5), "catalog.search_trials", "Auto search trials")
+        self.table.setHorizontalHeaderLabels(["Trial", "Method", "Score", "Seconds", "Parameters"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSortingEnabled(True)
+        self.chart = Panel.name_widget(ChartView(title="Optimisation history"), "catalog.search_chart", "Search chart")
+        self.chart.set_axis_titles(x="Trial", y="Score")
+        import pyqtgraph as pg
+
+        self._trials = pg.ScatterPlotItem(size=7, brush=pg.mkBrush("#1f77b4"), name="Trial score")
+        self._best = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=2), name="Best so far")
+        self.chart.plot_item.addItem(self._trials)
+        self.chart.plot_item.addItem(self._best)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.chart)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+    def set_search(self, search: dict[str, Any] | None) -> None:
+        history = list((search or {}).get("history") or [])
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(history))
+        for row, entry in enumerate(history):
+            method = METHODS.get(entry.get("method", ""))
+            params = ", ".join(
+                f"{param_label(k)} {param_text(entry.get('method', ''), k, v)}"
+                for k, v in sorted((entry.get("params") or {}).items())
+            )
+            score, seconds = entry.get("score"), entry.get("seconds")
+            cells = [
+                SortItem(str(row + 1), row + 1),
+                SortItem(method.label if method else str(entry.get("method")), entry.get("method")),
+                SortItem(metric_text(score) if score is not None else "failed", score),
+                SortItem(f"{seconds:.1f}" if isinstance(seconds, (int, float)) else "—", seconds),
+                SortItem(params, params),
+            ]
+            cells[-1].setToolTip(params)
+            for column, item in enumerate(cells):
+                self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
+        scored = [(i + 1, h["score"]) for i, h in enumerate(history) if isinstance(h.get("score"), (int, float))]
+        if not scored:
+            self.summary.setText("")
+            self.chart.show_message("No trial finished with a score")
+            return
+        best, best_so_far = float("-inf"), []
+        for _, score in scored:
+            best = max(best, score)
+            best_so_far.append(best)
+        xs = [x for x, _ in scored]
+        self._trials.setData(xs, [y for _, y in scored])
+        self._best.setData(xs, best_so_far)
+        self.chart.plot_item.enableAutoRange()
+        self.chart._show_plot()
+        metric = METRIC_LABELS.get(search.get("metric"), search.get("metric"))
+        self.summary.setText(
+            f"{plural(len(history), 'trial')} in {search.get('seconds', 0):.1f} s on "
+            f"{plural(search.get('rows') or 0, 'row')}, {search.get('folds')}-fold {metric}; "
+            f"best {metric_text(search.get('best_score'))}. The winner was refit on all training rows."
+        )
+
+    def best_so_far(self) -> list[float]:
+        """The best-so-far line as drawn."""
+        _, ys = self._best.getData()
+        return [] if ys is None else [float(y) for y in ys]
+
+
 class CatalogPanel(Panel):
     key: ClassVar[str] = "catalog"
     title: ClassVar[str] = "Model Catalog"
@@ -121,6 +250,8 @@ class CatalogPanel(Panel):
         super().__init__(ctx, parent)
         self._models: list[ModelRecord] = []
         self._pending_select: str | None = None
+        #: The record the detail pane shows; compared by identity, as a refresh brings new records.
+        self._shown: ModelRecord | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
         ctx.models_changed.connect(self._on_models_changed)
@@ -136,9 +267,13 @@ class CatalogPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(CREATED_COLUMN, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.refresh_button = self.name_widget(
             QPushButton("Refresh"), "catalog.refresh", "Refresh the catalog"
@@ -182,17 +317,14 @@ class CatalogPanel(Panel):
         upper.addWidget(top_box)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
-        upper.setSizes([740, 360])
+        upper.setSizes([640, 440])
 
         self.header = self.name_widget(QLabel(), "catalog.model_title", "Selected model")
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)  # a long table name wraps, never widens the window
         self.warnings = self.name_widget(QLabel(), "catalog.warnings", "Model warnings")
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
-        self.warnings.setStyleSheet(
-            "color: palette(text); background: rgba(255, 160, 0, 0.22); border: 1px solid rgba(255, 140, 0, 0.8);"
-            " border-radius: 4px; padding: 6px;"
-        )
         self.tabs = self.name_widget(QTabWidget(), "catalog.tabs", "Model details")
         self.confusion = self.name_widget(ConfusionMatrixView(), "catalog.confusion", "Confusion matrix")
         self.per_class = self.name_widget(QTableWidget(0, 5), "catalog.per_class", "Per-class metrics")
@@ -233,6 +365,8 @@ class CatalogPanel(Panel):
         self.tabs.addTab(self.curves, "ROC / PR curves")
         self.tabs.addTab(self.importance, "Feature importance")
         self.tabs.addTab(self.info, "Parameters and data")
+        self.search = SearchHistoryView()
+        self.tabs.addTab(self.search, "Auto search")
         self.tabs.addTab(usage_box, "Use it")
         details = QWidget()
         details_layout = QVBoxLayout(details)
@@ -282,31 +416,49 @@ class CatalogPanel(Panel):
         selected = self._pending_select or self.selected_name()
         self._pending_select = None
         self._models = list(models)
+        # Rows are rewritten in place: the selected row may stay selected while its model changes, so
+        # the detail pane is brought up to date below rather than by the selection signal.
+        self.table.blockSignals(True)
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(models))
         for row, record in enumerate(models):
             method = METHODS.get(record.method)
-            cells = [
-                SortItem(record.created.strftime("%Y-%m-%d %H:%M"), record.created.timestamp()),
-                SortItem(record.name, record.name),
-                SortItem(method.label if method else record.method, record.method),
-                SortItem(record.training_table, record.training_table),
-            ]
+            cells = [SortItem(record.name, record.name)]
             for metric in _METRIC_COLUMNS.values():
                 value = record.metrics.get(metric)
                 cells.append(SortItem(metric_text(value), value if isinstance(value, (int, float)) else None))
                 cells[-1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if record.warnings:
+            cells += [
+                SortItem(method.label if method else record.method, record.method),
+                SortItem(record.training_table, record.training_table),
+                SortItem(record.created.strftime("%Y-%m-%d %H:%M"), record.created.timestamp()),
+            ]
+            cells[NAME_COLUMN].setToolTip(record.name)
+            cells[COLUMNS.index("Data")].setToolTip(record.training_table)
+            notes = model_notes(record)
+            if notes.warnings:
                 cells[NAME_COLUMN].setText(f"⚠ {record.name}")
-                cells[NAME_COLUMN].setToolTip("\n".join(w.message for w in record.warnings))
+                cells[NAME_COLUMN].setToolTip(
+                    "\n".join([record.name, *(f"• {title_of(w)}" for w in notes.warnings)])
+                )
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
+        self._cap_name_columns()
+        self.table.blockSignals(False)
         self._update_top_chart()
-        if not models:
-            self.show_model(None)
-        elif not (selected and self.select_model(selected)):
+        if not (selected and self.select_model(selected)) and models:
             self.table.selectRow(0)
+        self._on_selection()
+
+    def _cap_name_columns(self) -> None:
+        """Long model and clone names are elided rather than pushing the metrics out of view."""
+        cap = self.table.fontMetrics().horizontalAdvance("N" * NAME_CHARS)  # names are mostly capitals
+        header = self.table.horizontalHeader()
+        for column in (NAME_COLUMN, COLUMNS.index("Data")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
 
     def _update_top_chart(self) -> None:
         self.top_chart.set_models(self._models, self.metric_combo.currentData())
@@ -332,13 +484,17 @@ class CatalogPanel(Panel):
             if self._name_at(row) == name:
                 self.table.selectRow(row)
                 self.table.scrollToItem(self.table.item(row, NAME_COLUMN))
+                self._on_selection()  # the row may have been selected already, holding another model
                 return True
         return False
 
     def _on_selection(self) -> None:
-        self.show_model(self.selected_model())
+        record = self.selected_model()
+        if record is not self._shown or record is None:
+            self.show_model(record)
 
     def show_model(self, record: ModelRecord | None) -> None:
+        self._shown = record
         self.delete_button.setEnabled(record is not None)
         self.score_button.setEnabled(record is not None)
         self.tabs.setEnabled(record is not None)
@@ -352,6 +508,8 @@ class CatalogPanel(Panel):
             self.importance.set_importance(None)
             self.info.setPlainText("")
             self.usage.setPlainText("")
+            self.search.set_search(None)
+            self.tabs.setTabVisible(self.tabs.indexOf(self.search), False)
             return
         method = METHODS.get(record.method)
         self.header.setText(
@@ -365,14 +523,22 @@ class CatalogPanel(Panel):
         self.curves.set_curves(record.curves)
         self.importance.set_importance(record.feature_importance)
         self.info.setPlainText(self._info_text(record))
+        search = record.options.get("search")
+        self.search.set_search(search if isinstance(search, dict) else None)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.search), isinstance(search, dict))
         self.usage.setPlainText(usage_text(record, self.ctx.engine.capabilities if self.ctx.engine else None))
 
     def _show_warnings(self, record: ModelRecord) -> None:
+        """Warnings (the metrics may mislead) in an orange box; informational notes alone in a quiet one."""
+        found = model_notes(record)
         self.warnings.setVisible(bool(record.warnings))
-        items = "".join(f"<li><b>{w.code}</b>: {_escape(w.message)}</li>" for w in record.warnings)
-        self.warnings.setText(
-            f"⚠ <b>{plural(len(record.warnings), 'warning')}</b><ul style='margin:0'>{items}</ul>"
-        )
+        self.warnings.setStyleSheet(_WARNING_STYLE if found.warnings else _NOTE_STYLE)
+        parts = []
+        for symbol, noun, items in (("⚠", "warning", found.warnings), ("ℹ", "note", found.notes)):
+            if items:
+                rows = "".join(f"<li><b>{title_of(w)}</b>: {_escape(message_of(w))}</li>" for w in items)
+                parts.append(f"{symbol} <b>{plural(len(items), noun)}</b><ul style='margin:0'>{rows}</ul>")
+        self.warnings.setText("".join(parts))
 
     def _show_per_class(self, record: ModelRecord) -> None:
         self.per_class.setRowCount(len(record.per_class))
@@ -415,8 +581,10 @@ class CatalogPanel(Panel):
                 f"Model:            {record.name}",
                 f"Created:          {record.created:%Y-%m-%d %H:%M:%S}",
                 f"Method:           {record.method}",
-                f"Parameters:       {json.dumps(record.params, sort_keys=True)}",
-                f"Options:          {json.dumps(record.options, sort_keys=True)}",
+                "Parameters:",
+                *params_lines(record.method, record.params),
+                "Options:",
+                *options_lines(record.options),
                 f"Source table:     {record.source_table}",
                 f"Training data:    {record.training_table}",
                 f"Target:           {record.target}  (classes: {', '.join(map(str, record.classes))})",
@@ -461,6 +629,16 @@ class CatalogPanel(Panel):
     def _on_deleted(self, name: str) -> None:
         self.status.show_success(f"Deleted {name}.")
         self.ctx.models_changed.emit("")
+
+
+_WARNING_STYLE = (
+    "color: palette(text); background: rgba(255, 160, 0, 0.22); border: 1px solid rgba(255, 140, 0, 0.8);"
+    " border-radius: 4px; padding: 4px;"
+)
+_NOTE_STYLE = (
+    "color: palette(text); background: rgba(42, 127, 193, 0.10); border: 1px solid rgba(42, 127, 193, 0.5);"
+    " border-radius: 4px; padding: 4px;"
+)
 
 
 def _escape(text: str) -> str:

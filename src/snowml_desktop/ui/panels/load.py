@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.identifiers import display
 from snowml_desktop.engines.base import HEADER_MODES, LoadRequest, LoadResult, StageFile
 from snowml_desktop.ui.panels.base import Panel
+from snowml_desktop.ui.settings import Keys
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
 
 if TYPE_CHECKING:
@@ -167,6 +168,8 @@ class LoadPanel(Panel):
         self._proposed_name = ""
         self._pending_select: str | None = None
         self._load_job: JobHandle | None = None
+        #: The stage file the status line speaks of (None: it speaks of none).
+        self._status_file: str | None = None
         self._last_result: LoadResult | None = None
         self._build()
         ctx.engine_changed.connect(self._on_engine_changed)
@@ -372,6 +375,9 @@ class LoadPanel(Panel):
         return item.text(0) if item is not None else None
 
     def _on_file_selected(self, current: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
+        name = current.text(0) if current is not None else None
+        if name != self._status_file and (self._load_job is None or self._load_job.done):
+            self._clear_status()  # the last load's outcome (an error, a time) was about another file
         if current is None:
             self.file_label.setText("Select a file on the left.")
         else:
@@ -386,13 +392,15 @@ class LoadPanel(Panel):
     # --- upload ------------------------------------------------------------------------------------
     def choose_files(self) -> None:
         """Ask for local files with a file dialog, then upload them (see ``upload_paths``)."""
+        folder = str(self.ctx.settings.value(Keys.UPLOAD_FOLDER, "") or "")
         names, _ = QFileDialog.getOpenFileNames(
             self,
             "Upload files to the stage",
-            str(Path.home()),
+            folder if folder and Path(folder).is_dir() else str(Path.home()),
             "Data files (*.csv *.tsv *.txt *.parquet *.gz);;All files (*)",
         )
         if names:
+            self.ctx.settings.setValue(Keys.UPLOAD_FOLDER, str(Path(names[0]).parent))
             self.upload_paths([Path(name) for name in names])
 
     def upload_paths(self, paths: Sequence[Path]) -> JobHandle | None:
@@ -480,6 +488,7 @@ class LoadPanel(Panel):
         )
         self._load_job = handle
         self._set_result_idle()
+        self._status_file = request.file
         self.status.setText(f"Loading {request.file} into {table}…")
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -551,6 +560,11 @@ class LoadPanel(Panel):
         self.rejections.setRowCount(0)
         self.rejections.setVisible(False)
         self.analyze_button.setVisible(False)
+        self._clear_status()
+
+    def _clear_status(self) -> None:
+        self._status_file = None
+        self.status.setText("")
         self.status.setToolTip("")
 
     def last_result(self) -> LoadResult | None:

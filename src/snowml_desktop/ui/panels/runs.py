@@ -55,6 +55,8 @@ COLUMNS = (
 )
 RUN_ID_COLUMN = 0
 PREVIEW_ROWS = 200
+#: The columns scoring adds (the Engine.score contract in engines.base); the preview shows them first.
+PREDICTION_COLUMNS = ("PREDICTION", "PREDICTION_PROBABILITY")
 ALL_MODELS = "All models"
 ATTRIBUTION_NOTE = (
     "Snowflake attributes the credits of these queries hours later (ACCOUNT_USAGE), and never the time "
@@ -314,7 +316,10 @@ class RunsPanel(Panel):
     def _on_preview(self, run: InferenceRun, frame: pd.DataFrame) -> None:
         if self.selected_run_id() != run.run_id:
             return
-        self.preview_model.set_frame(frame)
+        first = [c for c in PREDICTION_COLUMNS if c in frame.columns]
+        self.preview_model.set_frame(frame[first + [c for c in frame.columns if c not in first]])
+        for column in range(len(first)):  # headers in full
+            self.preview.resizeColumnToContents(column)
         self.preview_note.setText(f"First {len(frame):,} of {run.rows:,} rows of {run.output_table}.")
 
     def _on_preview_failed(self, run: InferenceRun, error: ErrorInfo) -> None:
@@ -334,6 +339,9 @@ def _size_index(label: str) -> int:
 
 def _metrics_html(run: InferenceRun) -> str:
     metrics = run.metrics or {}
+    if not metrics and run.status != RUN_SUCCEEDED:
+        ended = "was cancelled" if run.status == RUN_CANCELLED else "failed"
+        return f"<i>No metrics: the run {ended} before they were computed.</i>"
     if not metrics:
         return "<i>No metrics: the scored table had no label column.</i>"
     keys = (

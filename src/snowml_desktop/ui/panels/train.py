@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.methods import METHODS, MethodSpec
 from snowml_desktop.core.sizes import SNOWPARK_OPTIMIZED, STANDARD, credits_per_hour
 from snowml_desktop.engines.base import TrainRequest
+from snowml_desktop.ui.model_notes import model_notes
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.param_form import ParamForm
@@ -290,6 +291,8 @@ class TrainPanel(Panel):
         right_layout.setContentsMargins(0, 0, 0, 0)
         for box in (method, evaluation, warehouse):
             right_layout.addWidget(box)
+        #: Locked while a training runs: what it trains is fixed when it starts.
+        self._form_boxes = (data, method, evaluation, warehouse)
         right_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -552,8 +555,8 @@ class TrainPanel(Panel):
         blocker = None if training else self._blocker()
         self.train_button.setEnabled(not training and blocker is None)
         self.blocker.setText(blocker or "")
-        for widget in (self.table_combo, self.target_combo, self.method_combo):
-            widget.setEnabled(not training)
+        for box in self._form_boxes:
+            box.setEnabled(not training)
 
     def train_request(self) -> TrainRequest | None:
         """The request the form describes, or None while it is not complete."""
@@ -604,7 +607,8 @@ class TrainPanel(Panel):
         self.last_model = record
         accuracy = record.metrics.get("accuracy")
         score = f" — accuracy {accuracy:.3f}" if isinstance(accuracy, (int, float)) else ""
-        warned = f"; {plural(len(record.warnings), 'warning')}, see the catalog" if record.warnings else ""
+        warnings = model_notes(record).warnings
+        warned = f"; {plural(len(warnings), 'warning')}, see the catalog" if warnings else ""
         self.status.show_success(f"Trained {record.name}{score}{warned}.")
         if record.training_table != record.source_table:
             self.ctx.tables_changed.emit()

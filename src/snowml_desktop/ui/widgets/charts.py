@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 __all__ = ["BarChart", "ChartView", "HeatmapChart", "HistogramChart", "elide"]
@@ -63,6 +63,18 @@ class ChartView(QWidget):
         self._stack.addWidget(self.plot_widget)
         self._stack.addWidget(self._message_label)
         self.show_message("No data")
+        # Right-click: pyqtgraph's own export (PNG, SVG, CSV of the plotted data, print).
+        self.export_action = QAction("Export image or data…", self.plot_widget)
+        self.export_action.triggered.connect(self.show_export_dialog)
+        self.plot_widget.addAction(self.export_action)
+        self.plot_widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def show_export_dialog(self) -> QWidget:
+        """Open pyqtgraph's export dialog on this chart's plot; returns the dialog."""
+        scene = self.plot_widget.scene()
+        scene.contextMenuItem = self.plot_item
+        scene.showExportDialog()
+        return scene.exportDialog
 
     def _apply_palette(self) -> None:
         """Draw the frame, axes and titles in the palette's colours (again after a light/dark switch)."""

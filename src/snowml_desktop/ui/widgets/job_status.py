@@ -15,10 +15,14 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from snowml_desktop.ui.widgets.elided_label import ElidedLabel
+from snowml_desktop.ui.wording import for_gui
 
 if TYPE_CHECKING:
     from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
@@ -46,13 +50,14 @@ class JobStatus(QWidget):
         self.progress = _named(QProgressBar(), f"{prefix}.progress", f"{subject} progress")
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.stage = QLabel()
+        self.stage = ElidedLabel()
         self.stage.setObjectName(f"{prefix}.stage")
         self.stage.setAccessibleName(f"{subject} stage")
         self.cancel_button = _named(QPushButton(cancel_text), f"{prefix}.cancel", f"Cancel {subject.lower()}")
         self.cancel_button.clicked.connect(self.cancel)
         self.message = _named(QLabel(), f"{prefix}.status", f"{subject} status")
         self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # wraps, never widens
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_toggle = _named(
             QToolButton(), f"{prefix}.details_toggle", f"Show {subject.lower()} details"
@@ -118,7 +123,7 @@ class JobStatus(QWidget):
         self._set_message(text, _NOTE_STYLE)
 
     def show_error(self, error: ErrorInfo, prefix: str = "") -> None:
-        self._set_message(f"{prefix}{error.message}", _ERROR_STYLE, details=error.details)
+        self._set_message(f"{prefix}{for_gui(error.message)}", _ERROR_STYLE, details=error.details)
 
     def text(self) -> str:
         """The outcome message shown ("" when none)."""

@@ -73,7 +73,7 @@ class ConfusionMatrixView(HeatmapChart):
     def __init__(self, parent: QWidget | None = None, *, title: str = "Confusion matrix") -> None:
         super().__init__(parent, title=title, colormap="CET-L12")
         self._counts: list[list[int]] = []
-        self.plot_widget.setMinimumSize(300, 260)
+        self.plot_widget.setMinimumSize(240, 180)
 
     def set_confusion(self, matrix: Sequence[Sequence[int]] | None, classes: Sequence[Any] | None) -> None:
         """Show ``matrix`` (rows true, columns predicted, in ``classes`` order); None or empty shows a note."""
@@ -131,7 +131,7 @@ class CurvesView(QWidget):
         for chart in (self.roc, self.pr):
             chart.plot_item.setRange(xRange=(0, 1), yRange=(0, 1.02), padding=0.02)
             chart.plot_item.showGrid(x=True, y=True, alpha=0.15)
-            chart.plot_widget.setMinimumSize(260, 220)
+            chart.plot_widget.setMinimumSize(200, 160)
         chance = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
         self.roc.plot_item.addItem(chance)
         self._legends = {
@@ -216,7 +216,8 @@ class TopModelsChart(BarChart):
     """The best ``limit`` models by one metric (models without the metric are left out)."""
 
     def __init__(self, parent: QWidget | None = None, *, limit: int = 5) -> None:
-        super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=None)
+        # Names elided (the tooltip lists them in full) so that the chart reads in a narrow pane.
+        super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=16)
         self._limit = limit
 
     def set_models(self, models: Sequence[Any], metric: str) -> None:
@@ -227,7 +228,7 @@ class TopModelsChart(BarChart):
         scored.sort(key=lambda pair: pair[1], reverse=True)
         scored = scored[: self._limit]
         label = METRIC_LABELS.get(metric, metric)
-        self.set_title(f"Top {self._limit} by {label}")
+        self.set_title(f"Top {self._limit}")  # the metric is the axis title
         self.set_axis_titles(x=label)
         self.set_bars(
             [n for n, _ in scored],
@@ -302,6 +303,9 @@ class TimingGraph(ChartView):
         right = plot.getAxis("right")
         right.setLabel("Credits", color=self._fg.name())
         right.enableAutoSIPrefix(False)
+        # Sizes are ticks at 0, 1, 2 …; seconds are seconds: no "(x0.001)" scaling on a narrow range.
+        for name in ("bottom", "left"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.showGrid(y=True, alpha=0.15)
         # Credits get their own view box, linked on x, drawn against the right axis.
         self._credits_box = pg.ViewBox()
@@ -348,7 +352,7 @@ class TimingGraph(ChartView):
         legend.addItem(self._forecast_credits, "Forecast credits")
         self._notes: list[pg.TextItem] = []
         self._points: list[TimingPoint] = []
-        self.plot_widget.setMinimumSize(420, 260)
+        self.plot_widget.setMinimumSize(320, 200)
         self.set_points([])
 
     def _show_forecast_only(self) -> None:
@@ -433,13 +437,20 @@ class TimingGraph(ChartView):
         # Centred over its point, but kept inside the plot at the first and last size.
         xs = [p.index for p in self._points]
         horizontal = 0.0 if x == min(xs) and len(xs) > 1 else 1.0 if x == max(xs) and len(xs) > 1 else 0.5
-        note = pg.TextItem(text, color=colour, anchor=(horizontal, 1.4))
+        # On a backing of the plot's own colour, so a line passing behind never runs through the text.
+        backing = QColor(self.plot_widget.backgroundBrush().color())
+        backing.setAlpha(225)
+        note = pg.TextItem(text, color=colour, anchor=(horizontal, 1.4), fill=pg.mkBrush(backing))
         note.setPos(x, y)
         self.plot_item.addItem(note, ignoreBounds=True)
         self._notes.append(note)
 
     def points(self) -> list[TimingPoint]:
         return list(self._points)
+
+    def notes(self) -> list[pg.TextItem]:
+        """The cheapest/fastest notes as drawn."""
+        return list(self._notes)
 
     def marked(self) -> tuple[str | None, str | None]:
         """(cheapest size, fastest size) labels, None when there are no points."""

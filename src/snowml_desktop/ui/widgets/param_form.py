@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.methods import MethodSpec, ParamSpec
 
-__all__ = ["ParamForm", "param_label"]
+__all__ = ["ParamForm", "means_no_limit", "param_label"]
 
 _INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
@@ -36,7 +36,8 @@ def param_label(name: str) -> str:
     return text if len(text) <= 1 else text[0].upper() + text[1:]
 
 
-def _no_limit(spec: ParamSpec) -> bool:
+def means_no_limit(spec: ParamSpec) -> bool:
+    """An int parameter whose 0 means "no limit" (the form shows that text at 0)."""
     return spec.kind == "int" and spec.low == 0 and "no limit" in spec.help
 
 
@@ -101,7 +102,7 @@ class ParamForm(QWidget):
             spin.setRange(low, high)
             spin.setValue(int(spec.default))
             spin.setGroupSeparatorShown(True)
-            if _no_limit(spec):
+            if means_no_limit(spec):
                 spin.setSpecialValueText("no limit")
             spin.valueChanged.connect(self.changed)
             return spin

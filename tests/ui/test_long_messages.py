@@ -1,0 +1,94 @@
+"""Long messages never set the window's width (issue 10, item 15): the connection bar elides with the full
+text in a tooltip, notices wrap, and a GUI user is told GUI steps rather than command-line options."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from snowml_desktop.core.errors import ConnectionFailed
+from snowml_desktop.jobs.runner import ErrorInfo
+from snowml_desktop.ui.main_window import MainWindow
+
+from .model_fixtures import settle
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+DRIVER_TEXT = (
+    "Could not connect to Snowflake account myorg-an_account_with_a_long_name: 250001 (08001): Failed to "
+    "connect to DB: myorg-an_account_with_a_long_name.snowflakecomputing.com:443. Incorrect username or "
+    "password was specified. Connection to https://myorg-an_account_with_a_long_name.snowflakecomputing.com"
+    "/session/v1/login-request?request_id=0d6a4b0e-1f7e-4b9a-9d76-5f2a1a0c6d3e failed after 3 attempt(s)."
+    "Aborting"
+)
+#: What a failed connection reports: the driver's text, then the hint (core.errors joins them).
+LONG = str(ConnectionFailed(DRIVER_TEXT, hint="Check the account identifier, user and password."))
+IN_USE = (
+    "The workspace /home/someone/.local/share/snowml-desktop/a/folder/with/a/very/long/path/that/goes/on "
+    "is in use by another snowml process (pid 12345). Close that process, or open a different workspace "
+    "with --workspace."
+)
+
+
+@pytest.fixture
+def window(qtbot, app_context):
+    window = MainWindow(app_context)
+    window.ensure_all_panels()
+    window.show()
+    qtbot.waitExposed(window)
+    settle(qtbot, app_context)
+    yield window
+    app_context.jobs.cancel_all()  # before closing: a running refresh would make the window ask
+    settle(qtbot, app_context)
+    window.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 820), (1024, 700)])
+def test_a_long_connection_error_neither_widens_the_window_nor_loses_its_text(qtbot, window, size):
+    window.resize(*size)
+    QApplication.processEvents()
+    window.ctx.connection_failed.emit("prod", ErrorInfo(LONG, "Traceback …", "connection_failed"))
+    window.notices.show_error("Connect to prod", ErrorInfo(LONG, "Traceback …", "connection_failed"))
+    window.notices.show_error("Open the workspace", ErrorInfo(IN_USE, "", "connection_failed"))
+    QApplication.processEvents()
+    assert window.minimumSizeHint().width() <= 1024
+    assert (window.width(), window.height()) == size
+    state = window.connection_bar.state
+    assert state.geometry().right() <= window.width()
+    assert "Aborting. Check" in state.toolTip()  # the full text, sentences apart
+    notices = window.notices.notices()
+    assert all(n.geometry().right() <= window.width() for n in notices)
+    assert all(n.sizeHint().height() < 200 for n in notices)
+
+
+def test_the_in_use_message_gives_gui_steps(qtbot, window):
+    notice = window.notices.show_error("Open the workspace", ErrorInfo(IN_USE, "", "connection_failed"))
+    window.ctx.connection_failed.emit("local", ErrorInfo(IN_USE, "", "connection_failed"))
+    for text in (notice.message, window.connection_bar.state.toolTip()):
+        assert "--workspace" not in text
+        assert "File › Connections…" in text
+
+
+def test_notices_do_not_pile_up_across_panels(qtbot, window):
+    """Issue 10, item 18: a notice belongs to the section it came in; moving on dismisses it."""
+    window.navigate("load")
+    window.notices.show_error("Load CHURN.csv", ErrorInfo("The file is empty.", "", "invalid_input"))
+    window.navigate("train")
+    window.notices.show_error("Train", ErrorInfo("No usable feature.", "", "invalid_input"))
+    assert [n.message for n in window.notices.notices()] == ["Train: No usable feature."]
+    window.navigate("train")  # staying in the section keeps its notices
+    assert len(window.notices.notices()) == 1
+
+
+def test_the_window_fits_1024_by_700_with_notices_showing(qtbot, window):
+    """Issue 10, item 16: every panel fits 1024 × 700 with two notices and the Jobs dock showing."""
+    window.resize(1024, 700)
+    for spec in ("load", "analyze", "train", "catalog", "inference", "runs"):
+        window.navigate(spec)
+        window.notices.show_error("First", ErrorInfo(IN_USE, "", "connection_failed"))
+        window.notices.show_error("Second", ErrorInfo(LONG, "", "connection_failed"))
+        QApplication.processEvents()
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 700, spec
+        assert (window.width(), window.height()) == (1024, 700), spec
+        assert window.jobs_dock.isVisible()
