@@ -154,8 +154,10 @@ def test_informational_notes_are_not_warnings(qtbot, panel):
     record = train_demo(panel.ctx)
     record.warnings = [
         ModelWarning("id_columns_excluded", "ID looks like an identifier and was left out."),
-        ModelWarning("duplicate_leakage", "3 test row(s) duplicate training rows. Train with dedupe to drop "
-                     "duplicates before splitting."),
+        ModelWarning(
+            "duplicate_leakage",
+            "3 test row(s) duplicate training rows. Train with dedupe to drop duplicates before splitting.",
+        ),
     ]
     panel._set_models([record])
     text = panel.warnings.text()
@@ -168,3 +170,51 @@ def test_informational_notes_are_not_warnings(qtbot, panel):
     name_cell = panel.table.item(0, 0)
     assert not name_cell.text().startswith("⚠")  # a note alone is no warning
     assert title_of(record.warnings[0]) in panel.warnings.text()
+
+
+def test_threshold_tab_saves_the_threshold_used_by_scoring(qtbot, panel):
+    from snowml_desktop.core import threshold as th
+
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    view = panel.threshold
+    assert view.save.isEnabled() and "Positive class" in view.note.text()
+    view.preset.setCurrentIndex(view.preset.findData("max_f1"))
+    view.apply_preset.click()
+    view.save.click()
+    settle(qtbot, panel.ctx)
+    chosen = th.choose(record.curves["scores"], "max_f1").threshold
+    assert panel.ctx.engine.get_model(record.name).threshold == pytest.approx(chosen)
+    assert "scoring runs from now on use it" in panel.status.text()
+    assert f"saved threshold {chosen:.4g}" in view.note.text()  # the refreshed record is shown
+    view.clear.click()
+    settle(qtbot, panel.ctx)
+    assert panel.ctx.engine.get_model(record.name).threshold is None
+
+
+def test_top_models_rank_one_table_and_target_with_leaky_models_last(qtbot, panel):
+    load_demo(panel.ctx, "CHURN.csv")
+    forest = train_demo(panel.ctx)
+    sql(
+        panel.ctx,
+        'CREATE TABLE "DATA"."BC_TWICE" AS SELECT * FROM "DATA"."BREAST_CANCER" '
+        'UNION ALL SELECT * FROM "DATA"."BREAST_CANCER"',
+    )
+    from snowml_desktop.engines.base import TrainRequest
+
+    leaky = panel.ctx.engine.train(
+        TrainRequest("BC_TWICE", "DIAGNOSIS", method="random_forest", params={"n_estimators": 10})
+    )
+    assert any(w.code == "duplicate_leakage" for w in leaky.warnings)
+    churn = panel.ctx.engine.train(TrainRequest("CHURN", "CHURNED", method="gaussian_nb"))
+    panel.on_navigate(churn.name)
+    settle(qtbot, panel.ctx)
+    assert panel.scope_combo.currentData() == ("CHURN", "CHURNED")
+    assert [label for label, _ in panel.top_chart.bars()] == [churn.name]
+    panel.select_model(forest.name)
+    assert panel.scope_combo.currentData() == ("BREAST_CANCER", "DIAGNOSIS")
+    assert [label for label, _ in panel.top_chart.bars()] == [forest.name]
+    panel.select_model(leaky.name)
+    assert panel.scope_combo.currentData() == ("BC_TWICE", "DIAGNOSIS")
+    assert [label for label, _ in panel.top_chart.bars()] == [f"⚠ {leaky.name}"]

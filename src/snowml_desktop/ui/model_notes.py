@@ -12,7 +12,7 @@ from snowml_desktop.ui.wording import for_gui
 if TYPE_CHECKING:
     from snowml_desktop.core.records import ModelRecord, ModelWarning
 
-__all__ = ["ModelNotes", "message_of", "model_notes", "title_of"]
+__all__ = ["LEAKAGE_CODES", "ModelNotes", "message_of", "model_notes", "title_of"]
 
 #: Stable warning codes (``core.training``) -> the title people read. Codes in _INFORMATIONAL are notes.
 _TITLES = {
@@ -40,6 +40,9 @@ _INFORMATIONAL = frozenset(
         "unsupported_columns_excluded",
     }
 )
+
+#: Warnings that make the test metrics look better than the model is: such models are not ranked first.
+LEAKAGE_CODES = frozenset({"duplicate_leakage", "target_leak_suspected"})
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.identifiers import quote
 from snowml_desktop.core.methods import METHODS
-from snowml_desktop.ui.model_notes import message_of, model_notes, title_of
+from snowml_desktop.ui.model_notes import LEAKAGE_CODES, message_of, model_notes, title_of
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.charts import ChartView
 from snowml_desktop.ui.widgets.job_status import JobStatus
@@ -41,11 +41,13 @@ from snowml_desktop.ui.widgets.model_charts import (
     TopModelsChart,
 )
 from snowml_desktop.ui.widgets.param_form import means_no_limit, param_label
+from snowml_desktop.ui.widgets.threshold_view import ThresholdView
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
     from snowml_desktop.core.records import ModelRecord
     from snowml_desktop.engines.base import Capabilities
+    from snowml_desktop.jobs.runner import JobHandle
     from snowml_desktop.ui.context import AppContext
 
 __all__ = ["CatalogPanel", "SortItem", "usage_text"]
@@ -303,6 +305,11 @@ class CatalogPanel(Panel):
             self.metric_combo.addItem(METRIC_LABELS[metric], metric)
         self.metric_combo.currentIndexChanged.connect(self._update_top_chart)
         self.top_chart = self.name_widget(TopModelsChart(), "catalog.top_chart", "Top models chart")
+        # Only models of one table and target are ranked together: scores on other data do not compare.
+        self.scope_combo = self.name_widget(
+            QComboBox(), "catalog.scope", "Table and target of the ranked models"
+        )
+        self.scope_combo.currentIndexChanged.connect(self._update_top_chart)
         top_box = QWidget()
         top_layout = QVBoxLayout(top_box)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -310,6 +317,10 @@ class CatalogPanel(Panel):
         metric_row.addWidget(QLabel("Rank by:"))
         metric_row.addWidget(self.metric_combo, 1)
         top_layout.addLayout(metric_row)
+        scope_row = QHBoxLayout()
+        scope_row.addWidget(QLabel("Of:"))
+        scope_row.addWidget(self.scope_combo, 1)
+        top_layout.addLayout(scope_row)
         top_layout.addWidget(self.top_chart, 1)
 
         upper = QSplitter(Qt.Orientation.Horizontal)
@@ -367,6 +378,9 @@ class CatalogPanel(Panel):
         self.tabs.addTab(self.info, "Parameters and data")
         self.search = SearchHistoryView()
         self.tabs.addTab(self.search, "Auto search")
+        self.threshold = self.name_widget(ThresholdView(), "catalog.threshold", "Decision threshold")
+        self.threshold.save_requested.connect(self.save_threshold)
+        self.tabs.addTab(self.threshold, "Threshold")
         self.tabs.addTab(usage_box, "Use it")
         details = QWidget()
         details_layout = QVBoxLayout(details)
@@ -446,7 +460,7 @@ class CatalogPanel(Panel):
         self.table.setSortingEnabled(True)
         self._cap_name_columns()
         self.table.blockSignals(False)
-        self._update_top_chart()
+        self._fill_scopes()
         if not (selected and self.select_model(selected)) and models:
             self.table.selectRow(0)
         self._on_selection()
@@ -460,8 +474,29 @@ class CatalogPanel(Panel):
             self.table.resizeColumnToContents(column)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
 
+    def _fill_scopes(self) -> None:
+        """One entry per (table, target) the catalog has; the selection is kept when it still exists."""
+        current = self.scope_combo.currentData()
+        scopes = sorted({(m.source_table, m.target) for m in self._models})
+        self.scope_combo.blockSignals(True)
+        self.scope_combo.clear()
+        for table, target in scopes:
+            self.scope_combo.addItem(f"{table} → {target}", (table, target))
+        self.scope_combo.setCurrentIndex(max(self._scope_index(current), 0))
+        self.scope_combo.blockSignals(False)
+        self._update_top_chart()
+
+    def _scope_index(self, scope: object) -> int:
+        # findData cannot match a Python tuple held in a QVariant: compare in Python.
+        wanted = tuple(scope) if isinstance(scope, (tuple, list)) else None
+        combo = self.scope_combo
+        return next((i for i in range(combo.count()) if tuple(combo.itemData(i)) == wanted), -1)
+
     def _update_top_chart(self) -> None:
-        self.top_chart.set_models(self._models, self.metric_combo.currentData())
+        scope = self.scope_combo.currentData()
+        models = [m for m in self._models if scope and (m.source_table, m.target) == tuple(scope)]
+        flagged = {m.name for m in models if any(w.code in LEAKAGE_CODES for w in m.warnings)}
+        self.top_chart.set_models(models, self.metric_combo.currentData(), flagged=flagged)
 
     # --- selection -------------------------------------------------------------------------------------
     def model_names(self) -> list[str]:
@@ -510,6 +545,7 @@ class CatalogPanel(Panel):
             self.usage.setPlainText("")
             self.search.set_search(None)
             self.tabs.setTabVisible(self.tabs.indexOf(self.search), False)
+            self.threshold.set_model(None)
             return
         method = METHODS.get(record.method)
         self.header.setText(
@@ -527,6 +563,10 @@ class CatalogPanel(Panel):
         self.search.set_search(search if isinstance(search, dict) else None)
         self.tabs.setTabVisible(self.tabs.indexOf(self.search), isinstance(search, dict))
         self.usage.setPlainText(usage_text(record, self.ctx.engine.capabilities if self.ctx.engine else None))
+        self.threshold.set_model(record)
+        scope = self._scope_index((record.source_table, record.target))
+        if scope >= 0:
+            self.scope_combo.setCurrentIndex(scope)
 
     def _show_warnings(self, record: ModelRecord) -> None:
         """Warnings (the metrics may mislead) in an orange box; informational notes alone in a quiet one."""
@@ -603,6 +643,25 @@ class CatalogPanel(Panel):
         )
 
     # --- actions ---------------------------------------------------------------------------------------
+    def save_threshold(self, value: float | None) -> JobHandle | None:
+        """Record ``value`` (None: clear) as the selected model's threshold, in a job."""
+        record = self.selected_model()
+        if record is None:
+            return None
+        name = record.name
+        handle = self.ctx.run(
+            f"Set the threshold of {name}", lambda engine, task: engine.set_threshold(name, value), key="catalog.threshold"
+        )
+        self.status.track(handle, f"Saving the threshold of {name}…")
+        handle.succeeded.connect(lambda saved: self._on_threshold_saved(saved))
+        handle.failed.connect(lambda error: self.status.show_error(error, "The threshold was not saved: "))
+        return handle
+
+    def _on_threshold_saved(self, record: ModelRecord) -> None:
+        said = "cleared" if record.threshold is None else f"set to {record.threshold:.4g}"
+        self.status.show_success(f"Threshold of {record.name} {said}; scoring runs from now on use it.")
+        self.ctx.models_changed.emit(record.name)
+
     def _score_selected(self) -> None:
         name = self.selected_name()
         if name:

@@ -220,18 +220,20 @@ class TopModelsChart(BarChart):
         super().__init__(parent, title=f"Top {limit} models", value_title="Score", label_chars=16)
         self._limit = limit
 
-    def set_models(self, models: Sequence[Any], metric: str) -> None:
-        """``models``: objects with ``name`` and ``metrics`` (``ModelRecord``)."""
+    def set_models(self, models: Sequence[Any], metric: str, *, flagged: set[str] | None = None) -> None:
+        """``models``: objects with ``name`` and ``metrics`` (``ModelRecord``). Models named in ``flagged``
+        (a leakage warning: their test score flatters them) are marked ⚠ and ranked after the others."""
+        flagged = flagged or set()
         scored = [
             (m.name, m.metrics.get(metric)) for m in models if isinstance(m.metrics.get(metric), (int, float))
         ]
-        scored.sort(key=lambda pair: pair[1], reverse=True)
+        scored.sort(key=lambda pair: (pair[0] in flagged, -pair[1]))
         scored = scored[: self._limit]
         label = METRIC_LABELS.get(metric, metric)
         self.set_title(f"Top {self._limit}")  # the metric is the axis title
         self.set_axis_titles(x=label)
         self.set_bars(
-            [n for n, _ in scored],
+            [f"⚠ {n}" if n in flagged else n for n, _ in scored],
             [float(v) for _, v in scored],
             texts=[f" {v:.3f}" for _, v in scored],
             empty_message=f"No model has {label} yet",
