@@ -139,3 +139,26 @@ def test_snowflake_runs_say_that_attributed_credits_come_hours_later_without_idl
     assert "hours later" in ATTRIBUTION_NOTE and "idle" in ATTRIBUTION_NOTE
     assert panel.sizeHint().width() <= max(width, 1024)  # the note wraps, it never widens the window
     settle(qtbot, panel.ctx)
+
+
+def test_drift_column_tab_and_the_training_overlap_caveat(qtbot, panel):
+    load_demo(panel.ctx, "BREAST_CANCER_NEW_PATIENTS.csv")
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.ctx.engine.set_threshold(record.name, 0.4)
+    seen = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER", "SEEN", "X-Small", True))
+    fresh = panel.ctx.engine.score(
+        ScoreRequest(record.name, "BREAST_CANCER_NEW_PATIENTS", "FRESH", "X-Small", True)
+    )
+    panel.on_navigate(seen.run_id)
+    settle(qtbot, panel.ctx)
+    assert "483 of 483 scored rows are rows of the training table BREAST_CANCER" in panel.metrics.text()
+    assert "threshold 0.4" in panel.metrics.text()
+    assert panel.drift.features() and "483 rows also appear" in panel.drift.summary.text()
+    column = list(panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())).index(
+        "Drift"
+    )
+    row = panel.run_ids().index(fresh.run_id)
+    assert panel.table.item(row, column).text().startswith(("stable", "moderate", "⚠ high"))
+    panel.select_run(fresh.run_id)
+    assert "scored rows are rows of the training table" not in panel.metrics.text()
+    assert "of it the 60 s billed at least per resume" in panel.timings.text()

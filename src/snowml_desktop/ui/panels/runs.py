@@ -24,9 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from snowml_desktop.core.drift import report_from_json
 from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, RUN_SUCCEEDED
+from snowml_desktop.core.sizes import billed_credits
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.panels.catalog import SortItem, metric_text
+from snowml_desktop.ui.widgets.drift_view import DriftView
 from snowml_desktop.ui.widgets.frame_model import FrameModel
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import ConfusionMatrixView, credits_text
@@ -51,6 +54,7 @@ COLUMNS = (
     "Size",
     "Credits",
     "Accuracy",
+    "Drift",
     "Status",
 )
 RUN_ID_COLUMN = 0
@@ -152,6 +156,8 @@ class RunsPanel(Panel):
         self.tabs = self.name_widget(QTabWidget(), "runs.tabs", "Run details")
         self.tabs.addTab(evaluation, "Evaluation and timings")
         self.tabs.addTab(preview_box, "Output preview")
+        self.drift = self.name_widget(DriftView(), "runs.drift", "Drift of the scored table")
+        self.tabs.addTab(self.drift, "Drift")
         details = QWidget()
         details_layout = QVBoxLayout(details)
         details_layout.setContentsMargins(0, 0, 0, 0)
@@ -229,10 +235,11 @@ class RunsPanel(Panel):
                 SortItem(run.warehouse_size, _size_index(run.warehouse_size)),
                 SortItem(credits_text(run.credits), run.credits),
                 SortItem(metric_text(accuracy), accuracy if isinstance(accuracy, (int, float)) else None),
+                _drift_item(run),
                 SortItem(_STATUS_TEXT.get(run.status, run.status), run.status),
             ]
             cells[RUN_ID_COLUMN].setData(Qt.ItemDataRole.UserRole + 1, run.run_id)
-            for column in (4, 5, 7, 8):
+            for column in (4, 5, 7, 8, 9):
                 cells[column].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if run.status != RUN_SUCCEEDED:
                 cells[-1].setToolTip(run.error or "")
@@ -285,6 +292,7 @@ class RunsPanel(Panel):
             self.metrics.setText("")
             self.timings.setText("")
             self.preview_note.setText("")
+            self.drift.set_report(None)
             return
         status = _STATUS_TEXT.get(run.status, run.status)
         self.header.setText(
@@ -296,6 +304,11 @@ class RunsPanel(Panel):
         self.confusion.set_confusion(run.confusion_matrix, run.classes)
         self.metrics.setText(_metrics_html(run))
         self.timings.setText(_timings_html(run))
+        self.drift.set_report(
+            run.drift,
+            "No drift check for this run: it did not finish, or its model has no drift profile (trained by an "
+            "older version).",
+        )
         if run.status == RUN_SUCCEEDED and run.output_table:
             self._load_preview(run)
         else:
@@ -354,6 +367,7 @@ def _metrics_html(run: InferenceRun) -> str:
     rows = "".join(
         f"<tr><td>{label}</td><td><b>{metric_text(metrics.get(key))}</b></td></tr>" for label, key in keys
     )
+    rows = _caveats(run) + rows
     per_class = metrics.get("per_class") or []
     # Padding inside every cell (not spacing between them) keeps bold headers like "Precision Recall" apart.
     if per_class:
@@ -383,8 +397,41 @@ def _timings_html(run: InferenceRun) -> str:
     return (
         f"<p><b>Timings</b><br/>Total {run.total_seconds:.2f} s, scoring {run.scoring_seconds:.2f} s"
         f" ({rate:,.0f} rows/s)<br/>Warehouse {run.warehouse_size} {run.warehouse_type}{workers}<br/>"
-        f"≈ {credits_text(run.credits)} credits (estimate){queries}{attribution}</p>"
+        f"≈ {credits_text(run.credits)} credits (estimate{_minimum_part(run)}){queries}{attribution}</p>"
     )
+
+
+def _caveats(run: InferenceRun) -> str:
+    """Rows above the metrics: the decision threshold used, and scored rows that were training rows."""
+    lines = []
+    if run.threshold is not None:
+        lines.append(f"Labelled at the model's threshold {run.threshold:.4g}.")
+    overlap = (run.drift or {}).get("overlap_rows")
+    if overlap:
+        table = (run.drift or {}).get("training_table")
+        lines.append(
+            f"⚠ {overlap:,} of {run.rows:,} scored rows are rows of the training table {table}: these metrics "
+            "are optimistic."
+        )
+    return "".join(f"<tr><td colspan='2'>{line}</td></tr>" for line in lines)
+
+
+def _minimum_part(run: InferenceRun) -> str:
+    billed = billed_credits(run.total_seconds, run.warehouse_size, run.warehouse_type)
+    if not billed.minimum or abs(billed.total - run.credits) > 1e-9:
+        return ""  # past the minute, or attributed credits replaced the estimate
+    return f", {credits_text(billed.minimum)} of it the 60 s billed at least per resume"
+
+
+def _drift_item(run: InferenceRun) -> SortItem:
+    """The run's drift verdict, sortable by its highest PSI; training-row overlap in the tooltip."""
+    if not run.drift:
+        return SortItem("—", None)
+    report = report_from_json(run.drift)
+    mark = "⚠ " if report.band == "high" else ""
+    item = SortItem(f"{mark}{report.band} {report.max_psi:.2f}", report.max_psi)
+    item.setToolTip(report.summary())
+    return item
 
 
 if __name__ == "__main__":
