@@ -91,8 +91,17 @@ def test_cancel_training_leaves_no_model_and_panel_usable(qtbot, panel):
     with qtbot.waitSignal(handle.progress, timeout=JOB_MS):
         pass
     # While it trains, nothing that describes the training can be changed (issue 10, item 20).
-    editors = [panel.features_list, panel.features_all, panel.test_size, panel.seed, panel.cv_folds,
-               panel.dedupe, panel.keep_clone, panel.method_combo, *panel.params.findChildren(QWidget)]
+    editors = [
+        panel.features_list,
+        panel.features_all,
+        panel.test_size,
+        panel.seed,
+        panel.cv_folds,
+        panel.dedupe,
+        panel.keep_clone,
+        panel.method_combo,
+        *panel.params.findChildren(QWidget),
+    ]
     assert editors and not any(w.isEnabled() for w in editors if w.isVisibleTo(panel))
     with qtbot.waitSignal(handle.cancelled, timeout=JOB_MS):
         panel.status.cancel_button.click()
@@ -171,3 +180,32 @@ def test_options_reach_the_request_and_unavailable_options_say_why(qtbot, panel)
     assert not panel.optimized.isEnabled() and not panel.optimized.isChecked()
     assert panel.optimized_info.text() == "Unavailable: No such warehouse."
     assert not panel.train_request().optimized
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's note when the dialog opens
+def test_compare_methods_opens_on_the_form_and_keeps_a_row_as_a_model(qtbot, panel):
+    from PySide6.QtCore import Qt
+
+    choose(qtbot, panel, "BREAST_CANCER", "DIAGNOSIS")
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData("decision_tree"))
+    panel.params.set_values({"max_depth": 3})
+    panel.cv_folds.setValue(3)
+    dialog = panel.open_compare()
+    assert dialog is not None and "decision_tree" in dialog.chosen_methods()
+    for i in range(dialog.methods.count()):  # the tree and logistic regression only
+        item = dialog.methods.item(i)
+        keep = item.data(Qt.ItemDataRole.UserRole) in {"decision_tree", "logistic_regression"}
+        item.setCheckState(Qt.CheckState.Checked if keep else Qt.CheckState.Unchecked)
+    assert dialog.folds.value() == 3
+    dialog.run_button.click()
+    settle(qtbot, panel.ctx)
+    tree = next(r for r in dialog._comparison.results if r.method == "decision_tree")
+    assert tree.params["max_depth"] == 3  # the form's parameters travel with its method
+    dialog.table.selectRow(dialog._comparison.results.index(tree))
+    navigations = []
+    panel.ctx.navigate_requested.connect(lambda key, arg: navigations.append((key, arg)))
+    dialog.keep_button.click()
+    settle(qtbot, panel.ctx)
+    ((key, name),) = navigations
+    assert key == "catalog" and panel.ctx.engine.get_model(name).params["max_depth"] == 3
+    dialog.close()

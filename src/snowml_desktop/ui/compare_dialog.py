@@ -137,6 +137,12 @@ class CompareDialog(QDialog):
         layout.addLayout(bottom)
 
     # --- running -------------------------------------------------------------------------------------
+    def check_method(self, key: str) -> None:
+        """Tick ``key`` in the methods list (the Train form's method is compared too)."""
+        for i in range(self.methods.count()):
+            if self.methods.item(i).data(Qt.ItemDataRole.UserRole) == key:
+                self.methods.item(i).setCheckState(Qt.CheckState.Checked)
+
     def chosen_methods(self) -> list[str]:
         items = (self.methods.item(i) for i in range(self.methods.count()))
         return [i.data(Qt.ItemDataRole.UserRole) for i in items if i.checkState() == Qt.CheckState.Checked]

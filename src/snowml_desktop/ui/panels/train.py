@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.methods import METHODS, MethodSpec
 from snowml_desktop.core.sizes import SNOWPARK_OPTIMIZED, STANDARD, credits_per_hour
-from snowml_desktop.engines.base import TrainRequest
+from snowml_desktop.engines.base import CompareRequest, TrainRequest
+from snowml_desktop.ui.compare_dialog import CompareDialog
 from snowml_desktop.ui.model_notes import model_notes
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.widgets.job_status import JobStatus
@@ -282,6 +283,12 @@ class TrainPanel(Panel):
         self.train_button = self.name_widget(QPushButton("Train"), "train.train", "Train the model")
         self.train_button.setDefault(True)
         self.train_button.clicked.connect(self.start_training)
+        self.compare_button = self.name_widget(
+            QPushButton("Compare methods…"),
+            "train.compare",
+            "Compare methods on the same folds of this table",
+        )
+        self.compare_button.clicked.connect(self.open_compare)
         self.blocker = self.name_widget(QLabel(), "train.blocker", "Why training is not possible")
         self.blocker.setWordWrap(True)
         self.status = JobStatus("train", "Training", self)
@@ -304,6 +311,7 @@ class TrainPanel(Panel):
         columns.addWidget(scroll, 1)
         actions = QHBoxLayout()
         actions.addWidget(self.train_button)
+        actions.addWidget(self.compare_button)
         actions.addWidget(self.blocker, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
@@ -554,6 +562,7 @@ class TrainPanel(Panel):
         training = self._train_job is not None and not self._train_job.done
         blocker = None if training else self._blocker()
         self.train_button.setEnabled(not training and blocker is None)
+        self.compare_button.setEnabled(not training and blocker is None)
         self.blocker.setText(blocker or "")
         for box in self._form_boxes:
             box.setEnabled(not training)
@@ -599,6 +608,31 @@ class TrainPanel(Panel):
         handle.finished.connect(self._on_train_finished)
         self._update_enabled()
         return handle
+
+    def open_compare(self) -> CompareDialog | None:
+        """The Compare methods dialog on the form's table, target, features and options (the form's method,
+        with its parameters, is among those compared unless it is Auto)."""
+        request = self.train_request()
+        if request is None:
+            return None
+        base = CompareRequest(
+            table=request.table,
+            target=request.target,
+            methods=[],
+            features=request.features,
+            params={} if request.method == "auto" else {request.method: dict(request.params)},
+            cv_folds=request.cv_folds,
+            test_size=request.test_size,
+            seed=request.seed,
+            class_weight=request.class_weight,
+            dedupe=request.dedupe,
+        )
+        self.compare_dialog = CompareDialog(self.ctx, base, self)
+        if request.method != "auto":
+            self.compare_dialog.check_method(request.method)
+        self.compare_dialog.model_kept.connect(lambda name: self.ctx.navigate_requested.emit("catalog", name))
+        self.compare_dialog.show()
+        return self.compare_dialog
 
     def cancel_training(self) -> None:
         self.status.cancel()
