@@ -11,6 +11,7 @@ import pytest
 
 from snowml_desktop.cli import main
 from snowml_desktop.core.methods import METHODS
+from snowml_desktop.engines.snowflake import sql as sf_sql
 
 
 def run_json(capsys: pytest.CaptureFixture[str], workspace: Path, *args: str) -> object:
@@ -213,7 +214,7 @@ def test_setup_on_snowflake_shows_the_plan_then_runs_with_yes(capsys: pytest.Cap
     assert main(["--connection", "work", "--json", "setup", "--yes"], open_engine=open_engine) == 0
     done = json.loads(capsys.readouterr().out)
     assert done["needed"] is False and "nothing to do" in done["reason"]
-    assert len(sprocs.calls) == 3
+    assert len(sprocs.calls) == len(sf_sql.PROCEDURES)
 
     assert main(["--connection", "work", "setup"], open_engine=open_engine) == 0
     assert capsys.readouterr().out.startswith("Setup needed: no.")

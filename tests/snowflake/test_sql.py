@@ -357,7 +357,8 @@ def test_insert_record_binds_every_value_and_parses_json() -> None:
     tree = sqlglot.parse_one(statement.text, read="snowflake")
     assert isinstance(tree, exp.Insert)
     assert [c.name for c in tree.this.expressions] == [c for c, _ in records.INFERENCE_RUNS_COLUMNS]
-    assert statement.text.count("PARSE_JSON(?)") == 4 and "TO_TIMESTAMP_NTZ(?)" in statement.text
+    json_columns = sum(kind == records.JSON for _, kind in records.INFERENCE_RUNS_COLUMNS)
+    assert statement.text.count("PARSE_JSON(?)") == json_columns and "TO_TIMESTAMP_NTZ(?)" in statement.text
     assert statement.params[1] == "2026-01-02 03:04:05"  # UTC, as the NTZ column holds it
     assert statement.params[12:14] == ("CANCELLED", 'we"ird ? cancelled')  # values never in the text
     assert 'we"ird' not in statement.text

@@ -79,6 +79,7 @@ class DriftView(QWidget):
         super().__init__(parent)
         self.summary = QLabel()
         self.summary.setObjectName("drift.summary")
+        self.summary.setAccessibleName("Drift verdict")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setObjectName("drift.features")

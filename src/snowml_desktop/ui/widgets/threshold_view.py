@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -117,6 +118,7 @@ class ThresholdView(QWidget):
         self.clear = self._button("threshold.clear", "Use the most probable class", self._on_clear)
         self.figures = QLabel()
         self.figures.setObjectName("threshold.figures")
+        self.figures.setAccessibleName("Metrics at the chosen threshold")
         self.figures.setWordWrap(True)
         self._layout()
         self.value.valueChanged.connect(self._on_value)
@@ -165,8 +167,14 @@ class ThresholdView(QWidget):
         controls.addStretch(1)
         side = QWidget()
         side.setLayout(controls)
+        # The controls scroll rather than set the tab's height: the catalog fits 1024 x 700 with them.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(side)
+        self.matrix.plot_widget.setMinimumSize(200, 150)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(side)
+        right.addWidget(scroll)
         right.addWidget(self.matrix)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.chart)
