@@ -179,6 +179,13 @@ def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, p
     panel.size_combo.setCurrentIndex(panel.size_combo.count() - 1)
     panel.use_recommended.click()
     assert panel.size_combo.currentData() == advice.recommended.size.label
+    from snowml_desktop.core.recommend import choose_size
+
+    panel.budget.setValue(0.1)  # six seconds: the cheapest size within it, or the fastest with a note
+    chosen, summary = choose_size(advice.forecasts, 6.0)
+    assert summary in panel.recommendation.text()
+    panel.use_recommended.click()
+    assert panel.size_combo.currentData() == chosen.size.label
     # One formula: the result line, the runs and the estimate all bill the 60 s minimum.
     assert all(r.credits >= 60 / 3600 for r in panel.ctx.engine.list_runs(model=record.name))
     assert "for the 60 s billed at least per resume" in panel.estimate.text()

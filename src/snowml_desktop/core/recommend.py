@@ -121,11 +121,20 @@ def recommend_size(
         raise InvalidInput("There are no rows to score, so there is no size to recommend.")
     model = fit_time_model(samples, local=local, cpu_count=cpu_count)
     forecasts = _forecasts(model, samples, rows, local, warehouse_type, sizes, cpu_count)
+    chosen, summary = choose_size(forecasts, budget_seconds)
+    return Recommendation(rows, model, forecasts, chosen, summary)
+
+
+def choose_size(
+    forecasts: Sequence[SizeForecast], budget_seconds: float | None = None
+) -> tuple[SizeForecast, str]:
+    """(the recommended forecast, the recommendation in words) among ``forecasts``: the cheapest within
+    ``budget_seconds`` when given, else the knee (see ``recommend_size``)."""
     if budget_seconds is not None:
         chosen, note = _within_budget(forecasts, budget_seconds)
     else:
         chosen, note = _knee(forecasts), ""
-    return Recommendation(rows, model, forecasts, chosen, _summary(chosen, forecasts) + note)
+    return chosen, _summary(chosen, forecasts) + note
 
 
 def _forecasts(

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.methods import METHODS
+from snowml_desktop.core.recommend import choose_size
 from snowml_desktop.core.records import RUN_SUCCEEDED
 from snowml_desktop.core.scoring import mistyped_features
 from snowml_desktop.core.sizes import SIZES, billed_credits, parse_size
@@ -43,7 +45,7 @@ from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
-    from snowml_desktop.core.recommend import Recommendation
+    from snowml_desktop.core.recommend import Recommendation, SizeForecast
     from snowml_desktop.core.records import InferenceRun, ModelRecord
     from snowml_desktop.core.tasks import TaskContext
     from snowml_desktop.engines.base import Engine, TableInfo, WarehouseState
@@ -105,6 +107,7 @@ class InferencePanel(Panel):
         self._models: dict[str, ModelRecord] = {}
         self._tables: dict[str, TableInfo] = {}
         self._check: InputCheck | None = None
+        self._recommended: SizeForecast | None = None
         self._score_job: JobHandle | None = None
         self._queue: list[str] = []
         self._queue_total = 0
@@ -150,6 +153,15 @@ class InferencePanel(Panel):
         )
         self.use_recommended.clicked.connect(self._use_recommended)
         self.use_recommended.setEnabled(False)
+        self.budget = self.name_widget(
+            QDoubleSpinBox(), "inference.budget", "Time budget in minutes (0: no budget)"
+        )
+        self.budget.setRange(0.0, 24 * 60.0)
+        self.budget.setDecimals(1)
+        self.budget.setSuffix(" min")
+        self.budget.setSpecialValueText("No time budget")
+        self.budget.setToolTip("With a budget, the cheapest size that finishes within it is recommended.")
+        self.budget.valueChanged.connect(self._on_budget_changed)
         self.check_drift = self.name_widget(
             QPushButton("Check drift…"),
             "inference.check_drift",
@@ -165,6 +177,7 @@ class InferencePanel(Panel):
         form.addRow("Warehouse size:", self.size_combo)
         form.addRow("", self.estimate)
         form.addRow("", self.recommendation)
+        form.addRow("Time budget:", self.budget)
         form.addRow("", self.use_recommended)
 
         self.run_button = self.name_widget(QPushButton("Run"), "inference.run", "Run the scoring")
@@ -456,19 +469,26 @@ class InferencePanel(Panel):
                 f"No recommended size yet: {check.no_recommendation}" if check.no_recommendation else ""
             )
             self.use_recommended.setEnabled(False)
+            self._recommended = None
             return
+        budget = self.budget.value() * 60 or None
+        self._recommended, summary = choose_size(advice.forecasts, budget)
         local = self.ctx.engine is not None and self.ctx.engine.capabilities.local
         beyond = " Sizes past the CPU count add no workers here." if local else ""
         self.recommendation.setText(
-            f"Recommended for {advice.rows:,} rows — {advice.summary}{beyond} (predicted from past runs; "
-            "the graph shows the forecast dashed)"
+            f"Recommended for {advice.rows:,} rows — {summary}{beyond} (predicted from past runs; the graph "
+            "shows the forecast dotted)"
         )
         self.use_recommended.setEnabled(True)
 
+    def _on_budget_changed(self, *_: object) -> None:
+        if self._check is not None:
+            self._show_recommendation(self._check)
+
     def _use_recommended(self) -> None:
-        if self._check is None or self._check.recommendation is None:
+        if self._recommended is None:
             return
-        label = self._check.recommendation.recommended.size.label
+        label = self._recommended.size.label
         index = next(
             (i for i in range(self.size_combo.count()) if _same_size(self.size_combo.itemData(i), label)), -1
         )
