@@ -187,3 +187,21 @@ def test_guess_label_column(engine):
     profile = engine.profile("CHURN")
     assert guess_label_column(profile.columns) == "CHURNED"
     assert guess_label_column([]) is None
+
+
+def test_the_preview_never_claims_all_rows_before_the_count_is_known(qtbot, panel, engine, monkeypatch):
+    """Issue 10, item 18: "All 1,000 rows" showed for a far bigger table until its profile arrived."""
+    from snowml_desktop.ui.panels.analyze import PREVIEW_ROWS
+
+    _sql(engine, f'CREATE TABLE "DATA"."BIG" AS SELECT i AS ID, i % 3 AS K FROM range({PREVIEW_ROWS * 5}) t(i)')
+    shown: list[str] = []
+    original = panel.preview_info.setText
+    monkeypatch.setattr(panel.preview_info, "setText", lambda text: (shown.append(text), original(text)))
+    panel.refresh_tables()
+    qtbot.waitUntil(lambda: "BIG" in panel.table_names(), timeout=TIMEOUT)
+    panel.select_table("BIG")
+    _wait_views(qtbot, panel)
+    panel._profile = None  # the preview may land before the profile: replay that order
+    panel._update_preview_info()
+    assert not any(text.startswith("All") for text in shown), shown
+    assert "counting" in shown[-1]

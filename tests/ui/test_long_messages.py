@@ -64,7 +64,14 @@ def test_a_long_connection_error_neither_widens_the_window_nor_loses_its_text(qt
 def test_the_in_use_message_gives_gui_steps(qtbot, window):
     notice = window.notices.show_error("Open the workspace", ErrorInfo(IN_USE, "", "connection_failed"))
     window.ctx.connection_failed.emit("local", ErrorInfo(IN_USE, "", "connection_failed"))
-    for text in (notice.message, window.connection_bar.state.toolTip()):
+
+    def in_use(task):
+        raise ConnectionFailed(IN_USE)
+
+    handle = window.ctx.jobs.submit("Open the workspace", in_use)
+    qtbot.waitUntil(lambda: handle.done, timeout=15_000)
+    row = window.jobs_dock.row_for(handle)
+    for text in (notice.message, window.connection_bar.state.toolTip(), row.stage.text()):
         assert "--workspace" not in text
         assert "File › Connections…" in text
 

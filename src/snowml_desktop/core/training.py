@@ -487,7 +487,7 @@ def _split_warnings(
             ModelWarning(
                 "duplicate_leakage",
                 f"{leaked:,} test row(s) ({share:.1f} %) duplicate training rows (same features and target), so "
-                "test metrics are optimistic. Retrain with duplicate rows dropped before splitting.",
+                "test metrics are optimistic. Retrain with duplicate rows dropped before splitting (the dedupe option).",
             )
         )
     labels, counts = np.unique(np.concatenate([y_train, y_test]), return_counts=True)

@@ -41,7 +41,7 @@ from snowml_desktop.engines.base import (
 from snowml_desktop.jobs.runner import JobHandle, JobManager, JobState
 from snowml_desktop.ui.icons import icon
 from snowml_desktop.ui.widgets.elided_label import ElidedLabel
-from snowml_desktop.ui.wording import plural
+from snowml_desktop.ui.wording import for_gui, plural
 
 __all__ = ["JobRow", "JobsDock", "format_seconds", "is_housekeeping", "summarize_result"]
 
@@ -215,7 +215,7 @@ class JobRow(QFrame):
         if handle.state == JobState.SUCCEEDED:
             self.stage.setText(summarize_result(handle.result))
         elif handle.state == JobState.FAILED and handle.error is not None:
-            self.stage.setText(handle.error.message)
+            self.stage.setText(for_gui(handle.error.message))
             self.details.setPlainText(handle.error.details)
             self.details_button.setVisible(bool(handle.error.details))
         elif handle.state == JobState.CANCELLED:

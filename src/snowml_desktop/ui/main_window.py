@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: Seconds to wait for cancelled jobs to end when the window closes.
 CLOSE_TIMEOUT_MS = 10_000
 #: Height of the Jobs/Activity dock area on first start, in pixels.
-DEFAULT_DOCK_HEIGHT = 110
+DEFAULT_DOCK_HEIGHT = 140
 
 
 @dataclass(frozen=True)

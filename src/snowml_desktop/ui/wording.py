@@ -14,7 +14,10 @@ _CLI_HINTS = (
     (re.compile(r"with --workspace or SNOWML_HOME"), f"in {_MANAGER}"),
     # Models trained before the wording changed carry the command-line option in their warning.
     (
-        re.compile(r"(?:Train with dedupe to drop duplicates|Retrain with duplicate rows dropped) before splitting"),
+        re.compile(
+            r"(?:Train with dedupe to drop duplicates|Retrain with duplicate rows dropped) before splitting"
+            r"(?: \(the dedupe option\))?"
+        ),
         "Retrain with “Drop duplicate rows before splitting” checked",
     ),
     (re.compile(r"List the tables with `snowml tables`"), "The tables are listed in Analyze"),

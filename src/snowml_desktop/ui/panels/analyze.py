@@ -461,6 +461,8 @@ class AnalyzePanel(Panel):
             self.preview_info.setText(
                 f"First {shown:,} of {total:,} rows. Click a column header to sort them."
             )
+        elif total is None:  # the row count comes with the profile; until then claim no total
+            self.preview_info.setText(f"First {shown:,} rows; counting the table…")
         else:
             self.preview_info.setText(f"All {shown:,} rows. Click a column header to sort them.")
 
