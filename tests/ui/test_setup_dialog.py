@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from snowml_desktop.engines.snowflake import sql
 from snowml_desktop.ui.main_window import MainWindow
 from snowml_desktop.ui.setup_dialog import SetupDialog, SetupWatcher
 from tests.snowflake.sf_setup_account import RecordingSprocs, refuse, setup_account, setup_engine
@@ -65,11 +66,7 @@ def test_connecting_prompts_with_the_plan_and_run_setup_runs_it(qtbot, bare_cont
     with qtbot.waitSignal(watcher.setup_finished, timeout=JOB_MS) as finished:
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     assert not finished.args[0].needed
-    assert [c["name"].rsplit(".", 1)[-1] for c in sprocs.calls] == [
-        '"SNOWML_LOAD"',
-        '"SNOWML_TRAIN"',
-        '"SNOWML_SCORE"',
-    ]
+    assert [c["name"].rsplit(".", 1)[-1] for c in sprocs.calls] == [f'"{name}"' for name in sql.PROCEDURES]
     assert any(t.startswith('MERGE INTO "DB"."SNOWML"."SETUP_STATE"') for t in _changes(account))
     assert progress and progress[-1] == 1.0
     assert {"tables", "models"} <= set(refreshed)

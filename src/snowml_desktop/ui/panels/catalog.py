@@ -316,11 +316,9 @@ class CatalogPanel(Panel):
         metric_row = QHBoxLayout()
         metric_row.addWidget(QLabel("Rank by:"))
         metric_row.addWidget(self.metric_combo, 1)
+        metric_row.addWidget(QLabel("of"))
+        metric_row.addWidget(self.scope_combo, 2)
         top_layout.addLayout(metric_row)
-        scope_row = QHBoxLayout()
-        scope_row.addWidget(QLabel("Of:"))
-        scope_row.addWidget(self.scope_combo, 1)
-        top_layout.addLayout(scope_row)
         top_layout.addWidget(self.top_chart, 1)
 
         upper = QSplitter(Qt.Orientation.Horizontal)
