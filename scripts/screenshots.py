@@ -356,6 +356,10 @@ def capture(session: Session, state: DemoState, out: Path) -> list[Path]:
     for index, name in ((0, "catalog"), (1, "catalog-curves"), (2, "catalog-importance")):
         catalog.tabs.setCurrentIndex(index)
         shot(name)
+    catalog.tabs.setCurrentIndex(catalog.tabs.indexOf(catalog.threshold))
+    catalog.threshold.preset.setCurrentIndex(catalog.threshold.preset.findData("max_f1"))
+    catalog.threshold.apply_preset.click()
+    shot("catalog-threshold")
     catalog.tabs.setCurrentIndex(0)
     window.resize(*SMALL_SIZE)
     shot("catalog-1024")
@@ -369,6 +373,9 @@ def capture(session: Session, state: DemoState, out: Path) -> list[Path]:
     session.wait(lambda: runs.selected_run_id() == state.run_id, "the run selected in Inference Runs")
     session.wait(_charts_drawn(runs.confusion), "the run's confusion matrix")
     shot("runs")
+    runs.tabs.setCurrentIndex(runs.tabs.indexOf(runs.drift))
+    shot("runs-drift")
+    runs.tabs.setCurrentIndex(0)
 
     from snowml_desktop.ui.connection_dialog import ConnectionDialog
 

@@ -10,7 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: The six panels and the connection manager; the script may add more (tabs of a panel).
-REQUIRED = ("load", "analyze", "train", "catalog", "inference", "runs", "connections")
+REQUIRED = (
+    "load", "analyze", "train", "catalog", "catalog-threshold", "inference", "runs", "runs-drift", "connections"
+)
 #: A grab of an empty window has a few dozen colours; a filled panel (text, charts) has hundreds.
 MIN_COLOURS = 150
 MAX_SHARE_OF_ONE_COLOUR = 0.9

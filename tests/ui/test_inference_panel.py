@@ -191,8 +191,9 @@ def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, p
     assert "for the 60 s billed at least per resume" in panel.estimate.text()
     assert "rows are training rows" in panel.status.text()  # scored the training table itself
 
-    handle = panel.start_drift_check()
-    qtbot.waitUntil(lambda: handle.done, timeout=JOB_MS)
+    assert panel.check_drift.isVisibleTo(panel) and panel.check_drift.isEnabled()
+    panel.check_drift.click()
+    qtbot.waitUntil(lambda: panel.drift_dialog is not None, timeout=JOB_MS)
     settle(qtbot, panel.ctx)
     assert panel.drift_dialog.view.features()[0] in record.feature_names
     assert "483 rows also appear in the training table BREAST_CANCER" in panel.drift_dialog.view.summary.text()

@@ -79,8 +79,8 @@ class DriftReport:
     def band(self) -> str:
         return band(self.max_psi)
 
-    def summary(self) -> str:
-        """One line for lists and result lines."""
+    def summary(self, *, overlap: bool = True) -> str:
+        """One line for lists and result lines (``overlap``: with the count of rows that are training rows)."""
         if not self.features:
             return "No features to compare."
         top = self.features[0]
@@ -88,7 +88,7 @@ class DriftReport:
         shifted = sum(1 for f in self.features if f.psi >= MODERATE)
         if shifted:
             text += f"; {shifted} of {len(self.features)} features at 0.1 or more"
-        if self.overlap_rows:
+        if overlap and self.overlap_rows:
             text += f"; {self.overlap_rows:,} of {self.rows:,} rows are training rows"
         return text + "."
 

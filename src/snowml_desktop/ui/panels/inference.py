@@ -108,6 +108,7 @@ class InferencePanel(Panel):
         self._tables: dict[str, TableInfo] = {}
         self._check: InputCheck | None = None
         self._recommended: SizeForecast | None = None
+        self.drift_dialog: DriftDialog | None = None
         self._score_job: JobHandle | None = None
         self._queue: list[str] = []
         self._queue_total = 0
@@ -198,6 +199,7 @@ class InferencePanel(Panel):
         )
         self.automate_button.clicked.connect(self.open_automation)
         actions.addWidget(self.automate_button)
+        actions.addWidget(self.check_drift)
         actions.addStretch(1)
 
         compare = QGroupBox("Compare sizes")
@@ -541,6 +543,8 @@ class InferencePanel(Panel):
         ready = not self.busy and blocker is None
         self.run_button.setEnabled(ready)
         self.automate_button.setEnabled(ready)
+        checked = self._check is not None and not self._check.missing
+        self.check_drift.setEnabled(not self.busy and checked)
         self.compare_button.setEnabled(ready and bool(self.checked_compare_sizes()))
         self.blocker.setText(blocker or "")
         for widget in (self.model_combo, self.table_combo, self.output, self.size_combo, self.compare_sizes):

@@ -41,9 +41,10 @@ class ShareComparisonChart(ChartView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Shares by bin")
         self.set_axis_titles(y="Share of rows")
+        self.plot_item.getAxis("left").enableAutoSIPrefix(False)
         legend = self.plot_item.addLegend(offset=(-10, 10), labelTextColor=self._fg)
-        self._training = pg.BarGraphItem(x=[], height=[], width=0.38, brush=_TRAINING, name="Training")
-        self._checked = pg.BarGraphItem(x=[], height=[], width=0.38, brush=_CHECKED, name="Checked table")
+        self._training = pg.BarGraphItem(x=[], height=[], width=0.38, brush=_TRAINING)
+        self._checked = pg.BarGraphItem(x=[], height=[], width=0.38, brush=_CHECKED)
         self.plot_item.addItem(self._training)
         self.plot_item.addItem(self._checked)
         legend.addItem(self._training, "Training")
@@ -60,7 +61,7 @@ class ShareComparisonChart(ChartView):
         self._checked.setOpts(x=[x + 0.2 for x in xs], height=feature.actual)
         self._shares = (list(feature.expected), list(feature.actual))
         axis = self.plot_item.getAxis("bottom")
-        step = max(1, len(xs) // 10)  # at most about ten labels, so they never overlap
+        step = max(1, -(-len(xs) // 6))  # at most six labels, so they never overlap
         axis.setTicks([[(x, elide(feature.bins[x], 14)) for x in xs[::step]]])
         top = max([*feature.expected, *feature.actual, 0.01])
         self.plot_item.setRange(xRange=(-0.7, len(xs) - 0.3), yRange=(0, top * 1.25), padding=0)
@@ -90,17 +91,18 @@ class DriftView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(_COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(0, 150)  # long names are elided; the figures stay in view
         self.chart = ShareComparisonChart()
         self.chart.setObjectName("drift.chart")
         self.chart.setAccessibleName("Training and current shares of the selected feature")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.chart)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -129,7 +131,7 @@ class DriftView(QWidget):
     def _fill_row(self, row: int, feature: FeatureDrift) -> None:
         ks = "–" if feature.ks is None else f"{feature.ks:.3f}"
         missing = f"{feature.missing_expected:.1%} → {feature.missing_actual:.1%}"
-        cells = (elide(feature.feature, 40), f"{feature.psi:.3f}", _BAND_TEXT[feature.band], ks, missing)
+        cells = (elide(feature.feature, 24), f"{feature.psi:.3f}", _BAND_TEXT[feature.band], ks, missing)
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             if column == 0:
@@ -143,7 +145,7 @@ class DriftView(QWidget):
     @staticmethod
     def _verdict(report: DriftReport) -> str:
         against = "the kept training clone" if report.exact else "the training data's stored profile"
-        text = f"{report.table} ({report.rows:,} rows) against {against}: {report.summary()}"
+        text = f"{report.table} ({report.rows:,} rows) against {against}: {report.summary(overlap=False)}"
         if report.predictions:
             shift = ", ".join(
                 f"{c} {e:.0%} → {a:.0%}"

@@ -115,7 +115,8 @@ class ThresholdView(QWidget):
         self.cost_fn = self._spin("threshold.cost_fn", "Cost of a false negative", 0.0, 1e6, 5.0, 1.0, 2)
         self.apply_preset = self._button("threshold.apply", "Apply preset", self._on_apply_preset)
         self.save = self._button("threshold.save", "Save threshold", self._on_save)
-        self.clear = self._button("threshold.clear", "Use the most probable class", self._on_clear)
+        self.clear = self._button("threshold.clear", "Clear", self._on_clear)
+        self.clear.setToolTip("Forget the saved threshold: rows get their most probable class again.")
         self.figures = QLabel()
         self.figures.setObjectName("threshold.figures")
         self.figures.setAccessibleName("Metrics at the chosen threshold")
@@ -172,6 +173,8 @@ class ThresholdView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(side)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)  # the form whole; the chart and the matrix give way first
         self.matrix.plot_widget.setMinimumSize(180, 120)
         # Side by side, so the tab is no taller than the other catalog tabs (the catalog fits 1024 x 700).
         split = QSplitter(Qt.Orientation.Horizontal)
