@@ -278,7 +278,7 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(workspace: Path) -> N
     """`snowml --json preview T | head -1`: no BrokenPipeError traceback, the status of a SIGPIPE'd tool."""
     assert main(["--workspace", str(workspace), "load", "LOAD_DATA/CHURN.csv", "--table", "churn"]) == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "snowml_desktop.cli", "--workspace", str(workspace), "--json", "preview", "churn"],
+        [sys.executable, "-m", "snowml_desktop.cli", "--workspace", str(workspace), "--json", "preview", "churn", "--limit", "2000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -764,16 +764,7 @@ def _describe_drift(report: Any) -> str:
     ]
     lines.append(_table(rows, ["feature", "kind", "PSI", "band", "KS", "missing"]))
     if report.predictions:
-        shares = ", ".join(
-            f"{c} {e:.1%} -> {a:.1%}"
-            for c, e, a in zip(
-                report.predictions["classes"],
-                report.predictions["expected"],
-                report.predictions["actual"],
-                strict=True,
-            )
-        )
-        lines.append(f"predictions (PSI {report.predictions['psi']:.4f}): {shares}")
+        lines.append(f"predictions (PSI {report.predictions['psi']:.4f}): {report.prediction_shift()}")
     return "\n".join(lines)
 
 

@@ -79,6 +79,15 @@ class DriftReport:
     def band(self) -> str:
         return band(self.max_psi)
 
+    def prediction_shift(self) -> str:
+        """The predicted class shares, test rows then now, e.g. "benign 67% → 64%, malignant 33% → 36%"."""
+        if not self.predictions:
+            return ""
+        shares = zip(
+            self.predictions["classes"], self.predictions["expected"], self.predictions["actual"], strict=True
+        )
+        return ", ".join(f"{label} {e:.0%} → {a:.0%}" for label, e, a in shares)
+
     def summary(self, *, overlap: bool = True) -> str:
         """One line for lists and result lines (``overlap``: with the count of rows that are training rows)."""
         if not self.features:

@@ -51,7 +51,7 @@ from snowml_desktop.core.tasks import CancelToken, TaskContext
 if TYPE_CHECKING:
     import pandas as pd
 
-    from snowml_desktop.core.compare import Comparison
+    from snowml_desktop.core.compare import CompareSpec, Comparison
     from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
@@ -337,6 +337,23 @@ class CompareRequest:
     seed: int = 42
     class_weight: str | None = None
     dedupe: bool = False
+
+    def compare_spec(self, threads: int) -> CompareSpec:
+        """The core comparison of this request (names already resolved), fitting ``threads`` at once."""
+        from snowml_desktop.core.compare import CompareSpec
+
+        return CompareSpec(
+            target=self.target,
+            methods=list(self.methods),
+            features=None if self.features is None else list(self.features),
+            params={key: dict(value) for key, value in self.params.items()},
+            cv_folds=self.cv_folds,
+            test_size=self.test_size,
+            seed=self.seed,
+            class_weight=self.class_weight,
+            dedupe=self.dedupe,
+            threads=threads,
+        )
 
     def train_request(self, method: str) -> TrainRequest:
         """The request that keeps one compared method as a catalog model, trained on the same setting."""

@@ -201,24 +201,12 @@ class LocalModels:
         fits methods x folds on every core."""
         import os
 
-        from snowml_desktop.core.compare import CompareSpec
-
         task = task or TaskContext()
         table, columns, target, features = self._training_columns(
             request.table, request.target, request.features
         )
-        spec = CompareSpec(
-            target=target,
-            methods=list(request.methods),
-            features=features,
-            params={key: dict(value) for key, value in request.params.items()},
-            cv_folds=request.cv_folds,
-            test_size=request.test_size,
-            seed=request.seed,
-            class_weight=request.class_weight,
-            dedupe=request.dedupe,
-            threads=os.cpu_count() or 1,
-        )
+        resolved = dataclasses.replace(request, table=table, target=target, features=features)
+        spec = resolved.compare_spec(threads=os.cpu_count() or 1)
         spec.checked_methods()  # refuse a bad method list before reading any rows
         rows_file = self._workspace.root / SCRATCH_FOLDER / f"compare-{uuid.uuid4().hex[:8]}.arrow"
         try:

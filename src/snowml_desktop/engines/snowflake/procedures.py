@@ -630,23 +630,12 @@ def compare(session: Session, request: CompareRequest, place: Place) -> Any:
     """The comparison of ``request`` on ``place``'s table. Raises NotFound, InvalidInput."""
     import os
 
-    from snowml_desktop.core.compare import CompareSpec, compare_methods
+    from snowml_desktop.core.compare import compare_methods
 
     source = _table(session, place.data(request.table), "table")
     # The columns are checked as training checks them (one method stands in for the list).
     _train_spec(request.train_request((request.methods or ["random_forest"])[0]), source)
-    spec = CompareSpec(
-        target=request.target,
-        methods=list(request.methods),
-        features=None if request.features is None else list(request.features),
-        params={key: dict(value) for key, value in request.params.items()},
-        cv_folds=request.cv_folds,
-        test_size=request.test_size,
-        seed=request.seed,
-        class_weight=request.class_weight,
-        dedupe=request.dedupe,
-        threads=os.cpu_count() or 1,
-    )
+    spec = request.compare_spec(threads=os.cpu_count() or 1)
     spec.checked_methods()
     frame, _ = read_training_rows(source, spec, request.seed)
     return compare_methods(frame, spec)

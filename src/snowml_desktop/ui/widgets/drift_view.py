@@ -147,16 +147,7 @@ class DriftView(QWidget):
         against = "the kept training clone" if report.exact else "the training data's stored profile"
         text = f"{report.table} ({report.rows:,} rows) against {against}: {report.summary(overlap=False)}"
         if report.predictions:
-            shift = ", ".join(
-                f"{c} {e:.0%} → {a:.0%}"
-                for c, e, a in zip(
-                    report.predictions["classes"],
-                    report.predictions["expected"],
-                    report.predictions["actual"],
-                    strict=True,
-                )
-            )
-            text += f" Predicted classes (test rows → now): {shift}."
+            text += f" Predicted classes (test rows → now): {report.prediction_shift()}."
         if report.overlap_rows:
             text += (
                 f" {report.overlap_rows:,} rows also appear in the training table {report.training_table}: "
