@@ -360,3 +360,19 @@ def test_an_expired_oauth_token_is_asked_again_with_the_reason(qtbot, dialog, co
     with qtbot.waitSignal(context.connection_failed, timeout=JOB_MS):
         prompt.accept()
     assert fake_login[-1]["token"] == fresh and fake_login[-1]["authenticator"] == "OAUTH"
+
+
+def test_a_password_typed_for_test_is_not_asked_again_by_connect(qtbot, dialog, context, fake_login):
+    """Issue 10, item 20: after Test, Connect must not ask again for the password just typed."""
+    add_profile(dialog, "dev")  # saved without a secret
+    dialog.secret_fields["password"].setText(SECRET)
+    dialog.secret_fields["password"].textEdited.emit(SECRET)  # as typing does
+    handle = dialog.test()
+    with qtbot.waitSignal(handle.finished, timeout=JOB_MS):
+        pass
+    assert fake_login[-1]["password"] == SECRET
+    result = dialog.connect_selected()
+    assert not isinstance(result, LoginPrompt), "Connect asked again for the password typed for Test"
+    with qtbot.waitSignal(context.connection_failed, timeout=JOB_MS):
+        pass
+    assert len(fake_login) == 2 and fake_login[-1]["password"] == SECRET
