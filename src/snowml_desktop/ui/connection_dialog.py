@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -589,10 +589,12 @@ class ConnectionDialog(QDialog):
                 except EngineError as exc:
                     self._keyring_refusal = f"{exc.message} {exc.hint or ''}".strip()
 
-    def test(self) -> JobHandle | None:
-        """Save pending edits, then log in off the GUI thread, report what the server says, and log out."""
+    def _login_inputs(self) -> tuple[ConnectionProfile, Path | None, Any, str | None] | None:
+        """Save pending edits (a connections.toml entry is read-only: its typed secrets serve this login
+        only), then (profile, workspace, secret source, passcode) for one login off the GUI thread; None
+        when the form could not be saved or nothing is selected."""
         if self._dirty and self._profile is not None and self._profile.source == "connections.toml":
-            self._dirty = False  # read-only: nothing to save; typed secrets are used for this test only
+            self._dirty = False
         typed = self.typed_secrets()
         passcode = self.passcode.text().strip() if self.passcode.isVisibleTo(self) else ""
         if self._dirty and not self.save():
@@ -603,12 +605,19 @@ class ConnectionDialog(QDialog):
         workspace = Path(self.workspace_edit.text().strip()) if profile.kind == "local" else None
         if profile.kind == "local" and not self.workspace_edit.text().strip():
             workspace = self.ctx.workspace_override
-        ask = typed_secret_source(typed)
+        return profile, workspace, typed_secret_source(typed), passcode or None
+
+    def test(self) -> JobHandle | None:
+        """Save pending edits, then log in off the GUI thread, report what the server says, and log out."""
+        inputs = self._login_inputs()
+        if inputs is None:
+            return None
+        profile, workspace, ask, passcode = inputs
         self._show_status("runs", f"Testing {profile.name}…")
         self.test_button.setEnabled(False)
         handle = self.ctx.jobs.submit(
             f"Test connection {profile.name}",
-            lambda task: _test_connection(profile.name, workspace, task, ask, passcode or None),
+            lambda task: _test_connection(profile.name, workspace, task, ask, passcode),
             key="connection_dialog:test",
         )
         handle.succeeded.connect(self._on_test_succeeded)
@@ -620,24 +629,15 @@ class ConnectionDialog(QDialog):
     def check_account(self) -> JobHandle | None:
         """Save pending edits, then run the read-only account check off the GUI thread and show its lines;
         a login that fails is shown as the check's one missing line."""
-        if self._dirty and self._profile is not None and self._profile.source == "connections.toml":
-            self._dirty = False  # read-only: typed secrets are used for this check only
-        typed = self.typed_secrets()
-        passcode = self.passcode.text().strip() if self.passcode.isVisibleTo(self) else ""
-        if self._dirty and not self.save():
+        inputs = self._login_inputs()
+        if inputs is None:
             return None
-        profile = self._profile
-        if profile is None:
-            return None
-        workspace = Path(self.workspace_edit.text().strip()) if profile.kind == "local" else None
-        if profile.kind == "local" and not self.workspace_edit.text().strip():
-            workspace = self.ctx.workspace_override
-        ask = typed_secret_source(typed)
+        profile, workspace, ask, passcode = inputs
         self._show_status("runs", f"Checking {profile.name}… (nothing is changed)")
         self.check_button.setEnabled(False)
         handle = self.ctx.jobs.submit(
             f"Check account {profile.name}",
-            lambda task: _check_account(profile.name, workspace, task, ask, passcode or None),
+            lambda task: _check_account(profile.name, workspace, task, ask, passcode),
             key="connection_dialog:check_account",
         )
         handle.succeeded.connect(lambda check: self._on_check_succeeded(profile.name, check))
