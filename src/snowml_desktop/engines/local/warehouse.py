@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from snowml_desktop.core import sizes
 from snowml_desktop.core.errors import InvalidInput
@@ -64,21 +64,26 @@ class LocalWarehouse:
         """Change size and/or type (both validated before anything is written). Raises InvalidInput."""
         new_size = sizes.parse_size(size) if size is not None else None
         new_type = sizes.parse_type(type) if type is not None else None
-        with self._lock:
-            cur = self._workspace.cursor()
-            try:
-                cur.begin()
-                if new_size is not None:
-                    catalog.set_setting(cur, _SIZE_KEY, new_size.label)
-                if new_type is not None:
-                    catalog.set_setting(cur, _TYPE_KEY, new_type)
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
-            finally:
-                cur.close()
+        with self._lock, self._transaction() as cur:
+            if new_size is not None:
+                catalog.set_setting(cur, _SIZE_KEY, new_size.label)
+            if new_type is not None:
+                catalog.set_setting(cur, _TYPE_KEY, new_type)
         return self.state()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A cursor in a transaction: committed when the block ends, rolled back when it raises."""
+        cur = self._workspace.cursor()
+        try:
+            cur.begin()
+            yield cur
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        finally:
+            cur.close()
 
     @contextmanager
     def type_switched(self, warehouse_type: str) -> Iterator[WarehouseState]:
@@ -101,34 +106,18 @@ class LocalWarehouse:
                     self._restore_type()
 
     def _switch_journaled(self, new_type: str) -> None:
-        cur = self._workspace.cursor()
-        try:
-            cur.begin()
+        with self._transaction() as cur:
             previous = _stored_type(catalog.get_setting(cur, _TYPE_KEY, DEFAULT_TYPE))
             catalog.set_setting(cur, _RESTORE_TYPE_KEY, previous)
             catalog.set_setting(cur, _TYPE_KEY, new_type)
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
-        finally:
-            cur.close()
 
     def _restore_type(self) -> None:
         """Put back the journaled type, if any, and remove the journal, in one transaction."""
-        cur = self._workspace.cursor()
-        try:
-            cur.begin()
+        with self._transaction() as cur:
             journaled = catalog.get_setting(cur, _RESTORE_TYPE_KEY, "")
             if journaled:
                 catalog.set_setting(cur, _TYPE_KEY, _stored_type(journaled))
                 catalog.delete_setting(cur, _RESTORE_TYPE_KEY)
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
-        finally:
-            cur.close()
 
 
 def _stored_size(text: str) -> sizes.WarehouseSize:

@@ -771,15 +771,8 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
 
         task = task or TaskContext()
         method = get_method(request.method)
-        table, _ = self._table(request.table)
-        normalized = dataclasses.replace(
-            request,
-            table=table,
-            target=normalize(request.target, what="target column"),
-            features=None
-            if request.features is None
-            else [normalize(f, what="feature") for f in request.features],
-        )
+        normalized = self._with_names(request)
+        table = normalized.table
         model_name = f"{method.prefix}_{self._next_number()}"
         task.report(0.05, "Preparing the warehouse")
         with self._training_warehouse(request, task) as (warehouse, runner):
@@ -794,6 +787,16 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         task.report(1.0, f"Trained {model_name}")
         return records.model_from_row(row)
 
+    def _with_names(self, request: Any) -> Any:
+        """``request`` (train or compare) with its table checked to exist and every name canonical."""
+        table, _ = self._table(request.table)
+        features = (
+            None if request.features is None else [normalize(f, what="feature") for f in request.features]
+        )
+        return dataclasses.replace(
+            request, table=table, target=normalize(request.target, what="target column"), features=features
+        )
+
     @activity("compare")
     def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
         """See ``Engine.compare``: one SNOWML_COMPARE call fits methods x folds in the warehouse."""
@@ -801,14 +804,8 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         from snowml_desktop.core.methods import get_method
 
         task = task or TaskContext()
-        table, _ = self._table(request.table)
         normalized = dataclasses.replace(
-            request,
-            table=table,
-            target=normalize(request.target, what="target column"),
-            features=None
-            if request.features is None
-            else [normalize(f, what="feature") for f in request.features],
+            self._with_names(request),
             methods=[get_method(m).key for m in request.methods],
             params={get_method(k).key: dict(v) for k, v in request.params.items()},
         )
