@@ -223,7 +223,7 @@ def test_a_chart_offers_pyqtgraphs_export_from_its_context_menu(qtbot):
     actions["Export image or data…"].trigger()
     dialog = chart.plot_widget.scene().exportDialog
     try:
-        assert dialog.isVisible()
+        assert dialog.isVisible() and dialog.parent() is chart  # destroyed with the chart
         formats = [dialog.ui.formatList.item(i).text() for i in range(dialog.ui.formatList.count())]
         assert "Image File (PNG, TIF, JPG, ...)" in formats and "CSV of original plot data" in formats
     finally:

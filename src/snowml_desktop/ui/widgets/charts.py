@@ -74,7 +74,13 @@ class ChartView(QWidget):
         scene = self.plot_widget.scene()
         scene.contextMenuItem = self.plot_item
         scene.showExportDialog()
-        return scene.exportDialog
+        dialog = scene.exportDialog
+        if dialog.parent() is not self:
+            # A window of this chart, closed and destroyed with it: pyqtgraph makes it top-level, and its
+            # parameter widgets' event filters outliving the chart raise errors in later events.
+            dialog.setParent(self, Qt.WindowType.Window)
+            dialog.show()
+        return dialog
 
     def _apply_palette(self) -> None:
         """Draw the frame, axes and titles in the palette's colours (again after a light/dark switch)."""
