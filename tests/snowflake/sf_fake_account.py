@@ -58,7 +58,9 @@ RULES: dict[str, Rule] = {
     "resume_if_suspended": Rule("RESUME IF SUSPENDED succeeds whether or not the warehouse runs.", _ALTER),
     "auto_resume": Rule(
         "A statement sent to a suspended warehouse resumes it when AUTO_RESUME = TRUE; with FALSE the "
-        "warehouse starts only when resumed explicitly (the refusal's wording is the fake's).",
+        "warehouse starts only when resumed explicitly, and a statement that needs it fails. The documentation "
+        "gives no text for that failure; the fake uses the one Snowflake returned with AUTO_RESUME disabled "
+        "(error 000608, quoted in https://github.com/PostHog/posthog/pull/37608).",
         _CREATE,
     ),
     "one_warehouse_per_session": Rule(
@@ -351,7 +353,9 @@ class FakeAccount:
         if warehouse.state in ("SUSPENDED", "SUSPENDING"):
             if not warehouse.auto_resume:
                 raise refused(
-                    "auto_resume", f"Warehouse '{name}' is suspended and does not resume automatically."
+                    "auto_resume",
+                    f"000608 (57P03): Warehouse '{name}' is suspended.  Use 'alter warehouse {name} resume;' "
+                    "command if you need to use it again.",
                 )
             warehouse.state = "STARTED"
 

@@ -782,3 +782,70 @@ def test_compare_runs_one_procedure_call_with_normalized_names() -> None:
     assert request["params"] == {"random_forest": {"n_estimators": 50}} and request["cv_folds"] == 5
     assert comparison.results[0].metrics["accuracy"]["mean"] == 0.8
     assert comparison.warnings[0].code == "duplicates_dropped" and comparison.best().method == "random_forest"
+
+
+# --- a suspended warehouse without AUTO_RESUME --------------------------------------------------------------
+
+
+def _suspended_without_auto_resume(**kwargs) -> FakeAccount:
+    return _account(warehouses={"WH": FakeWarehouse(state="SUSPENDED", auto_resume=False)}, **kwargs)
+
+
+def _journaled_during_call(account: FakeAccount) -> list[WarehouseSettings]:
+    """Wrap the account's CALL answer to note the journal's entries while the procedure runs."""
+    seen: list[WarehouseSettings] = []
+    pattern, answer = next((p, a) for p, a in account.answers if p == r"^CALL")
+    account.answer(r"^CALL", lambda s: seen.extend(Journal("ACCT").pending()) or answer(s))
+    return seen
+
+
+@pytest.mark.parametrize("operation", ["score", "score_resized", "load"])
+def test_a_suspended_warehouse_without_auto_resume_is_resumed_for_the_operation_and_left_suspended(
+    operation: str,
+) -> None:
+    account = _suspended_without_auto_resume()
+    journaled = _journaled_during_call(account)
+    engine = _engine(account)
+    if operation == "load":
+        engine.load(LoadRequest("LOAD_DATA", "more.csv", "new"))
+    else:
+        engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", size="Large" if operation != "score" else None))
+    during = account.calls[0][2]
+    assert during.state == "STARTED"
+    assert during.size == ("LARGE" if operation == "score_resized" else "XSMALL")
+    # journaled before the RESUME with the state found, so a crash still suspends it again
+    assert [(j.state, j.size, j.auto_resume) for j in journaled] == [("SUSPENDED", "XSMALL", False)]
+    assert 'ALTER WAREHOUSE "WH" RESUME IF SUSPENDED' in [s.text for s in account.log]
+    wh = account.warehouses["WH"]
+    assert (wh.state, wh.size) == ("SUSPENDED", "XSMALL") and Journal("ACCT").pending() == []
+
+
+def test_a_crash_while_resumed_for_scoring_is_suspended_again_at_the_next_connect() -> None:
+    account = _suspended_without_auto_resume()
+
+    def network_lost(statement: sql.Statement) -> list[dict]:
+        account.dead_from = len(account.log)
+        raise ConnectionFailed("Injected: the network went away during the CALL.")
+
+    account.answer(r"^CALL", network_lost)
+    with pytest.raises(ConnectionFailed):
+        _engine(account).score(ScoreRequest("RANDOM_FOREST_7", "CHURN"))
+    assert account.warehouses["WH"].state == "STARTED" and len(Journal("ACCT").pending()) == 1
+    account.dead_from = None  # the network is back; the app starts again
+    restarted = _engine(account)
+    assert "WH" in restarted.restored[0]
+    assert account.warehouses["WH"].state == "SUSPENDED" and Journal("ACCT").pending() == []
+
+
+def test_without_operate_a_suspended_warehouse_is_a_clear_error_naming_the_grant() -> None:
+    account = _suspended_without_auto_resume(grants={"WH": [("USAGE", "ANALYST")]})
+    engine = _engine(account)
+    for attempt in (
+        lambda: engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN")),
+        lambda: engine.load(LoadRequest("LOAD_DATA", "more.csv", "new")),
+    ):
+        with pytest.raises(PermissionDenied, match="AUTO_RESUME = FALSE") as info:
+            attempt()
+        assert 'GRANT OPERATE ON WAREHOUSE "WH" TO ROLE "ANALYST"' in info.value.hint
+    assert account.calls == [] and account.warehouses["WH"].state == "SUSPENDED"
+    assert Journal("ACCT").pending() == []

@@ -479,7 +479,8 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         )
         task.report(0.1, f"Loading {request.file} into {display(table)}")
         try:
-            row = self._call("SNOWML_LOAD", self._request_json(normalized, self.warehouse()), "load", task)
+            with self._guard.running(self._require_warehouse(), task=task) as used:
+                row = self._call("SNOWML_LOAD", self._request_json(normalized, used.to_state()), "load", task)
         except (Cancelled, ConnectionFailed):
             with contextlib.suppress(EngineError):
                 self._rows(sql.drop_table_if_exists(self._loc, table + sql.LOADING_SUFFIX), "load")
@@ -921,7 +922,14 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
 
     @activity("score")
     def score(self, request: ScoreRequest, *, task: TaskContext | None = None) -> InferenceRun:
+        """See ``Engine.score``. The whole operation runs inside ``WarehouseGuard.running`` (a suspended
+        warehouse without AUTO_RESUME refuses even the checks' queries), the resize to ``request.size``
+        only around the CALL."""
         task = task or TaskContext()
+        with self._guard.running(self._require_warehouse(), task=task):
+            return self._score(request, task)
+
+    def _score(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
         record = self._model(request.model)
         table, columns = self._table(request.table)
         missing = [f for f in record.feature_names if f not in {c.name for c in columns}]

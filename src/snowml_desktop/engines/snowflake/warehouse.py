@@ -349,6 +349,7 @@ class WarehouseGuard:
         self.wait = wait or SuspendWait()
         self.query_ids: list[str] = []
         self._generation_form: str | None = None  # "GENERATION" or "RESOURCE_CONSTRAINT", once one worked
+        self._held = threading.local()  # names: warehouses this thread's operations have journaled
 
     def _run(
         self, statement: sql.Statement, operation: str, task: TaskContext | None = None
@@ -506,20 +507,33 @@ class WarehouseGuard:
         """Leave the warehouse running or suspended as it was found: resume one that ran (changing the type
         suspended it, or a SUSPEND given up on still lets it finish its statements and stop), suspend one
         this guard resumed (no AUTO_RESUME)."""
-        current = self.settings(original.name)
-        if original.running and current.state not in ("STARTED", "RESIZING"):
-            self._resume(original.name, None)
-        elif not original.running and current.running and not original.auto_resume:
-            self._change(
-                sql.suspend_warehouse(original.name), original.name, "OPERATE", "suspend_warehouse", None
-            )
+        if original.running:
+            if self.settings(original.name).state not in ("STARTED", "RESIZING"):
+                self._resume(original.name, None)
+        else:
+            self._leave_suspended(original)
+
+    def _leave_suspended(self, original: WarehouseSettings) -> None:
+        """Suspend a warehouse found SUSPENDED without AUTO_RESUME that runs now: only an explicit RESUME
+        (this guard's) starts one, and nothing would ever stop it."""
+        if original.running or original.auto_resume or not self.settings(original.name).running:
+            return
+        self._change(sql.suspend_warehouse(original.name), original.name, "OPERATE", "suspend_warehouse", None)
 
     # --- restore and replay ---------------------------------------------------------------------------
     def restore(self, original: WarehouseSettings) -> None:
-        """Put the warehouse's settings back as journaled (size, type, and the generation or memory option:
-        a Gen2 or MEMORY_1X warehouse must not come back with Snowflake's default), stating the generation
-        in the ALTER; check that it is, then delete the journal. Raises EngineError (journal kept) on
-        failure. Running or suspended is the caller's business (see ``_as_found``)."""
+        """Recover from an interrupted operation: put the warehouse's settings back as journaled (see
+        ``_restore_settings``), suspend it again if it was found SUSPENDED without AUTO_RESUME (the guard
+        resumed it; otherwise running or suspended is left as it is now, since hours may have passed), then
+        delete the journal. Raises EngineError (journal kept) on failure."""
+        self._restore_settings(original)
+        self._leave_suspended(original)
+        self.journal.delete(original.name)
+
+    def _restore_settings(self, original: WarehouseSettings) -> None:
+        """Put the warehouse's settings back (size, type, and the generation or memory option: a Gen2 or
+        MEMORY_1X warehouse must not come back with Snowflake's default), stating the generation in the
+        ALTER, and check that it is. Raises EngineError on failure."""
         current = self.settings(original.name)
         if _restorable(current, original) != _restorable(original, original):
             generation = original.generation if original.type == sizes.STANDARD else None
@@ -544,13 +558,12 @@ class WarehouseGuard:
                     f"{_describe(original)}.",
                     hint="The journal keeps its settings; the next connect tries again.",
                 )
-        self.journal.delete(original.name)
         log.info("Warehouse %s restored to %s", original.name, _describe(original))
 
     def replay(self) -> list[str]:
         """Restore every warehouse this account's journal still holds (a crash or lost network). Returns a
-        message per restored warehouse; a failed restore keeps its entry for the next connect. The warehouse
-        is left suspended or running as it is now (hours may have passed)."""
+        message per restored warehouse; a failed restore keeps its entry for the next connect. See ``restore``
+        for whether the warehouse is left running."""
         messages = []
         for original in self.journal.pending():
             try:
@@ -567,6 +580,19 @@ class WarehouseGuard:
 
     @contextlib.contextmanager
     def _journaled(self, name: str, operation: str) -> Iterator[WarehouseSettings]:
+        """Journal the warehouse's settings, yield them, and put them back. An operation nested in one that
+        this thread already journaled (a resize inside ``running``) keeps the enclosing entry, whose original
+        is the real one, and leaves deleting it to the enclosing operation."""
+        held: set[str] = self._held.__dict__.setdefault("names", set())
+        if name in held:
+            original = self.settings(name)
+            failed = True
+            try:
+                yield original
+                failed = False
+            finally:
+                self._put_back(original, failed, keep_journal=True)
+            return
         with _lock_for(self.account, name):
             owner = self.journal.busy_elsewhere(name)
             if owner is not None:
@@ -579,17 +605,20 @@ class WarehouseGuard:
                 self.restore(leftover)
             original = self.settings(name)
             self.journal.write(original, operation)
+            held.add(name)
             failed = True
             try:
                 yield original
                 failed = False
             finally:
+                held.discard(name)
                 self._put_back(original, failed)
 
-    def _put_back(self, original: WarehouseSettings, failed: bool) -> None:
+    def _put_back(self, original: WarehouseSettings, failed: bool, *, keep_journal: bool = False) -> None:
+        """Settings back, then running or suspended as found; the journal goes only once both are done."""
         name = original.name
         try:
-            self.restore(original)
+            self._restore_settings(original)
         except EngineError as exc:
             log.error("Warehouse %s not restored; the journal keeps its settings: %s", name, exc)
             if not failed:
@@ -609,6 +638,9 @@ class WarehouseGuard:
                     hint=f"Run ALTER WAREHOUSE {quote(name)} "
                     f"{'RESUME IF SUSPENDED' if original.running else 'SUSPEND'}; if others need it so.",
                 ) from None
+            return
+        if not keep_journal:
+            self.journal.delete(name)
 
     # --- the two changes ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -656,6 +688,28 @@ class WarehouseGuard:
         self._alter(
             original.name, "check_privileges", task, generation=original.generation, size=original.size
         )
+
+    @contextlib.contextmanager
+    def running(self, name: str, *, task: TaskContext | None = None) -> Iterator[WarehouseSettings]:
+        """Run the body with ``name`` able to run statements. A SUSPENDED warehouse without AUTO_RESUME
+        refuses every statement until resumed explicitly, so it is resumed (RESUME IF SUSPENDED, journaled:
+        a crash still suspends it again at the next connect) and suspended afterwards, as found; any other
+        is left to Snowflake, which resumes it for the first statement. ``resized`` may be nested inside.
+        Raises PermissionDenied naming the OPERATE grant when the role may not resume it."""
+        current = self.settings(name)
+        if current.running or current.auto_resume:
+            yield current
+            return
+        with self._journaled(name, "resume") as original:
+            try:
+                self._ready_for_call(original, task)
+            except PermissionDenied as exc:
+                raise PermissionDenied(
+                    f"Warehouse {name!r} is suspended and does not resume by itself (AUTO_RESUME = FALSE); "
+                    f"the role {self.role or 'in use'} may not resume it (it lacks OPERATE on it).",
+                    hint=exc.hint,
+                ) from None
+            yield replace(original, state="STARTED")
 
     @contextlib.contextmanager
     def resized(
