@@ -79,3 +79,16 @@ def test_user_table_refuses_internal_names_in_any_case() -> None:
     for name in ("__snowml_staging_x", '"__SnowML_x"', "__SNOWML_"):
         with pytest.raises(InvalidInput, match="reserved"):
             user_table(name)
+
+
+def test_internal_names_are_reserved_wherever_the_prefix_appears_for_tables_and_columns() -> None:
+    """Snowflake's load staging table ends with __SNOWML_LOADING and its scoring adds __SNOWML_RESULT: one
+    rule for both engines refuses the prefix anywhere in a table or column name."""
+    from snowml_desktop.core.identifiers import user_columns, user_table
+
+    with pytest.raises(InvalidInput, match="reserved"):
+        user_table("sales__snowml_loading")
+    user_columns(["AGE", "_SNOWML", "PLAN"], "CHURN")
+    with pytest.raises(InvalidInput, match="reserved") as info:
+        user_columns(["AGE", "__SNOWML_RESULT", '"x__SnowML_y"'], "CHURN")
+    assert "__SNOWML_RESULT" in info.value.message and "AGE" not in info.value.message

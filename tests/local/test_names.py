@@ -78,3 +78,13 @@ def test_the_cli_refuses_an_internal_name_in_one_clear_line(workspace, capsys) -
     assert error.count("\n") == 1 and "reserved" in error and "__SNOWML_" in error
     assert main(["--workspace", str(workspace), "--json", "tables"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_table_with_a_reserved_column_name_is_refused_for_scoring(local_engine) -> None:
+    local_engine.load(LoadRequest(stage="LOAD_DATA", file="BREAST_CANCER.csv", table="BC"))
+    model = local_engine.train(TrainRequest(table="BC", target="DIAGNOSIS", params=FAST_RF))
+    with local_engine.workspace.cursor() as cur:
+        cur.execute('CREATE TABLE "DATA"."ODD" AS SELECT *, 1 AS "__SNOWML_RESULT" FROM "DATA"."BC"')
+    with pytest.raises(InvalidInput, match="reserved") as info:
+        local_engine.score(ScoreRequest(model=model.name, table="ODD"))
+    assert "__SNOWML_RESULT" in info.value.message

@@ -849,3 +849,61 @@ def test_without_operate_a_suspended_warehouse_is_a_clear_error_naming_the_grant
         assert 'GRANT OPERATE ON WAREHOUSE "WH" TO ROLE "ANALYST"' in info.value.hint
     assert account.calls == [] and account.warehouses["WH"].state == "SUSPENDED"
     assert Journal("ACCT").pending() == []
+
+
+# --- parity with the local engine -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["__snowml_x", '"__SnowML_x"', "SALES__SNOWML_LOADING"])
+def test_internal_table_names_are_refused_as_on_the_local_engine(name: str) -> None:
+    account = _account()
+    engine = _engine(account)
+    before = len(account.log)
+    attempts = [
+        lambda: engine.load(LoadRequest("LOAD_DATA", "more.csv", name)),
+        lambda: engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", output=name)),
+        lambda: engine.create_demo_table(name, 10),
+        lambda: engine.drop_table(name),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidInput, match="reserved") as info:
+            attempt()
+        assert "__SNOWML_" in (info.value.hint or "")
+    changed = [s.text for s in account.log[before:] if not s.text.startswith(("SELECT", "SHOW"))]
+    assert account.calls == [] and changed == []
+
+
+def test_a_table_with_a_reserved_column_is_refused_for_scoring() -> None:
+    account = _account()
+    COLUMNS["ODD"] = [*COLUMNS["CHURN"], ("__SNOWML_RESULT", "NUMBER", 38, 0)]
+    try:
+        with pytest.raises(InvalidInput, match="reserved"):
+            _engine(account).score(ScoreRequest("RANDOM_FOREST_7", "ODD"))
+    finally:
+        del COLUMNS["ODD"]
+    assert account.calls == []
+
+
+def test_a_text_column_for_a_numeric_feature_is_refused_when_it_holds_other_values() -> None:
+    """As on the local engine: the column's type comes from the table's schema (no rows are read); only
+    then are its values that are not numbers counted, in the warehouse."""
+    account = _account()
+    COLUMNS["TEXTY"] = [("AGE", "TEXT", None, None), ("PLAN", "TEXT", None, None)]
+    counted: list[sql.Statement] = []
+    account.answer(r"TRY_TO_DOUBLE", lambda s: counted.append(s) or [{"N": 10, "BAD": 2, "EXAMPLE": "n/a"}])
+    engine = _engine(account)
+    try:
+        with pytest.raises(InvalidInput) as info:
+            engine.score(ScoreRequest("RANDOM_FOREST_7", "TEXTY"))
+        assert "AGE" in info.value.message and "2 of its 10 values" in info.value.message
+        assert "'n/a'" in info.value.message and "--bad-numbers null" in (info.value.hint or "")
+        assert [s.text.count('"AGE"') for s in counted] == [5] and '"PLAN"' not in counted[0].text
+        assert account.calls == []
+        account.answer(r"TRY_TO_DOUBLE", [{"N": 10, "BAD": 0, "EXAMPLE": None}])  # numbers stored as text
+        engine.score(ScoreRequest("RANDOM_FOREST_7", "TEXTY"))
+        assert len(account.calls) == 1
+    finally:
+        del COLUMNS["TEXTY"]
+    counted.clear()
+    engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN"))  # AGE is a NUMBER: nothing to count
+    assert counted == []

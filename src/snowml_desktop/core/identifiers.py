@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from snowml_desktop.core.errors import InvalidInput
 
 MAX_LENGTH = 255
-#: Table names starting so (in any case: DuckDB matches names case-insensitively) belong to the engines'
-#: own bookkeeping, e.g. staging tables swept when a workspace opens; users may not create or drop them.
+#: Names holding this (in any case: DuckDB matches names case-insensitively) belong to the engines' own
+#: bookkeeping: local staging tables start with it (swept when a workspace opens), a Snowflake load's staging
+#: table ends with ``__SNOWML_LOADING`` and Snowflake scoring adds a ``__SNOWML_RESULT`` column. Users may
+#: not create or drop such tables (``user_table``) nor score tables with such columns (``user_columns``).
 INTERNAL_PREFIX = "__SNOWML_"
 _HASH_CHARS = 8
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -153,17 +156,35 @@ def normalize(text: str, *, what: str = "name") -> str:
     return name
 
 
+def is_internal(name: str) -> bool:
+    """True for a name reserved for the engines' own tables and columns (see :data:`INTERNAL_PREFIX`)."""
+    return INTERNAL_PREFIX in name.upper()
+
+
 def user_table(text: str, *, what: str = "table name") -> str:
     """``normalize`` for a table a user creates, writes or drops: also refuses the names reserved for the
     engines' internal tables (:data:`INTERNAL_PREFIX`), which would otherwise be taken for leftovers."""
     name = normalize(text, what=what)
-    if name.upper().startswith(INTERNAL_PREFIX):
+    if is_internal(name):
         raise InvalidInput(
-            f"The {what} {text.strip()!r} starts with {INTERNAL_PREFIX}, which is reserved for snowml's own "
+            f"The {what} {text.strip()!r} contains {INTERNAL_PREFIX}, which is reserved for snowml's own "
             "temporary tables.",
-            hint=f"Choose a name that does not start with {INTERNAL_PREFIX}.",
+            hint=f"Choose a name without {INTERNAL_PREFIX}.",
         )
     return name
+
+
+def user_columns(columns: Iterable[str], table: str) -> None:
+    """Refuse to score ``table`` when some of its ``columns`` (canonical names) are named like the
+    engines' internal columns (:data:`INTERNAL_PREFIX`), which they would clash with."""
+    reserved = [c for c in columns if is_internal(c)]
+    if reserved:
+        raise InvalidInput(
+            f"Table {display(table)} has column(s) {', '.join(display(c) for c in reserved)}, named with "
+            f"{INTERNAL_PREFIX}, which is reserved for snowml's own columns.",
+            hint=f"Rename the column(s) without {INTERNAL_PREFIX} (or leave them out of a copy of the table), "
+            "then score it.",
+        )
 
 
 def derived_name(base: str, suffix: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from snowml_desktop.core.errors import InvalidInput
+from snowml_desktop.core.identifiers import display
 from snowml_desktop.core.preprocessing import coerce_features, missing_columns
 from snowml_desktop.core.records import Feature
 from snowml_desktop.core.threshold import apply as apply_threshold
@@ -32,6 +34,20 @@ def mistyped_features(kinds: Mapping[str, str], features: list[Feature]) -> list
         for f in features
         if f.kind == "numeric" and f.name in kinds and kinds[f.name] not in ("numeric", "boolean")
     ]
+
+
+def mistyped_error(
+    column: str, sql_type: str, table: str, model: str, *, bad: int, values: int, example: Any
+) -> InvalidInput:
+    """The refusal of a table whose ``column`` (a ``mistyped_features`` one) holds ``bad`` of its ``values``
+    non-null values that are not numbers (``example``: one of them), the same wording on every engine."""
+    return InvalidInput(
+        f"Column {display(column)} of table {display(table)} is {sql_type}, but model {model} was trained on "
+        f"it as numbers: {bad:,} of its {values:,} values cannot be converted to a number (e.g. {example!r}) "
+        "and would be scored as missing.",
+        hint="Fix those values, or load the table again with values that are not numbers set to NULL "
+        "(Load Data: 'Not numbers', or --bad-numbers null), then score it.",
+    )
 
 
 def predict_with_proba(

@@ -40,7 +40,14 @@ from snowml_desktop.core.errors import (
     InvalidInput,
     NotFound,
 )
-from snowml_desktop.core.identifiers import INTERNAL_PREFIX, display, normalize, qualified, quote, user_table
+from snowml_desktop.core.identifiers import (
+    INTERNAL_PREFIX,
+    normalize,
+    qualified,
+    quote,
+    user_columns,
+    user_table,
+)
 from snowml_desktop.core.records import (
     RUN_CANCELLED,
     RUN_FAILED,
@@ -506,7 +513,7 @@ class LocalModels:
     def _check_numbers(self, columns: dict[str, str], record: ModelRecord, table: str) -> None:
         """Refuse a table whose column for a numeric feature holds values that are not numbers (they would
         be scored as missing, silently); a text column of numbers only is fine."""
-        from snowml_desktop.core.scoring import mistyped_features
+        from snowml_desktop.core.scoring import mistyped_error, mistyped_features
 
         mistyped = mistyped_features(
             {name: kind_of(sql_type) for name, sql_type in columns.items()}, record.features
@@ -522,12 +529,8 @@ class LocalModels:
                     f"min({text}) FILTER (WHERE TRY_CAST({text} AS DOUBLE) IS NULL) FROM {source}"
                 ).fetchone()
                 if bad:
-                    raise InvalidInput(
-                        f"Column {display(name)} of table {display(table)} is {columns[name]}, but model "
-                        f"{record.name} was trained on it as numbers: {bad:,} of its {values:,} values "
-                        f"cannot be converted to a number (e.g. {example!r}) and would be scored as missing.",
-                        hint="Fix those values, or load the table again with values that are not numbers "
-                        "set to NULL (Load Data: 'Not numbers', or --bad-numbers null), then score it.",
+                    raise mistyped_error(
+                        name, columns[name], table, record.name, bad=bad, values=values, example=example
                     )
 
     def _incremental_plan(
@@ -853,7 +856,9 @@ def _column(columns: dict[str, str], text: str, table: str, what: str) -> str:
 
 
 def _check_scorable(columns: dict[str, str], record: ModelRecord, table: str, output: str) -> None:
-    """Raise InvalidInput when ``table`` lacks features of the model or is its own output table."""
+    """Raise InvalidInput when ``table`` lacks features of the model, has reserved column names or is its
+    own output table."""
+    user_columns(columns, table)
     missing = _missing(columns, record)
     if missing:
         raise InvalidInput(

@@ -34,7 +34,7 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from snowml_desktop.core.identifiers import display, normalize
+from snowml_desktop.core.identifiers import display, normalize, user_columns, user_table
 from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
@@ -470,7 +470,7 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
                 f"Unknown load mode {request.mode!r} or header mode {request.header!r}.",
                 hint=f"Modes: {', '.join(LOAD_MODES)}; header: {', '.join(HEADER_MODES)}.",
             )
-        table = normalize(request.table, what="table")
+        table = user_table(request.table, what="table")
         normalized = dataclasses.replace(
             request,
             stage=self._stage(request.stage),
@@ -687,7 +687,7 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         from snowml_desktop.core import demo_data
 
         task = task or TaskContext()
-        name = normalize(table, what="table name")
+        name = user_table(table, what="table name")
         statement = sql.create_demo_churn_table(
             self._loc, name, rows, seed, replace=replace
         )  # checks rows/seed
@@ -702,6 +702,7 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
 
     @activity("drop_table")
     def drop_table(self, table: str) -> None:
+        user_table(table)  # refused before anything is looked up
         name, _ = self._table(table)
         self._rows(sql.drop_table(self._loc, name), "drop_table")
 
@@ -932,14 +933,16 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
     def _score(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
         record = self._model(request.model)
         table, columns = self._table(request.table)
+        user_columns([c.name for c in columns], table)
         missing = [f for f in record.feature_names if f not in {c.name for c in columns}]
         if missing:
             raise InvalidInput(
                 f"Table {display(table)} lacks the model's feature(s) {', '.join(display(m) for m in missing)}.",
                 hint=f"Score a table with the columns {record.name} was trained on.",
             )
+        self._check_numbers(table, columns, record)
         output = (
-            normalize(request.output, what="output table")
+            user_table(request.output, what="output table")
             if request.output
             else default_output_table(table, record.name)
         )
@@ -989,6 +992,27 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
                 self._rows(sql.update_run_query_ids(self._loc, run.run_id, json.dumps(ids)), "score")
         task.report(1.0, "Scored")
         return run
+
+    def _check_numbers(self, table: str, columns: list[ColumnInfo], record: ModelRecord) -> None:
+        """Refuse a table whose column for a numeric feature (by its type in the schema) holds values that are
+        not numbers, as the local engine does: they would be scored as missing, silently. Counted in the
+        warehouse; a text column of numbers only is fine."""
+        from snowml_desktop.core.scoring import mistyped_error, mistyped_features
+
+        types = {c.name: c.sql_type for c in columns}
+        for name in mistyped_features({c.name: c.kind for c in columns}, record.features):
+            row = self._rows(sql.not_numbers(self._loc, table, name), "score")[0]
+            counts = {str(k).upper(): v for k, v in row.items()}
+            if counts.get("BAD"):
+                raise mistyped_error(
+                    name,
+                    types[name],
+                    table,
+                    record.name,
+                    bad=int(counts["BAD"]),
+                    values=int(counts.get("N") or 0),
+                    example=counts.get("EXAMPLE"),
+                )
 
     def _record_interrupted_run(self, run: InferenceRun, output: str, *, drop_output: bool) -> None:
         """After a cancelled (or lost) SNOWML_SCORE call, leave things as before the call: drop the output

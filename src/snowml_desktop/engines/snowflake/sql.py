@@ -617,6 +617,17 @@ def table_columns(loc: Location, table: str) -> Statement:
     )
 
 
+def not_numbers(loc: Location, table: str, column: str) -> Statement:
+    """One row: N (non-null values of ``column``), BAD (how many are not numbers) and EXAMPLE (one of
+    those), the text of every value trimmed. TRY_TO_DOUBLE takes only text and gives NULL for what does not
+    convert (https://docs.snowflake.com/en/sql-reference/functions/try_to_double)."""
+    text = f"TRIM(TO_VARCHAR({quote(column)}))"
+    return Statement(
+        f'SELECT COUNT({quote(column)}) AS "N", COUNT({quote(column)}) - COUNT(TRY_TO_DOUBLE({text})) AS "BAD", '
+        f'MIN(IFF(TRY_TO_DOUBLE({text}) IS NULL, {text}, NULL)) AS "EXAMPLE" FROM {loc.data(table)}'
+    )
+
+
 def preview(loc: Location, table: str, limit: int) -> Statement:
     return Statement(
         f"SELECT * FROM {loc.data(table)} LIMIT {_int(limit, 'preview row limit', 0, MAX_PREVIEW)}"
