@@ -907,3 +907,18 @@ def test_a_text_column_for_a_numeric_feature_is_refused_when_it_holds_other_valu
     counted.clear()
     engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN"))  # AGE is a NUMBER: nothing to count
     assert counted == []
+
+
+@pytest.mark.parametrize(("mode", "wording"), [("reject", "rejecting their rows"), ("null", "set to NULL")])
+def test_bad_numbers_other_than_text_are_refused_not_ignored(mode: str, wording: str) -> None:
+    account = _account()
+    engine = _engine(account)
+    assert engine.capabilities.supports_bad_numbers is False
+    with pytest.raises(InvalidInput, match=wording) as info:
+        engine.load(LoadRequest("LOAD_DATA", "ages.csv", "AGES", bad_numbers=mode))
+    assert "nothing was loaded" in info.value.message and "local engine" in (info.value.hint or "")
+    with pytest.raises(InvalidInput, match="Unknown setting"):
+        engine.load(LoadRequest("LOAD_DATA", "ages.csv", "AGES", bad_numbers="drop"))
+    assert account.calls == []
+    engine.load(LoadRequest("LOAD_DATA", "ages.csv", "AGES", bad_numbers="text"))
+    assert len(account.calls) == 1

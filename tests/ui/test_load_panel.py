@@ -279,3 +279,20 @@ def test_the_upload_dialog_opens_where_the_last_files_came_from(qtbot, panel, tm
     panel.choose_files()
     qtbot.waitUntil(lambda: panel.ctx.idle, timeout=TIMEOUT)
     assert opened_in[0] == str(Path.home()) and opened_in[1] == str(folder)
+
+
+def test_the_not_numbers_choice_follows_the_engine(qtbot, panel, app_context):
+    """An engine that cannot reject or NULL values that are not numbers (Snowflake) gets "text" only."""
+    import dataclasses
+
+    engine = app_context.engine
+    assert panel.bad_numbers_combo.isEnabled()
+    panel.bad_numbers_combo.setCurrentIndex(panel.bad_numbers_combo.findData("null"))
+    engine.capabilities = dataclasses.replace(engine.capabilities, supports_bad_numbers=False)
+    app_context.engine_changed.emit(engine)
+    assert not panel.bad_numbers_combo.isEnabled()
+    assert panel.bad_numbers_combo.currentData() == "text"
+    assert "not available" in panel.bad_numbers_combo.toolTip()
+    qtbot.waitUntil(lambda: "CHURN.csv" in panel.files.file_names(), timeout=TIMEOUT)
+    panel.files.select_file("CHURN.csv")
+    assert panel.load_request().bad_numbers == "text"

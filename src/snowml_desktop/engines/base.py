@@ -121,6 +121,9 @@ class Capabilities:
     supports_zero_copy_clone: bool = False
     supports_snowpark_optimized: bool = False
     supports_query_ids: bool = False
+    #: Whether ``LoadRequest.bad_numbers`` may be other than "text" (reject or NULL values that are not
+    #: numbers in a column of numbers).
+    supports_bad_numbers: bool = True
     #: Why Snowpark-optimized training is unavailable, for the UI to show (None when it is available).
     snowpark_optimized_reason: str | None = None
 

@@ -38,6 +38,7 @@ from snowml_desktop.core.identifiers import display, normalize, user_columns, us
 from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
+    BAD_NUMBER_MODES,
     HEADER_MODES,
     LOAD_MODES,
     OPTIMIZED_MODES,
@@ -254,6 +255,7 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
             supports_zero_copy_clone=True,
             supports_snowpark_optimized=reason is None,
             supports_query_ids=True,
+            supports_bad_numbers=False,
             snowpark_optimized_reason=reason,
         )
 
@@ -470,6 +472,7 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
                 f"Unknown load mode {request.mode!r} or header mode {request.header!r}.",
                 hint=f"Modes: {', '.join(LOAD_MODES)}; header: {', '.join(HEADER_MODES)}.",
             )
+        _check_bad_numbers(request.bad_numbers)
         table = user_table(request.table, what="table")
         normalized = dataclasses.replace(
             request,
@@ -1128,6 +1131,27 @@ class _DoctorRunner:
 
     def close(self) -> None:  # the engine owns the connection
         pass
+
+
+def _check_bad_numbers(mode: str) -> None:
+    """SNOWML_LOAD types the columns by INFER_SCHEMA, which reads a sample of the file; COPY INTO then rejects
+    the rows whose values do not fit (ON_ERROR = CONTINUE, reported as rejections). Finding a column of
+    numbers with a few values that are not, and loading it rejecting those rows or with those values NULL,
+    is not done on Snowflake: refused rather than ignored."""
+    if mode == "text":
+        return
+    if mode not in BAD_NUMBER_MODES:
+        raise InvalidInput(
+            f"Unknown setting {mode!r} for values that are not numbers.",
+            hint=f"Use one of: {', '.join(BAD_NUMBER_MODES)}.",
+        )
+    action = "rejecting their rows" if mode == "reject" else "set to NULL"
+    raise InvalidInput(
+        f"Loading into Snowflake cannot load a column of numbers with values that are not numbers "
+        f"{action} (bad numbers: {mode}); nothing was loaded.",
+        hint="Load with the default setting (Snowflake types each column from a sample of the file and "
+        "reports the rows whose values do not fit as rejected), or load the file with the local engine.",
+    )
 
 
 def _public_plan(plan: setup.BootstrapPlan) -> SetupPlan:

@@ -60,6 +60,7 @@ BAD_NUMBER_LABELS = {
     "reject": "Load as numbers, reject those rows",
     "null": "Load as numbers, those values empty (NULL)",
 }
+BAD_NUMBERS_TIP = "A column of numbers with a few values that are not numbers (such as 'abc' or 'N/A')"
 
 
 def human_size(size: int) -> str:
@@ -249,9 +250,7 @@ class LoadPanel(Panel):
         )
         for mode, label in BAD_NUMBER_LABELS.items():
             self.bad_numbers_combo.addItem(label, mode)
-        self.bad_numbers_combo.setToolTip(
-            "A column of numbers with a few values that are not numbers (such as 'abc' or 'N/A')"
-        )
+        self.bad_numbers_combo.setToolTip(BAD_NUMBERS_TIP)
         self.load_button = self.name_widget(
             QPushButton("Load", box), "load.load", "Load the file into the table"
         )
@@ -328,6 +327,13 @@ class LoadPanel(Panel):
         self.stage_combo.clear()
         self.files.clear()
         self._set_result_idle()
+        supported = engine is None or engine.capabilities.supports_bad_numbers
+        if not supported:
+            self.bad_numbers_combo.setCurrentIndex(self.bad_numbers_combo.findData("text"))
+        self.bad_numbers_combo.setEnabled(supported)
+        self.bad_numbers_combo.setToolTip(
+            BAD_NUMBERS_TIP if supported else f"{BAD_NUMBERS_TIP}: not available with this engine"
+        )
         if engine is not None:
             self.refresh_soon(self._refresh_all)
 
