@@ -624,6 +624,12 @@ class Engine(ABC):
         """The last query id of the operation that :meth:`_activity_started` began (None: no ids)."""
         return None
 
+    def _translate_error(self, exc: Exception) -> EngineError | None:
+        """Called by :func:`activity` when an operation raised ``exc``: the error to raise instead (from
+        ``exc``), or None to let it through. Engines override it to recognize, in one place, failures
+        that are the machine's (a full disk) wherever in the operation they happen."""
+        return None
+
     # --- setup ------------------------------------------------------------------------------------
     @abstractmethod
     def plan_setup(self) -> SetupPlan:
@@ -892,6 +898,11 @@ def activity(operation: str) -> Callable[[F], F]:
                 result = method(self, *args, **kwargs)
                 ok = True
                 return result
+            except Exception as exc:
+                translated = self._translate_error(exc)
+                if translated is None:
+                    raise
+                raise translated from exc
             finally:
                 seconds = time.perf_counter() - started
                 query_id = self._activity_query_id(token)

@@ -88,6 +88,10 @@ class LocalEngine(Engine):
         self._closed = False
 
     # --- setup -----------------------------------------------------------------------------------------
+    def _translate_error(self, exc: Exception) -> EngineError | None:
+        """A full disk (or DuckDB out of memory), whether DuckDB or Python's own file writes saw it."""
+        return sqlrun.resource_error(exc)
+
     def plan_setup(self) -> SetupPlan:
         """Never needed: opening the workspace creates everything it uses."""
         return SetupPlan(needed=False, reason="The embedded warehouse needs no setup.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Iterator
@@ -56,29 +57,50 @@ def cancellable(
         poller.join()
 
 
-# How the OS words "disk full" (ENOSPC) and "over quota" (EDQUOT) in DuckDB's IO errors.
+# How the OS words "disk full" (ENOSPC) and "over quota" (EDQUOT) in DuckDB's IO errors, and in the
+# OSError of a library that does not set errno (pyarrow writing a part file in a scoring worker).
 _DISK_FULL = ("No space left on device", "Disk quota exceeded", "There is not enough space on the disk")
+_DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def resource_error(exc: BaseException | None) -> ResourceExhausted | None:
-    """The error to show when DuckDB error ``exc`` means the machine ran out of disk space or memory,
-    else None."""
-    if not isinstance(exc, duckdb.Error):
+    """The error to show when ``exc`` means the machine ran out of disk space or memory, else None: a DuckDB
+    error, or an OSError of Python's own file writes (artifacts, upload and part files, scratch files), also
+    when wrapped in another error's chain of causes (a worker's failure re-raised as EngineError). The one
+    place that recognizes them; the local engine applies it to every operation (``activity``)."""
+    if isinstance(exc, (Cancelled, ResourceExhausted)):
         return None
-    text = str(exc)
-    if any(phrase in text for phrase in _DISK_FULL):
-        log.warning("disk full: %s", text)
-        return ResourceExhausted(
-            "The disk holding the local workspace is full; the operation stopped and nothing was changed.",
-            hint="Free some disk space (or move the workspace with --workspace to a disk with room), then retry.",
-        )
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        log.warning("out of memory: %s", text)
-        return ResourceExhausted(
-            "The local warehouse ran out of memory; the operation stopped and nothing was changed.",
-            hint="Close other programs, or work on fewer rows or columns, then retry.",
-        )
+    for link in _causes(exc):
+        text = str(link)
+        if _disk_full(link):
+            log.warning("disk full: %s", text)
+            return ResourceExhausted(
+                "The disk holding the local workspace is full; the operation stopped and nothing was changed.",
+                hint="Free some disk space (or move the workspace with --workspace to a disk with room), "
+                "then retry.",
+            )
+        if isinstance(link, duckdb.OutOfMemoryException):
+            log.warning("out of memory: %s", text)
+            return ResourceExhausted(
+                "The local warehouse ran out of memory; the operation stopped and nothing was changed.",
+                hint="Close other programs, or work on fewer rows or columns, then retry.",
+            )
     return None
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return True
+    return isinstance(exc, (duckdb.Error, OSError)) and any(phrase in str(exc) for phrase in _DISK_FULL)
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and the errors it was raised from or while handling, each once."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
 
 
 def interrupt_quietly(cur: duckdb.DuckDBPyConnection) -> None:
