@@ -99,3 +99,32 @@ def test_the_window_fits_1024_by_700_with_notices_showing(qtbot, window):
         assert hint.width() <= 1024 and hint.height() <= 700, spec
         assert (window.width(), window.height()) == (1024, 700), spec
         assert window.jobs_dock.isVisible()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 820)])
+def test_a_failed_load_shows_gui_wording_and_a_long_message_does_not_widen_the_window(
+    qtbot, window, tmp_path, size
+):
+    """The Load Data panel words a failed load for the GUI like every other error (``for_gui``), and a long
+    message (a 200-character file name, which no space breaks) wraps or is cut, never setting the width."""
+    window.resize(*size)
+    window.navigate("load")
+    panel = window.panel("load")
+    settle(qtbot, window.ctx)
+    name = "quarterly_sales_" + "x" * 180 + ".csv"
+    source = tmp_path / name
+    source.write_text("A,B\n1,2\n", encoding="utf-8")
+    panel.upload_paths([source])
+    qtbot.waitUntil(lambda: panel.selected_file() == name, timeout=15_000)
+    settle(qtbot, window.ctx)
+    (window.ctx.engine.workspace.stage_dir("LOAD_DATA") / name).unlink()  # gone since it was listed
+    panel.start_load()
+    settle(qtbot, window.ctx)
+    QApplication.processEvents()
+    shown = panel.status.text()
+    assert "There is no file" in shown and "x" * 180 in panel.status.toolTip()
+    assert "snowml put" not in shown and "Upload it first (Upload… in Load Data)" in shown
+    assert window.minimumSizeHint().width() <= 1024
+    assert (window.width(), window.height()) == size
+    assert panel.status.mapTo(window, panel.status.rect().topRight()).x() <= window.width()
+    window.grab().save(str(tmp_path / f"load-error-{size[0]}.png"))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.jobs.runner import ErrorInfo
 from snowml_desktop.ui.icons import icon
-from snowml_desktop.ui.wording import for_gui
+from snowml_desktop.ui.wording import breakable, for_gui
 
 __all__ = ["Notice", "NoticeArea"]
 
@@ -50,7 +50,7 @@ class Notice(QFrame):
         badge = QLabel()
         badge.setPixmap(icon(level).pixmap(20, 20))
         badge.setAccessibleName(level)
-        text = _MessageLabel(_breakable(message))
+        text = _MessageLabel(breakable(message))
         text.setObjectName("notice_message")
         text.setAccessibleName("Notice message")
         text.setWordWrap(True)
@@ -160,7 +160,7 @@ class NoticeArea(QWidget):
 
 class _MessageLabel(QLabel):
     """A wrapping label that asks for no width of its own: it wraps to the width it is given and never sets
-    the window's width, whatever the message (paths break after each separator, see ``_breakable``)."""
+    the window's width, whatever the message (paths break after each separator, see ``wording.breakable``)."""
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(0, super().minimumSizeHint().height())
@@ -169,10 +169,6 @@ class _MessageLabel(QLabel):
         width = min(super().sizeHint().width(), self.width() if self.width() > 1 else 600)
         return QSize(width, self.heightForWidth(width))
 
-
-def _breakable(text: str) -> str:
-    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps."""
-    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
 
 
 def _tool_button(object_name: str, accessible_name: str, tooltip: str) -> QToolButton:

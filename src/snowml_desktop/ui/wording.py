@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["for_gui", "plural"]
+__all__ = ["breakable", "for_gui", "plural"]
 
 _MANAGER = "File › Connections… (Local (embedded))"
 #: Hints written for the command line, and what a GUI user does instead.
@@ -21,6 +21,12 @@ _CLI_HINTS = (
         "Retrain with “Drop duplicate rows before splitting” checked",
     ),
     (re.compile(r"List the tables with `snowml tables`"), "The tables are listed in Analyze"),
+    (re.compile(r"move the workspace with --workspace"), f"choose a workspace folder on another disk in {_MANAGER}"),
+    (
+        re.compile(r"Upload it first \(`snowml put FILE`\), or list the stage with `snowml files`"),
+        "Upload it first (Upload… in Load Data), or choose a file from Load Data's list",
+    ),
+    (re.compile(r"Give the file's name only, as shown by `snowml files`"), "Choose a file from Load Data's list"),
 )
 #: A full stop glued to the next sentence ("attempt(s).Aborting"); not "DB.SCHEMA" or "example.com".
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z)\]])\.(?=[A-Z][a-z])")
@@ -40,3 +46,10 @@ def for_gui(message: str) -> str:
     for pattern, replacement in _CLI_HINTS:
         message = pattern.sub(replacement, message)
     return _GLUED_SENTENCE.sub(". ", message)
+
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps
+    in a label instead of widening the window."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")

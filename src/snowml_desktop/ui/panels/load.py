@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -39,7 +40,9 @@ from snowml_desktop.core.identifiers import display
 from snowml_desktop.engines.base import HEADER_MODES, LoadRequest, LoadResult, StageFile
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.settings import Keys
+from snowml_desktop.ui.widgets.elided_label import ElidedLabel
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
+from snowml_desktop.ui.wording import breakable, for_gui
 
 if TYPE_CHECKING:
     from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
@@ -210,6 +213,7 @@ class LoadPanel(Panel):
             "Stage files status",
         )
         self.files_status.setWordWrap(True)
+        self.files_status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.files_status.setEnabled(False)
         top = QHBoxLayout()
         top.addWidget(QLabel("Stage:", box))
@@ -229,10 +233,10 @@ class LoadPanel(Panel):
 
     def _build_target_box(self) -> QGroupBox:
         box = QGroupBox("Load into a table", self)
+        # One line whatever the file's name (the whole path in its tooltip): never wider, never taller.
         self.file_label = self.name_widget(
-            QLabel("Select a file on the left.", box), "load.file", "Selected file"
+            ElidedLabel("Select a file on the left.", box), "load.file", "Selected file"
         )
-        self.file_label.setWordWrap(True)
         self.table_edit = TableNameEdit(box, object_name="load.table", what="table name")
         self.header_combo = self.name_widget(QComboBox(box), "load.header", "Header row")
         for mode in HEADER_MODES:
@@ -263,6 +267,7 @@ class LoadPanel(Panel):
         self.progress.setVisible(False)
         self.status = self.name_widget(QLabel("", box), "load.status", "Load status")
         self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout()
         form.addRow("File:", self.file_label)
@@ -291,6 +296,7 @@ class LoadPanel(Panel):
         box = QGroupBox("Result", self)
         self.result_label = self.name_widget(QLabel("Nothing loaded yet.", box), "load.result", "Load result")
         self.result_label.setWordWrap(True)
+        self.result_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rejections = self.name_widget(QTableWidget(0, 2, box), "load.rejections", "Rejected rows")
         self.rejections.setHorizontalHeaderLabels(["Line", "Reason"])
         self.rejections.horizontalHeader().setStretchLastSection(True)
@@ -374,7 +380,9 @@ class LoadPanel(Panel):
             self._pending_select = None
 
     def _on_files_failed(self, error: ErrorInfo) -> None:
-        self.files_status.setText(error.message)
+        message = for_gui(error.message)
+        self.files_status.setText(breakable(message))
+        self.files_status.setToolTip(message)
 
     def selected_file(self) -> str | None:
         item = self.files.currentItem()
@@ -549,8 +557,9 @@ class LoadPanel(Panel):
         self.ctx.tables_changed.emit()
 
     def _on_load_failed(self, error: ErrorInfo) -> None:
-        self.status.setText(f"<span style='color:#c62828'>{_html(error.message)}</span>")
-        self.status.setToolTip(error.message)
+        message = for_gui(error.message)
+        self.status.setText(f"<span style='color:#c62828'>{_html(message)}</span>")
+        self.status.setToolTip(message)
         self.result_label.setText("Nothing was loaded.")
 
     def _on_load_cancelled(self) -> None:
@@ -582,9 +591,10 @@ class LoadPanel(Panel):
 
 
 def _html(text: str) -> str:
+    """``text`` for a rich-text label: escaped, and long paths able to wrap (``wording.breakable``)."""
     from html import escape
 
-    return escape(text)
+    return escape(breakable(text))
 
 
 def _stamp(value: datetime | None) -> str:

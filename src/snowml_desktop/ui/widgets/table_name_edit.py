@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.identifiers import display, is_simple, normalize
+from snowml_desktop.ui.widgets.elided_label import ElidedLabel
 
 __all__ = ["TableNameEdit", "describe_identifier"]
 
@@ -54,10 +55,11 @@ class TableNameEdit(QWidget):
         self.line_edit.setAccessibleName(what.capitalize())
         self.line_edit.setPlaceholderText("e.g. CUSTOMERS")
         self.line_edit.setClearButtonEnabled(True)
-        self.hint = QLabel(self)
+        # One line, the whole hint in its tooltip: a 255-character name neither widens the window nor
+        # wraps into a second line the form did not make room for.
+        self.hint = ElidedLabel(parent=self)
         self.hint.setObjectName(f"{object_name}.identifier")
         self.hint.setAccessibleName(f"Resulting {what}")
-        self.hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
