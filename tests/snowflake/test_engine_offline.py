@@ -922,3 +922,39 @@ def test_bad_numbers_other_than_text_are_refused_not_ignored(mode: str, wording:
     assert account.calls == []
     engine.load(LoadRequest("LOAD_DATA", "ages.csv", "AGES", bad_numbers="text"))
     assert len(account.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda engine: engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN")),
+        lambda engine: engine.score(ScoreRequest("RANDOM_FOREST_7", "CHURN", size="Large")),
+        lambda engine: engine.load(LoadRequest("LOAD_DATA", "more.csv", "new")),
+    ],
+    ids=["score", "score_resized", "load"],
+)
+@pytest.mark.parametrize("mode", ["transient", "dead"])
+def test_failure_at_each_statement_leaves_a_warehouse_without_auto_resume_suspended_or_journaled(
+    operation, mode: str
+) -> None:
+    """A warehouse found SUSPENDED without AUTO_RESUME and resumed for the operation: whichever statement
+    fails, it is suspended (and sized) as found, or the journal holds it and the next connect does that."""
+
+    def found() -> dict:
+        return {"WH": FakeWarehouse(state="SUSPENDED", auto_resume=False)}
+
+    clean = _account(warehouses=found())
+    operation(_engine(clean))
+    connect = _fault_steps(lambda account: _engine(account))
+    for step in range(connect, len(clean.log)):
+        account = _account(
+            warehouses=found(), **({"fail_at": step} if mode == "transient" else {"dead_from": step})
+        )
+        with contextlib.suppress(EngineError):
+            operation(_engine(account))
+        wh = account.warehouses["WH"]
+        if (wh.state, wh.size) != ("SUSPENDED", "XSMALL"):
+            assert Journal("ACCT").pending(), f"step {step} ({mode}): left running and not journaled"
+        _engine(_account(warehouses=account.warehouses))  # the next connect replays the journal
+        assert (wh.state, wh.size) == ("SUSPENDED", "XSMALL"), f"step {step} ({mode})"
+        assert Journal("ACCT").pending() == [], f"step {step} ({mode})"

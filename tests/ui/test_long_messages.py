@@ -128,3 +128,16 @@ def test_a_failed_load_shows_gui_wording_and_a_long_message_does_not_widen_the_w
     assert (window.width(), window.height()) == size
     assert panel.status.mapTo(window, panel.status.rect().topRight()).x() <= window.width()
     window.grab().save(str(tmp_path / f"load-error-{size[0]}.png"))
+
+
+def test_the_disk_full_and_stage_file_hints_give_gui_steps():
+    import errno
+
+    from snowml_desktop.engines.local import sqlrun
+    from snowml_desktop.ui.wording import for_gui
+
+    full = str(sqlrun.resource_error(OSError(errno.ENOSPC, "No space left on device")))
+    assert "--workspace" in full  # the engine speaks to the command line
+    assert "--workspace" not in for_gui(full) and "File › Connections…" in for_gui(full)
+    misnamed = for_gui("'a/b' is not a file name on stage LOAD_DATA. Give the file's name only, as shown by `snowml files`.")
+    assert "snowml" not in misnamed and "Load Data's list" in misnamed
