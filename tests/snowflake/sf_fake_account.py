@@ -371,8 +371,9 @@ class FakeAccount:
         warehouse = self.warehouses[name]
         if rest == "SUSPEND":
             self._require(name, "OPERATE")
-            if warehouse.state == "SUSPENDED":  # undocumented either way; the engine tolerates both
-                raise refused("suspend_quiesces", "Invalid state. Warehouse cannot be suspended.")
+            if warehouse.state == "SUSPENDED":  # not in the docs; the engine tolerates either answer. The
+                # wording is Snowflake's as reported in https://github.com/Snowflake-Labs/sf-samples/issues/51
+                raise refused("suspend_quiesces", f"Invalid state. Warehouse '{name}' cannot be suspended.")
             warehouse.state = "SUSPENDING" if warehouse.running else "SUSPENDED"
             return
         if rest == "RESUME IF SUSPENDED":  # resume_if_suspended

@@ -10,7 +10,9 @@ Two training modes: ``convert`` (suspend and wait until SUSPENDED, set WAREHOUSE
 'SNOWPARK-OPTIMIZED' with the memory option stated, run, then suspend, wait and restore type, size and
 generation, and leave it running or suspended as found) and ``dedicated`` (a separate Snowpark-optimized
 warehouse, created suspended if missing; the caller runs the training call on a session of its own that
-uses it, so no other statement moves).
+uses it, so no other statement moves). Scoring and loading run inside ``running``: a warehouse found SUSPENDED
+without AUTO_RESUME refuses every statement, so it is resumed for the operation (journaled like a change) and
+suspended again afterwards; a resize for scoring nests inside it and shares its journal entry.
 
 Snowflake's documented behaviour this relies on (cited in ``tests/snowflake/sf_fake_account.py``): a type
 change needs a SUSPENDED warehouse and SUSPEND lets running statements finish first; a statement may
