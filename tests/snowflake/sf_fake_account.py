@@ -103,12 +103,12 @@ RULES: dict[str, Rule] = {
         "Streams have repeatable read isolation: the statements of one transaction see the same change records "
         "of a stream (the fake has no concurrent writers, so every read sees the rows of the transaction's "
         "start).",
-        _STREAMS + "#repeatable-read-isolation",
+        _STREAMS + " (repeatable read isolation)",
     ),
     "ddl_commits_transaction": Rule(
         "Explicit transactions should hold only DML and queries: a DDL statement (CTAS included) implicitly "
         "commits the open transaction. (The fake counts creating, replacing or dropping a table as DDL.)",
-        _TRANSACTIONS + "#ddl",
+        _TRANSACTIONS + " (DDL)",
     ),
     "rollback_undoes_dml": Rule(
         "ROLLBACK undoes every statement of the transaction: its DML is applied at COMMIT or not at all.",
@@ -118,7 +118,7 @@ RULES: dict[str, Rule] = {
         "A stored procedure may hold a whole transaction (BEGIN ... COMMIT in its body). Called while the caller "
         "has a transaction open, the procedure's transaction is a separate scoped one, committed or rolled back "
         "on its own; otherwise a BEGIN while a transaction is active is ignored.",
-        _TRANSACTIONS + "#transactions-and-stored-procedures",
+        _TRANSACTIONS + " (stored procedures and transactions; scoped transactions)",
     ),
     "temporary_table_session": Rule(
         "A temporary table exists only in the session that created it and persists for the rest of that "

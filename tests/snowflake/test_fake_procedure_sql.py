@@ -1,7 +1,7 @@
 """The warehouse stand-in behind the procedures' ``session.sql`` keeps the documented rules it claims
 (sf_fake_account.RULES), so the procedure tests that rely on it test against Snowflake's behaviour:
 https://docs.snowflake.com/en/user-guide/streams-intro#table-versioning
-https://docs.snowflake.com/en/sql-reference/transactions#ddl
+https://docs.snowflake.com/en/sql-reference/transactions (DDL)
 """
 
 from __future__ import annotations

@@ -411,6 +411,25 @@ def test_a_failure_between_consume_and_append_leaves_the_rows_for_the_next_run(
     assert sorted(scored["mean radius"]) == sorted(expected["mean radius"])  # none lost, none twice
 
 
+def test_a_run_row_that_cannot_be_written_after_the_commit_says_the_rows_were_appended(
+    wh: Any, cancer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    stream = _stream_stand_in(wh, "NEW_ROWS", cancer.iloc[440:445], ["INSERT"] * 5)
+    real_insert = procedures._insert_row
+
+    def succeeded_row_fails(session: Any, table: str, columns: Any, row: dict) -> None:
+        if row["STATUS"] == records.RUN_SUCCEEDED:
+            raise Boom("runs table unavailable")
+        real_insert(session, table, columns, row)
+
+    monkeypatch.setattr(procedures, "_insert_row", succeeded_row_fails)
+    error = _raises(_scheduled(wh, stream), EngineError)
+    assert "were scored and appended to 'SCORED'" in str(error) and "runs table unavailable" in str(error)
+    assert wh.session.table(wh.loc.data("SCORED")).count() == 5 and wh.session.table(stream).count() == 0
+    assert not _staging_tables(wh)
+
+
 def test_a_scheduled_run_with_no_new_rows_records_an_empty_run_and_creates_nothing(
     wh: Any, cancer: Any
 ) -> None:

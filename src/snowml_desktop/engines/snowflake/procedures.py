@@ -794,13 +794,14 @@ def _score_stream(
     - a stream's offset advances only when a DML statement reading the stream commits; a query alone does
       not, even inside an explicit transaction (https://docs.snowflake.com/en/user-guide/streams-intro
       #table-versioning); the statements of one transaction see the same change rows of a stream
-      (#repeatable-read-isolation on that page);
+      (its section on repeatable read isolation);
     - DDL, CTAS included, commits an open transaction, so the transaction holds only DML and queries
-      (https://docs.snowflake.com/en/sql-reference/transactions#ddl);
+      (https://docs.snowflake.com/en/sql-reference/transactions, section DDL);
     - a stored procedure may hold a whole transaction; called inside a caller's open transaction, its own is
       a separate scoped transaction, committed or rolled back on its own
-      (https://docs.snowflake.com/en/sql-reference/transactions#transactions-and-stored-procedures). The
-      task's CALL opens none; SNOWML_SCORE runs with the caller's rights, in the task run's session;
+      (same page: stored procedures and transactions, scoped transactions). The task's CALL opens none;
+      SNOWML_SCORE runs with the caller's rights, in the caller's (the task run's) session
+      (https://docs.snowflake.com/en/developer-guide/stored-procedure/stored-procedures-rights);
     - a temporary table lives until its session ends (a Python procedure has no procedure-scoped ones), so
       the staging table is dropped here (https://docs.snowflake.com/en/user-guide/tables-temp-transient).
 
@@ -828,32 +829,49 @@ def _score_stream(
     check_artifact(services.stage, record)
     if not inserted.count():  # a query: the offset stays (nothing to consume, no table created)
         return _record_stream_run(session, place, run, services, started, record, {"rows": 0}, [])
-    staging = STAGING_PREFIX + str(run.run_id)
+    staging, output = STAGING_PREFIX + str(run.run_id), str(run.output_table)
     scoring_started = services.clock()
     try:
         with _query_ids(session) as query_ids:
-            created = _create_stream_targets(session, request, place, record, staging, str(run.output_table))
-            try:
-                _consume_stream(session, inserted, names, record, place, staging, str(run.output_table))
-            except BaseException:
-                if created:  # empty again after the rollback
-                    services.ops.drop_table(str(run.output_table))
-                raise
-        result = _stream_result(session, place, record, staging, names, request.table)
+            _append_new_rows(session, services, request, place, record, inserted, names, staging, output)
+        scoring_seconds = services.clock() - scoring_started
+        try:
+            result = _stream_result(session, place, record, staging, names, request.table)
+            result["scoring_seconds"] = scoring_seconds
+            return _record_stream_run(session, place, run, services, started, record, result, query_ids)
+        except Exception as exc:  # the rows are in the output and the stream consumed: say so
+            raise EngineError(
+                f"The new rows of {request.table!r} were scored and appended to {output!r}, but the run "
+                f"could not be recorded: {type(exc).__name__}: {exc}",
+                hint="The rows will not be scored again; the runs list lacks this run's figures.",
+            ) from exc
     finally:
         try:
             services.ops.drop_table(staging)
         except Exception:  # it goes with the session anyway; the run's own outcome is what to report
             log.warning("Could not drop the staging table %s", staging, exc_info=True)
-    result["scoring_seconds"] = services.clock() - scoring_started
+
+
+def _append_new_rows(
+    session: Session,
+    services: Services,
+    request: ScoreRequest,
+    place: Place,
+    record: ModelRecord,
+    inserted: DataFrame,
+    names: dict[str, str],
+    staging: str,
+    output: str,
+) -> None:
+    """Create the run's tables, then consume and append in one transaction; an output this run created is
+    dropped again (empty after the rollback) when that fails."""
+    created = _create_stream_targets(session, request, place, record, staging, output)
     try:
-        return _record_stream_run(session, place, run, services, started, record, result, query_ids)
-    except Exception as exc:  # the rows are in the output and the stream consumed: say so
-        raise EngineError(
-            f"{result['rows']:,} new rows of {request.table!r} were scored and appended to "
-            f"{run.output_table!r}, but the run could not be recorded: {type(exc).__name__}: {exc}",
-            hint="The rows will not be scored again; the runs list lacks this run.",
-        ) from exc
+        _consume_stream(session, inserted, names, record, place, staging, output)
+    except BaseException:
+        if created:
+            services.ops.drop_table(output)
+        raise
 
 
 def _create_stream_targets(
