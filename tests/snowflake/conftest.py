@@ -1,6 +1,7 @@
 """Fixtures for the Snowflake engine's in-warehouse code: a Snowpark local-testing session per test, and
 stand-ins for the few services local testing cannot run (stage file removal, CLONE/DROP FUNCTION SQL,
-sequences, calling a multi-column vectorized UDF)."""
+sequences, calling a multi-column vectorized UDF, and ``session.sql``: the drift queries and transaction
+statements, run by ``sf_fake_procedure_sql.ProcedureWarehouse``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.snowflake.sf_fake_procedure_sql import ProcedureWarehouse
 
 from snowml_desktop.core import records
 from snowml_desktop.engines.snowflake import procedures, sql
@@ -141,6 +143,7 @@ class Warehouse:
     ops: LocalOps
     registrar: ScalarUdfRegistrar
     services: procedures.Services
+    warehouse: ProcedureWarehouse
     base: dict[str, Any] = field(default_factory=lambda: dict(BASE))
 
     def load(self, table: str, frame: Any) -> None:
@@ -213,7 +216,8 @@ def empty_wh(snowpark_session: Any, tmp_path: Path) -> Warehouse:
     ops = LocalOps(snowpark_session, loc)
     registrar = ScalarUdfRegistrar(stage, loc)
     services = procedures.Services(stage, ops, registrar)
-    return Warehouse(snowpark_session, loc, stage, ops, registrar, services)
+    warehouse = ProcedureWarehouse(snowpark_session).install()
+    return Warehouse(snowpark_session, loc, stage, ops, registrar, services, warehouse)
 
 
 @pytest.fixture

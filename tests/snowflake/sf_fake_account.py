@@ -34,6 +34,8 @@ _ALTER = "https://docs.snowflake.com/en/sql-reference/sql/alter-warehouse"
 _CREATE = "https://docs.snowflake.com/en/sql-reference/sql/create-warehouse"
 _TASKS = "https://docs.snowflake.com/en/user-guide/warehouses-tasks"
 _SHOW = "https://docs.snowflake.com/en/sql-reference/sql/show-warehouses"
+_STREAMS = "https://docs.snowflake.com/en/user-guide/streams-intro"
+_TRANSACTIONS = "https://docs.snowflake.com/en/sql-reference/transactions"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,40 @@ RULES: dict[str, Rule] = {
         "With bundle 2025_07, SHOW WAREHOUSES has a generation column ('1' or '2'); resource_constraint "
         "shows a standard warehouse's STANDARD_GEN_x.",
         "https://docs.snowflake.com/en/release-notes/bcr-bundles/2025_07/bcr-2110",
+    ),
+    # What a stored procedure's own statements meet (tests/snowflake/sf_fake_procedure_sql.py applies these).
+    "stream_offset_on_dml_commit": Rule(
+        "A stream's offset advances only when a DML statement that reads the stream commits (at the end of an "
+        "autocommitted statement, or at the COMMIT of the explicit transaction holding it); querying a stream "
+        "alone does not advance it, even inside an explicit transaction.",
+        _STREAMS + "#table-versioning",
+    ),
+    "stream_repeatable_read": Rule(
+        "Streams have repeatable read isolation: the statements of one transaction see the same change records "
+        "of a stream (the fake has no concurrent writers, so every read sees the rows of the transaction's "
+        "start).",
+        _STREAMS + " (repeatable read isolation)",
+    ),
+    "ddl_commits_transaction": Rule(
+        "Explicit transactions should hold only DML and queries: a DDL statement (CTAS included) implicitly "
+        "commits the open transaction. (The fake counts creating, replacing or dropping a table as DDL.)",
+        _TRANSACTIONS + " (DDL)",
+    ),
+    "rollback_undoes_dml": Rule(
+        "ROLLBACK undoes every statement of the transaction: its DML is applied at COMMIT or not at all.",
+        _TRANSACTIONS,
+    ),
+    "procedure_transaction": Rule(
+        "A stored procedure may hold a whole transaction (BEGIN ... COMMIT in its body). Called while the caller "
+        "has a transaction open, the procedure's transaction is a separate scoped one, committed or rolled back "
+        "on its own; otherwise a BEGIN while a transaction is active is ignored.",
+        _TRANSACTIONS + " (stored procedures and transactions; scoped transactions)",
+    ),
+    "temporary_table_session": Rule(
+        "A temporary table exists only in the session that created it and persists for the rest of that "
+        "session (procedure-scoped temporary tables are Snowflake Scripting only), so a Python procedure drops "
+        "its own.",
+        "https://docs.snowflake.com/en/user-guide/tables-temp-transient",
     ),
     "warehouse_privileges": Rule(
         "ALTER ... SET needs MODIFY, SUSPEND/RESUME need OPERATE (OWNERSHIP or the account-level MANAGE "

@@ -238,6 +238,7 @@ def test_hostile_table_and_column_names_round_trip(empty_wh: Any, cancer: Any, t
     assert run.output_table == f"{table} new_{MODEL}_INF" and run.rows == 20
     assert wh.session.table(wh.loc.data(run.output_table)).count() == 20
     assert run.metrics is not None and sum(map(sum, run.confusion_matrix)) == 20
+    assert record.drift_profile and run.drift and run.drift["rows"] == 20  # the names survive the SQL too
 
 
 def test_big_tables_are_sampled_before_training(wh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -308,36 +309,147 @@ def test_a_saved_threshold_relabels_the_udf_result_and_is_recorded_on_the_run(wh
     assert after["PREDICTION_PROBABILITY"].tolist() == pytest.approx(chosen.tolist())
 
 
+# --- drift, run end to end through the procedures' own SQL -------------------------------------------------
+# ``session.sql`` goes to the warehouse stand-in (tests/snowflake/sf_fake_procedure_sql.py): the procedures'
+# statements run on DuckDB over the local-testing session's tables.
+def test_training_stores_a_drift_profile_and_each_run_records_drift_with_the_training_overlap(
+    wh: Any, cancer: Any
+) -> None:
+    import numpy as np
+
+    record = records.model_from_row(procedures.decode_result(wh.train(table="CANCER", target="target")))
+    profile = record.drift_profile
+    assert profile is not None and profile["rows"] == 300 and len(profile["features"]) == 30
+    radius = cancer["mean radius"].iloc[:300].to_numpy()
+    assert profile["features"]["mean radius"]["edges"] == pytest.approx(
+        np.percentile(radius, [10 * i for i in range(1, 10)])
+    )
+    assert profile["predictions"]["classes"] == ["benign", "malignant"]
+    assert any("PERCENTILE_CONT" in s for s in wh.warehouse.statements)  # computed in the warehouse
+
+    new = records.run_from_row(procedures.decode_result(wh.score(table="NEW_PATIENTS")))
+    assert new.drift["rows"] == 25 and len(new.drift["features"]) == 30
+    assert new.drift["overlap_rows"] == 0 and new.drift["training_table"] == "CANCER"
+    assert sum(new.drift["predictions"]["actual"]) == pytest.approx(1.0)
+    wh.load("SEEN", cancer.iloc[250:300])  # rows the model was trained on
+    seen = records.run_from_row(procedures.decode_result(wh.score(table="SEEN")))
+    assert seen.drift["rows"] == 50 and seen.drift["overlap_rows"] == 50
+
+
 # --- scheduled runs: scoring a stream's new rows --------------------------------------------------------------
-# A local-testing session has no streams; a table with the stream's METADATA$ACTION column stands in for one
-# (https://docs.snowflake.com/en/user-guide/streams-intro: a stream returns the table's columns plus
-# METADATA$ACTION / METADATA$ISUPDATE / METADATA$ROW_ID). Consumption itself (the offset advancing on a DML
-# read) cannot run here; the procedure reads the stream only inside the one INSERT that appends the rows.
+# A local-testing session has no streams; a table of the stream's change rows (the table's columns plus
+# METADATA$ACTION / METADATA$ISUPDATE, https://docs.snowflake.com/en/user-guide/streams-intro) stands in for
+# one, and the warehouse stand-in advances its offset by the documented rules (sf_fake_account.RULES:
+# stream_offset_on_dml_commit, ddl_commits_transaction, rollback_undoes_dml ...).
 def _stream_stand_in(wh: Any, name: str, frame: pd.DataFrame, actions: list[str]) -> str:
     wh.load(name, frame.assign(**{"METADATA$ACTION": actions, "METADATA$ISUPDATE": False}))
-    return wh.loc.data(name)
+    return wh.warehouse.stream(wh.loc.data(name))
 
 
-def test_a_scheduled_run_appends_the_stream_rows_to_the_output_and_records_a_run(
+def _add_changes(wh: Any, stream: str, frame: pd.DataFrame) -> None:
+    """Rows inserted into the table after the stream's offset."""
+    changes = frame.assign(**{"METADATA$ACTION": "INSERT", "METADATA$ISUPDATE": False})
+    wh.session.create_dataframe(changes).write.save_as_table(stream, mode="append", column_order="name")
+
+
+def _scheduled(wh: Any, stream: str, output: str = "SCORED") -> str:
+    return wh.score(table="CANCER", output=output, source_stream=stream)
+
+
+def _staging_tables(wh: Any) -> list[str]:
+    return [t for t in wh.session._conn.entity_registry.table_registry if procedures.STAGING_PREFIX in t]
+
+
+def test_a_scheduled_run_appends_the_new_rows_and_records_their_metrics_and_drift(
     wh: Any, cancer: Any
 ) -> None:
     procedures.decode_result(wh.train(table="CANCER", target="target"))
-    first = _stream_stand_in(wh, "NEW_ROWS_1", cancer.iloc[440:452], ["INSERT"] * 10 + ["DELETE"] * 2)
-    run = records.run_from_row(
-        procedures.decode_result(wh.score(table="CANCER", output="SCORED", source_stream=first))
-    )
+    stream = _stream_stand_in(wh, "NEW_ROWS", cancer.iloc[440:452], ["INSERT"] * 10 + ["DELETE"] * 2)
+    run = records.run_from_row(procedures.decode_result(_scheduled(wh, stream)))
     assert run.status == records.RUN_SUCCEEDED and run.rows == 10 and run.output_table == "SCORED"
-    assert run.metrics is None  # appended rows are not told apart from earlier ones
-    second = _stream_stand_in(wh, "NEW_ROWS_2", cancer.iloc[452:457], ["INSERT"] * 5)
-    again = records.run_from_row(
-        procedures.decode_result(wh.score(table="CANCER", output="SCORED", source_stream=second))
-    )
+    assert sum(map(sum, run.confusion_matrix)) == 10 and run.metrics["accuracy"] > 0.7
+    assert run.drift["rows"] == 10 and run.drift["table"] == "CANCER" and run.threshold is None
+    assert wh.session.table(stream).count() == 0  # the offset moved past the rows it appended
+    assert wh.warehouse.commits == 1 and not wh.warehouse.in_transaction and not _staging_tables(wh)
+
+    _add_changes(wh, stream, cancer.iloc[452:457])
+    again = records.run_from_row(procedures.decode_result(_scheduled(wh, stream)))
     assert again.rows == 5 and again.run_id != run.run_id
+    assert sum(map(sum, again.confusion_matrix)) == 5 and again.drift["rows"] == 5  # this run's rows only
     output = wh.session.table(wh.loc.data("SCORED"))
     names = [f.name.strip('"') for f in output.schema.fields]
     assert output.count() == 15 and not any(n.startswith("METADATA$") for n in names)
     assert names[-2:] == ["PREDICTION", "PREDICTION_PROBABILITY"]
-    assert len(wh.rows(sql.INFERENCE_RUNS)) == 2
+    stored = [records.run_from_row(r) for r in wh.rows(sql.INFERENCE_RUNS)]
+    assert sorted(r.rows for r in stored) == [5, 10] and all(r.drift for r in stored)
+
+
+@pytest.mark.parametrize("output_existed", [False, True])
+def test_a_failure_between_consume_and_append_leaves_the_rows_for_the_next_run(
+    wh: Any, cancer: Any, output_existed: bool
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    stream = _stream_stand_in(wh, "NEW_ROWS", cancer.iloc[440:445], ["INSERT"] * 5)
+    if output_existed:  # a first run appended these five
+        procedures.decode_result(_scheduled(wh, stream))
+        _add_changes(wh, stream, cancer.iloc[445:452])
+    pending = wh.session.table(stream).count()
+    wh.warehouse.fail_next_insert(wh.loc.data("SCORED"), "injected: the warehouse failed mid-run")
+
+    failed = _raises(_scheduled(wh, stream), EngineError)
+    assert "injected" in str(failed) and wh.warehouse.rollbacks == 1
+    assert wh.session.table(stream).count() == pending  # not consumed
+    assert wh.exists("SCORED") == output_existed and not _staging_tables(wh)
+    if output_existed:
+        assert wh.session.table(wh.loc.data("SCORED")).count() == 5
+    assert records.run_from_row(wh.rows(sql.INFERENCE_RUNS)[-1]).status == records.RUN_FAILED
+
+    retried = records.run_from_row(procedures.decode_result(_scheduled(wh, stream)))
+    assert retried.rows == pending and wh.session.table(stream).count() == 0
+    scored = wh.session.table(wh.loc.data("SCORED")).to_pandas()
+    expected = cancer.iloc[440:452] if output_existed else cancer.iloc[440:445]
+    assert sorted(scored["mean radius"]) == sorted(expected["mean radius"])  # none lost, none twice
+
+
+def test_a_run_row_that_cannot_be_written_after_the_commit_says_the_rows_were_appended(
+    wh: Any, cancer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    stream = _stream_stand_in(wh, "NEW_ROWS", cancer.iloc[440:445], ["INSERT"] * 5)
+    real_insert = procedures._insert_row
+
+    def succeeded_row_fails(session: Any, table: str, columns: Any, row: dict) -> None:
+        if row["STATUS"] == records.RUN_SUCCEEDED:
+            raise Boom("runs table unavailable")
+        real_insert(session, table, columns, row)
+
+    monkeypatch.setattr(procedures, "_insert_row", succeeded_row_fails)
+    error = _raises(_scheduled(wh, stream), EngineError)
+    assert "were scored and appended to 'SCORED'" in str(error) and "runs table unavailable" in str(error)
+    assert wh.session.table(wh.loc.data("SCORED")).count() == 5 and wh.session.table(stream).count() == 0
+    assert not _staging_tables(wh)
+
+
+def test_a_scheduled_run_with_no_new_rows_records_an_empty_run_and_creates_nothing(
+    wh: Any, cancer: Any
+) -> None:
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    stream = _stream_stand_in(wh, "ONLY_DELETES", cancer.iloc[440:442], ["DELETE"] * 2)
+    run = records.run_from_row(procedures.decode_result(_scheduled(wh, stream)))
+    assert run.status == records.RUN_SUCCEEDED and run.rows == 0
+    assert run.metrics is None and run.drift is None and run.confusion_matrix is None
+    assert not wh.exists("SCORED") and "BEGIN TRANSACTION" not in wh.warehouse.statements
+    assert len(wh.rows(sql.INFERENCE_RUNS)) == 1
+
+
+def test_a_scheduled_run_records_the_threshold_it_used(wh: Any, cancer: Any) -> None:
+    from snowflake.snowpark.functions import lit
+
+    procedures.decode_result(wh.train(table="CANCER", target="target"))
+    wh.session.table(wh.loc.app(sql.MODELS_CATALOG)).update({'"THRESHOLD"': lit(0.3)})
+    stream = _stream_stand_in(wh, "NEW_ROWS", cancer.iloc[440:445], ["INSERT"] * 5)
+    run = records.run_from_row(procedures.decode_result(_scheduled(wh, stream)))
+    assert run.threshold == pytest.approx(0.3) and run.rows == 5
 
 
 def test_a_scheduled_run_on_a_table_that_lost_a_feature_fails_clearly_and_raises_for_the_task(
@@ -349,7 +461,7 @@ def test_a_scheduled_run_on_a_table_that_lost_a_feature_fails_clearly_and_raises
     result = wh.score(table="CANCER", output="SCORED_LOST", source_stream=stream)
     error = _raises(result, InvalidInput)
     assert "no longer has the model" in str(error) and cancer.columns[0] in str(error)
-    assert not wh.exists("SCORED_LOST")
+    assert not wh.exists("SCORED_LOST") and wh.session.table(stream).count() == 5
     (failed,) = [records.run_from_row(r) for r in wh.rows(sql.INFERENCE_RUNS)]
     assert failed.status == records.RUN_FAILED and "no longer has" in failed.error
     # inside a task the error is raised, so the task run is FAILED in TASK_HISTORY; from the app it is returned

@@ -40,7 +40,7 @@ from snowflake.snowpark import Session
 
 from snowml_desktop.core import errors, records, sizes
 from snowml_desktop.core.errors import AlreadyExists, EngineError, IntegrityError, InvalidInput, NotFound
-from snowml_desktop.core.identifiers import quote
+from snowml_desktop.core.identifiers import INTERNAL_PREFIX, quote
 from snowml_desktop.core.records import RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.engines.base import (
     FILE_FORMATS,
@@ -475,7 +475,9 @@ def train(
 
 
 def _sql_rows(session: Session) -> Callable[[str, list[Any]], list[tuple]]:
-    """``core.drift``'s query function over the procedure's session (qmark binds, as Snowpark takes them)."""
+    """The procedure's own SQL over its session: ``core.drift``'s query function (qmark binds, as Snowpark
+    takes them) and a scheduled run's transaction statements. Local testing cannot run ``session.sql``;
+    tests put a stand-in for the warehouse behind it (tests/snowflake/sf_fake_procedure_sql.py)."""
     return lambda text, params: [tuple(row) for row in session.sql(text, params=params).collect()]
 
 
@@ -713,8 +715,8 @@ def score(
 
     With ``source_stream`` (a scheduled run; see ``engines.snowflake.schedules``) the rows inserted into the
     table since the stream's offset are scored and appended to the output (created when missing) in one
-    ``INSERT ... SELECT`` that consumes the stream, so a failed run consumes nothing. ``rows`` counts the rows
-    appended; no metrics are computed (the appended rows are not told apart from earlier ones).
+    transaction that consumes the stream, so a failed run consumes nothing (``_score_stream``). ``rows``,
+    metrics and drift are those of the rows appended.
     """
     record = get_model(session, place, request.model)
     if source_stream:
@@ -771,6 +773,8 @@ def score(
 
 # A stream adds METADATA$ACTION / $ISUPDATE / $ROW_ID columns: https://docs.snowflake.com/en/user-guide/streams-intro
 STREAM_ACTION = "METADATA$ACTION"
+#: A scheduled run's temporary table of the rows it scored (engine-reserved prefix, one per run).
+STAGING_PREFIX = INTERNAL_PREFIX + "STAGING_RUN_"
 
 
 def _score_stream(
@@ -783,12 +787,36 @@ def _score_stream(
     record: ModelRecord,
     stream: str,
 ) -> InferenceRun:
+    """A scheduled run: score the rows added to the table since the stream's offset, append them to the
+    output exactly once, and record the run with metrics and drift of those rows.
+
+    What it relies on in Snowflake:
+    - a stream's offset advances only when a DML statement reading the stream commits; a query alone does
+      not, even inside an explicit transaction (https://docs.snowflake.com/en/user-guide/streams-intro
+      #table-versioning); the statements of one transaction see the same change rows of a stream
+      (its section on repeatable read isolation);
+    - DDL, CTAS included, commits an open transaction, so the transaction holds only DML and queries
+      (https://docs.snowflake.com/en/sql-reference/transactions, section DDL);
+    - a stored procedure may hold a whole transaction; called inside a caller's open transaction, its own is
+      a separate scoped transaction, committed or rolled back on its own
+      (same page: stored procedures and transactions, scoped transactions). The task's CALL opens none;
+      SNOWML_SCORE runs with the caller's rights, in the caller's (the task run's) session
+      (https://docs.snowflake.com/en/developer-guide/stored-procedure/stored-procedures-rights);
+    - a temporary table lives until its session ends (a Python procedure has no procedure-scoped ones), so
+      the staging table is dropped here (https://docs.snowflake.com/en/user-guide/tables-temp-transient).
+
+    Steps: DDL first, outside the transaction: the temporary staging table and, when missing, the output
+    (both empty, shaped from the table, never from the stream). Then one transaction: the scored stream rows
+    into the staging table, the staging rows into the output, COMMIT, which advances the stream's offset. A
+    failure rolls both inserts back and leaves the offset where it was, so the next task run scores the same
+    rows: none lost, none twice. Metrics and drift come from the staging table: this run's rows only.
+    """
     from snowflake.snowpark.functions import col, lit
 
-    frame = _table(session, stream, "stream")
-    names = {k: v for k, v in _column_names(frame).items() if not k.startswith("METADATA$")}
+    changes = _table(session, stream, "stream")
+    names = {k: v for k, v in _column_names(changes).items() if not k.startswith("METADATA$")}
     # the table's own columns of the inserted rows (an append-only stream has no others)
-    inserted = frame.filter(col(quote(STREAM_ACTION)) == lit("INSERT")).select(
+    inserted = changes.filter(col(quote(STREAM_ACTION)) == lit("INSERT")).select(
         *[col(v) for v in names.values()]
     )
     missing = [f.name for f in record.features if f.name not in names]
@@ -799,22 +827,132 @@ def _score_stream(
             hint="Restore the columns, or drop the schedule and create one for a model that fits the table.",
         )
     check_artifact(services.stage, record)
-    output = place.data(str(run.output_table))
-    before = session.table(output).count() if _exists(session, output) else 0
+    if not inserted.count():  # a query: the offset stays (nothing to consume, no table created)
+        return _record_stream_run(session, place, run, services, started, record, {"rows": 0}, [])
+    staging, output = STAGING_PREFIX + str(run.run_id), str(run.output_table)
     scoring_started = services.clock()
-    with _query_ids(session) as query_ids:
-        scored_frame(inserted, names, record, place).write.save_as_table(output, mode="append")
-    scoring_seconds = services.clock() - scoring_started
+    try:
+        with _query_ids(session) as query_ids:
+            _append_new_rows(session, services, request, place, record, inserted, names, staging, output)
+        scoring_seconds = services.clock() - scoring_started
+        try:
+            result = _stream_result(session, place, record, staging, names, request.table)
+            result["scoring_seconds"] = scoring_seconds
+            return _record_stream_run(session, place, run, services, started, record, result, query_ids)
+        except Exception as exc:  # the rows are in the output and the stream consumed: say so
+            raise EngineError(
+                f"The new rows of {request.table!r} were scored and appended to {output!r}, but the run "
+                f"could not be recorded: {type(exc).__name__}: {exc}",
+                hint="The rows will not be scored again; the runs list lacks this run's figures.",
+            ) from exc
+    finally:
+        try:
+            services.ops.drop_table(staging)
+        except Exception:  # it goes with the session anyway; the run's own outcome is what to report
+            log.warning("Could not drop the staging table %s", staging, exc_info=True)
+
+
+def _append_new_rows(
+    session: Session,
+    services: Services,
+    request: ScoreRequest,
+    place: Place,
+    record: ModelRecord,
+    inserted: DataFrame,
+    names: dict[str, str],
+    staging: str,
+    output: str,
+) -> None:
+    """Create the run's tables, then consume and append in one transaction; an output this run created is
+    dropped again (empty after the rollback) when that fails."""
+    created = _create_stream_targets(session, request, place, record, staging, output)
+    try:
+        _consume_stream(session, inserted, names, record, place, staging, output)
+    except BaseException:
+        if created:
+            services.ops.drop_table(output)
+        raise
+
+
+def _create_stream_targets(
+    session: Session, request: ScoreRequest, place: Place, record: ModelRecord, staging: str, output: str
+) -> bool:
+    """The DDL of a scheduled run, before its transaction: the empty temporary staging table with the scored
+    columns, and the empty output when missing. Shaped from the table (a stream has the table's current
+    columns): a CTAS reading the stream would be a statement that reads it. Returns whether the output was
+    created."""
+    table = _table(session, place.data(request.table), "table")
+    empty = scored_frame(table, _column_names(table), record, place).limit(0)
+    empty.write.save_as_table(place.data(staging), mode="errorifexists", table_type="temporary")
+    if _exists(session, place.data(output)):
+        return False
+    session.table(place.data(staging)).write.save_as_table(place.data(output), mode="errorifexists")
+    return True
+
+
+def _consume_stream(
+    session: Session,
+    inserted: DataFrame,
+    names: dict[str, str],
+    record: ModelRecord,
+    place: Place,
+    staging: str,
+    output: str,
+) -> None:
+    """One transaction: the scored stream rows into the staging table, then the staging rows into the
+    output. Appending to an existing table is an ``INSERT ... SELECT`` in Snowpark (SaveMode.APPEND in
+    snowflake/snowpark/_internal/analyzer/snowflake_plan.py), so the transaction holds only DML."""
+    run_sql = _sql_rows(session)
+    run_sql("BEGIN TRANSACTION", [])
+    try:
+        scored_frame(inserted, names, record, place).write.save_as_table(
+            place.data(staging), mode="append", column_order="name"
+        )
+        session.table(place.data(staging)).write.save_as_table(
+            place.data(output), mode="append", column_order="name"
+        )
+        run_sql("COMMIT", [])
+    except BaseException:
+        with contextlib.suppress(Exception):  # the error that stopped the run is the one to report
+            run_sql("ROLLBACK", [])
+        raise
+
+
+def _stream_result(
+    session: Session, place: Place, record: ModelRecord, staging: str, names: dict[str, str], label: str
+) -> dict[str, Any]:
+    """Rows, metrics (when the target column is there) and drift of the rows this run appended. The rows are
+    committed by now, so a failed evaluation is logged and left out rather than failing the run."""
+    scored = session.table(place.data(staging))
+    result: dict[str, Any] = {"rows": scored.count()}
+    try:
+        result.update(run_metrics(scored, record) if record.target in names else {})
+    except Exception:
+        log.warning("Could not compute the metrics of %s", staging, exc_info=True)
+    result["drift"] = _run_drift(session, place, record, place.data(staging), label)
+    return result
+
+
+def _record_stream_run(
+    session: Session,
+    place: Place,
+    run: InferenceRun,
+    services: Services,
+    started: float,
+    record: ModelRecord,
+    result: dict[str, Any],
+    query_ids: list[str],
+) -> InferenceRun:
     total = services.clock() - started
     run = dataclasses.replace(
         run,
-        rows=session.table(output).count() - before,
         total_seconds=total,
-        scoring_seconds=scoring_seconds,
         credits=sizes.round_credits(
             sizes.estimate_credits(total, place.warehouse_size, place.warehouse_type)
         ),
         query_ids=[q for q in query_ids if q],
+        threshold=record.threshold,
+        **result,
     )
     _insert_row(session, place.app(RUNS_TABLE), records.INFERENCE_RUNS_COLUMNS, records.run_to_row(run))
     return run

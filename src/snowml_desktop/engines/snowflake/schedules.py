@@ -6,9 +6,9 @@ How it works, with the documentation each piece relies on:
   output table does not exist yet so the first run scores the whole table.
   https://docs.snowflake.com/en/sql-reference/sql/create-stream
 - A stream's offset advances only when a DML statement reads it and that transaction commits; a plain
-  SELECT does not. SNOWML_SCORE reads the stream in one ``INSERT INTO <output> SELECT ... FROM <stream>``
-  (Snowpark ``save_as_table(mode="append")``): rows are consumed exactly when they are appended, and a failed
-  run consumes nothing. https://docs.snowflake.com/en/user-guide/streams-intro
+  SELECT does not. SNOWML_SCORE consumes the stream into a temporary staging table and appends that to the
+  output in one transaction (``procedures._score_stream``): rows are consumed exactly when they are appended,
+  and a failed run consumes nothing. https://docs.snowflake.com/en/user-guide/streams-intro
 - ``CREATE TASK ... SCHEDULE = 'USING CRON <expr> UTC' ... WHEN SYSTEM$STREAM_HAS_DATA('<stream>') AS CALL
   ...``; ``WAREHOUSE = <name>`` runs on that warehouse, ``USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE`` makes it
   serverless; ``SUSPEND_TASK_AFTER_NUM_FAILURES`` pauses a task that keeps failing (e.g. its model is gone);
