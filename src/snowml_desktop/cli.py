@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this"
     )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="first time the model on samples of the table (for a model with too few past runs)",
+    )
+    p.add_argument("--yes", action="store_true", help="with --calibrate on Snowflake: run it (it bills credits)")
     p = sub.add_parser("runs", help="list inference runs")
     p.add_argument("--model")
     p.add_argument("--table")
@@ -479,6 +485,8 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         ]
         return runs, _table(rows, headers)
     if cmd == "recommend":
+        if args.calibrate:
+            return _calibrate(args, engine)
         advice = engine.recommend_size(args.model, args.table, budget_seconds=args.budget)
         return advice, _describe_recommendation(advice)
     if cmd == "run":
@@ -869,6 +877,15 @@ def _connections() -> tuple[Any, str]:
 
 
 # --- entry point --------------------------------------------------------------------------------------------
+
+
+def _calibrate(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    """Show the calibration plan; run it (Snowflake: only with --yes, as it bills) and recommend."""
+    plan = engine.plan_calibration(args.model, args.table)
+    if not plan.local and not args.yes:
+        return plan, f"{plan.summary()}\nAdd --yes to run it."
+    advice = engine.calibrate(plan, budget_seconds=args.budget, task=_task())
+    return advice, f"{plan.summary()}\n{_describe_recommendation(advice)}"
 
 
 def _describe_recommendation(advice: recommend.Recommendation) -> str:
