@@ -61,7 +61,9 @@ def test_samples_are_small_and_of_two_row_counts() -> None:
 
 
 def test_the_cost_is_stated_with_the_minute_billed_per_run() -> None:
-    plan = plan_calibration("M", "T", 10**6, local=False, current_size="Medium", warehouse_type="SNOWPARK-OPTIMIZED")
+    plan = plan_calibration(
+        "M", "T", 10**6, local=False, current_size="Medium", warehouse_type="SNOWPARK-OPTIMIZED"
+    )
     # Medium twice and Large once, 60 s each, Snowpark-optimized at 1.5x.
     assert plan.min_credits == pytest.approx((4 + 4 + 8) * 1.5 / 60)
     text = plan.summary()
@@ -82,7 +84,9 @@ def test_runs_recorded_before_runs_had_a_kind_read_as_scoring_runs() -> None:
 
     from snowml_desktop.core.records import RUN_SCORE, InferenceRun, run_from_row, run_to_row
 
-    run = InferenceRun(1, datetime(2026, 1, 1, tzinfo=timezone.utc), "M", "T", "O", 5, 1.0, 1.0, "Small", "STANDARD", 2, 0.1)
+    run = InferenceRun(
+        1, datetime(2026, 1, 1, tzinfo=timezone.utc), "M", "T", "O", 5, 1.0, 1.0, "Small", "STANDARD", 2, 0.1
+    )
     row = run_to_row(run)
     assert row["KIND"] == RUN_SCORE
     row["KIND"] = None  # the column an older workspace or account gets added, empty

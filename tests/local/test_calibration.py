@@ -47,7 +47,9 @@ def test_calibration_records_its_runs_on_the_table_and_leaves_no_table_behind(tr
     assert [(r.kind, r.warehouse_size, r.rows) for r in runs] == [
         (step.kind, step.size, step.rows) for step in plan.steps
     ]
-    assert all(r.status == RUN_SUCCEEDED and r.source_table == "CANCER" and r.output_table is None for r in runs)
+    assert all(
+        r.status == RUN_SUCCEEDED and r.source_table == "CANCER" and r.output_table is None for r in runs
+    )
     assert [r.workers for r in runs] == [1, 1, 1, 2, 2]
     # The fit uses the calibration runs and leaves the warm-ups out (they include starting the workers).
     timed = [recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds) for r in runs]

@@ -99,7 +99,9 @@ class FakeSamples:
         origin = self.visible(source)
         if origin is None:
             raise NotFound(f"Object '{source}' does not exist or not authorized.")
-        rows = min(int(sampled or limit), origin.rows)  # exact n unless fewer rows (sample); at most n (LIMIT)
+        rows = min(
+            int(sampled or limit), origin.rows
+        )  # exact n unless fewer rows (sample); at most n (LIMIT)
         self.tables[name] = FakeTable(rows, list(origin.columns), self._session(), temporary=True)
         return [{"status": f"Table {name} successfully created."}]
 
@@ -151,7 +153,9 @@ class FakeSamples:
         if source is None:
             raise NotFound(f"The table {request['table']!r} does not exist or is not accessible.")
         rows, seconds = self.score(request, request["warehouse_size"])
-        self.tables[request["output"]] = FakeTable(rows, [*source.columns, ("PREDICTION", "TEXT", None, None)])
+        self.tables[request["output"]] = FakeTable(
+            rows, [*source.columns, ("PREDICTION", "TEXT", None, None)]
+        )
         run = records.InferenceRun(
             request["run_id"], datetime(2026, 12, 3), request["model"],
             request["table"], request["output"], rows, seconds, seconds * 0.9, request["warehouse_size"],

@@ -61,7 +61,9 @@ def test_calibration_samples_in_the_warehouse_resizes_once_and_recovers_the_time
     calls = [s for s in fake.statements if s.startswith("CALL SNOWML_SCORE")]
     assert [c.rsplit(" at ", 1)[1] for c in calls] == ["X-Small", "X-Small", "Small"]
     # One resize up for the last run, and the warehouse put back.
-    resizes = [s.text for s in account.log if s.text.startswith("ALTER WAREHOUSE") and "WAREHOUSE_SIZE" in s.text]
+    resizes = [
+        s.text for s in account.log if s.text.startswith("ALTER WAREHOUSE") and "WAREHOUSE_SIZE" in s.text
+    ]
     assert len(resizes) == 2 and "SIZE = SMALL " in resizes[0] and "SIZE = XSMALL " in resizes[1]
     assert account.warehouses["WH"].size == "XSMALL"
     # Nothing left: samples and scored outputs dropped; only the user's table remains.

@@ -79,9 +79,12 @@ class CalibrationPlan:
         resize = ""
         if self.resizes:
             other = next(s.size for s in self.steps if s.size != self.steps[0].size)
-            resize = f" The warehouse is resized to {other} for the last run and back to {self.steps[0].size}."
+            resize = (
+                f" The warehouse is resized to {other} for the last run and back to {self.steps[0].size}."
+            )
         return (
-            text + f"{resize} Cost: at least ~{self.min_credits:.2g} credits (each run is billed at least 60 s "
+            text
+            + f"{resize} Cost: at least ~{self.min_credits:.2g} credits (each run is billed at least 60 s "
             f"at its size; a run that lasts longer costs more)."
         )
 

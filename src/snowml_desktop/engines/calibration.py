@@ -9,12 +9,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from snowml_desktop.core.errors import EngineError
+from snowml_desktop.core.identifiers import INTERNAL_PREFIX
+from snowml_desktop.core.records import RUN_WARMUP
+from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import ScoreRequest
 
 if TYPE_CHECKING:
     from snowml_desktop.core.calibration import CalibrationPlan, CalibrationStep
     from snowml_desktop.core.recommend import Recommendation
-    from snowml_desktop.core.tasks import TaskContext
     from snowml_desktop.engines.base import Engine
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ def run_calibration(
     engine: Engine, plan: CalibrationPlan, budget_seconds: float | None, task: TaskContext
 ) -> Recommendation:
     """See ``Engine.calibrate``."""
+    task.check()
     large, small = engine._calibration_table(), engine._calibration_table()
     made: list[str] = []
     try:
@@ -38,8 +41,7 @@ def run_calibration(
         count = len(plan.steps)
         for number, step in enumerate(plan.steps):
             start = _SAMPLING + (1 - _SAMPLING) * number / count
-            sub = task.sub(start, _SAMPLING + (1 - _SAMPLING) * (number + 1) / count)
-            sub.report(0.0, f"Run {number + 1} of {count}: {step.rows:,} rows at {step.size}")
+            sub = _step_task(task, start, _SAMPLING + (1 - _SAMPLING) * (number + 1) / count, number, plan)
             _run_step(engine, plan, step, large if step.rows == plan.large_rows else small, sub)
     finally:
         for name in made:
@@ -48,7 +50,26 @@ def run_calibration(
     return engine.recommend_size(plan.model, plan.table, budget_seconds=budget_seconds)
 
 
-def _run_step(engine: Engine, plan: CalibrationPlan, step: CalibrationStep, sample: str, task: TaskContext) -> None:
+def _step_task(
+    task: TaskContext, start: float, end: float, number: int, plan: CalibrationPlan
+) -> TaskContext:
+    """The step's share of ``task``, its stage texts saying which run this is (and never a sample's name)."""
+    step = plan.steps[number]
+    label = f"Run {number + 1} of {len(plan.steps)}: {step.rows:,} rows at {step.size}"
+    if step.kind == RUN_WARMUP:
+        label += " (warm-up)"
+
+    def progress(fraction: float, text: str) -> None:
+        task.progress(
+            start + (end - start) * fraction, label if INTERNAL_PREFIX in text else f"{label} — {text}"
+        )
+
+    return TaskContext(task.token, progress)
+
+
+def _run_step(
+    engine: Engine, plan: CalibrationPlan, step: CalibrationStep, sample: str, task: TaskContext
+) -> None:
     """Score ``sample`` at the step's size and mark the run (also a failed or cancelled one) as the step's
     kind on the plan's table; the scored output is dropped."""
     output = engine._calibration_table()

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.core.recommend import choose_size
-from snowml_desktop.core.records import RUN_SUCCEEDED
+from snowml_desktop.core.records import RUN_SCORE, RUN_SUCCEEDED
 from snowml_desktop.core.scoring import mistyped_features
 from snowml_desktop.core.sizes import SIZES, billed_credits, parse_size
 from snowml_desktop.engines.base import ScoreRequest, default_output_table
@@ -88,7 +88,8 @@ def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCh
     kinds = {column.name: column.kind for column in engine.table_columns(table)}
     mistyped = mistyped_features(kinds, engine.get_model(model).features)
     task.report(0.6, "Reading past runs")
-    runs = engine.list_runs(model=model, table=table)
+    # A calibration's runs scored samples of the table: the forecast uses them, the table's own timings not.
+    runs = [r for r in engine.list_runs(model=model, table=table) if r.kind == RUN_SCORE]
     recommendation, why = None, ""
     if not missing:
         try:
