@@ -357,6 +357,9 @@ def test_recommend_calibrate_times_the_model_on_samples_then_recommends(
     assert {r["source_table"] for r in runs} == {"CANCER"} and {r["output_table"] for r in runs} == {None}
     tables = run_json(capsys, workspace, "tables")
     assert sorted(t["name"] for t in tables) == ["CANCER"]
+    assert main(["--workspace", str(workspace), "runs", "--model", model["name"]]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("SUCCEEDED (CALIBRATION)") == 3 and listed.count("SUCCEEDED (WARM-UP)") == 2
     advice = run_json(capsys, workspace, "recommend", "--model", model["name"], "--table", "cancer")
     assert advice["rows"] == int(planned[1])
 

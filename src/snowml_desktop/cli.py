@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from snowml_desktop import __version__, logs
 from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
+from snowml_desktop.core.records import RUN_SCORE
 from snowml_desktop.core.tasks import TaskContext
 
 if TYPE_CHECKING:
@@ -465,8 +466,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
                 r.total_seconds,
                 r.warehouse_size,
                 r.credits,
-                _metric(r.metrics, "accuracy"),
-                r.status,
+                # A calibration's run scored a sample: its accuracy says nothing of the table.
+                _metric(r.metrics, "accuracy") if r.kind == RUN_SCORE else "",
+                r.status if r.kind == RUN_SCORE else f"{r.status} ({r.kind})",
             )
             for r in runs
         ]
