@@ -99,3 +99,29 @@ def test_the_window_fits_1024_by_700_with_notices_showing(qtbot, window):
         assert hint.width() <= 1024 and hint.height() <= 700, spec
         assert (window.width(), window.height()) == (1024, 700), spec
         assert window.jobs_dock.isVisible()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1280, 820), (1024, 700)])
+def test_the_recommendation_and_a_calibration_plan_wrap_in_the_inference_panel(qtbot, window, size):
+    """The recommended size's long texts (why there is none, with Calibrate… beside it; a calibration's
+    plan and result) wrap: the window keeps its size and the panel still fits 1024 × 700."""
+    from .model_fixtures import load_demo, train_demo
+
+    load_demo(window.ctx)
+    record = train_demo(window.ctx, "logistic_regression")
+    window.resize(*size)
+    window.navigate("inference", record.name)
+    settle(qtbot, window.ctx)
+    panel = window.panel("inference")
+    assert panel.recommendation.text().startswith("No recommended size yet: ")
+    assert panel.calibrate_button.isVisible() and panel.calibrate_button.isEnabled()
+    plan = window.ctx.engine.plan_calibration(record.name, "BREAST_CANCER")
+    panel.status.show_success(f"{plan.summary()} {plan.summary()}")
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700
+    assert (window.width(), window.height()) == size
+    for widget in (panel.recommendation, panel.calibrate_button, panel.status.message):
+        right = widget.mapTo(window, widget.rect().topRight()).x()
+        assert right <= window.width(), widget.objectName()
