@@ -88,6 +88,7 @@ def _run_step(
 
 def _drop_quietly(engine: Engine, name: str) -> None:
     """Drop a calibration table; after a lost connection it may fail, and the cancel or error is what the
-    user must see (local samples are swept at the next open; Snowflake's are temporary, gone with the session)."""
+    user must see. Locally what is left is swept at the next open; Snowflake's samples are temporary (gone with
+    the session), a scored output left keeps its ``__SNOWML_CALIBRATION_`` name."""
     with contextlib.suppress(EngineError):
         engine._drop_calibration_table(name)
