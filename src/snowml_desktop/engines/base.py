@@ -848,7 +848,8 @@ class Engine(ABC):
 
         return run_calibration(self, plan, budget_seconds, task or TaskContext())
 
-    # Calibration hooks: an engine that can calibrate implements these four.
+    # Calibration hooks: an engine that can calibrate implements the first four; ``_score_sample`` is its
+    # ``score`` unless its scoring path must be told the output is an engine table.
     def _calibration_table(self) -> str:
         """A fresh name for a sample or a sample's scored output, hidden from the user's tables."""
         raise InvalidInput(f"The {self.kind} engine cannot calibrate.")
