@@ -42,6 +42,7 @@ def run_calibration(
         for number, step in enumerate(plan.steps):
             start = _SAMPLING + (1 - _SAMPLING) * number / count
             sub = _step_task(task, start, _SAMPLING + (1 - _SAMPLING) * (number + 1) / count, number, plan)
+            sub.report(0.0, "")  # says which run starts, before a resize that may take a while
             _run_step(engine, plan, step, large if step.rows == plan.large_rows else small, sub)
     finally:
         for name in made:
@@ -60,9 +61,8 @@ def _step_task(
         label += " (warm-up)"
 
     def progress(fraction: float, text: str) -> None:
-        task.progress(
-            start + (end - start) * fraction, label if INTERNAL_PREFIX in text else f"{label} — {text}"
-        )
+        plain = not text or INTERNAL_PREFIX in text
+        task.progress(start + (end - start) * fraction, label if plain else f"{label} — {text}")
 
     return TaskContext(task.token, progress)
 
