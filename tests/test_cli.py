@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -332,6 +333,60 @@ def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
     text = capsys.readouterr().out
     assert text.splitlines()[0].startswith(advice["recommended"]["size"]["label"] + ": ~")
     assert "of which 60 s minimum" in text and "measured" in text and "predicted" in text
+
+
+@pytest.mark.slow
+def test_recommend_calibrate_times_the_model_on_samples_then_recommends(
+    capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # X-Small one worker, Small two, on any machine
+    run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
+    model = run_json(
+        capsys, workspace, "train", "cancer", "--target", "diagnosis", "--method", "logistic_regression"
+    )
+    args = ["--workspace", str(workspace), "recommend", "--model", model["name"], "--table", "cancer"]
+    assert main([*args, "--calibrate"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    planned = re.match(rf"Calibrate {model['name']} on samples of CANCER \((\d+) rows\): 5 scoring runs", lines[0])
+    assert planned is not None
+    assert "Nothing is billed on this computer." in lines[0]
+    assert lines[1].startswith(("X-Small: ~", "Small: ~"))  # the recommendation, in words, then the table
+    assert "of which 60 s minimum" in lines[2]
+    runs = run_json(capsys, workspace, "runs", "--model", model["name"])
+    assert sorted(r["kind"] for r in runs) == ["CALIBRATION"] * 3 + ["WARM-UP"] * 2
+    assert {r["source_table"] for r in runs} == {"CANCER"} and {r["output_table"] for r in runs} == {None}
+    tables = run_json(capsys, workspace, "tables")
+    assert sorted(t["name"] for t in tables) == ["CANCER"]
+    assert main(["--workspace", str(workspace), "runs", "--model", model["name"]]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("SUCCEEDED (CALIBRATION)") == 3 and listed.count("SUCCEEDED (WARM-UP)") == 2
+    advice = run_json(capsys, workspace, "recommend", "--model", model["name"], "--table", "cancer")
+    assert advice["rows"] == int(planned[1])
+
+
+def test_recommend_calibrate_on_snowflake_states_the_cost_and_runs_only_with_yes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.snowflake.sf_fake_samples import FakeSamples, FakeTable
+    from tests.snowflake.test_engine_offline import COLUMNS, _account, _engine
+
+    account = _account()
+    fake = FakeSamples(
+        account,
+        {"CHURN": FakeTable(1_000_000, list(COLUMNS["CHURN"]))},
+        lambda request, size: (fake.tables[request["table"]].rows, 2.0 + fake.tables[request["table"]].rows / {"X-Small": 1e4, "Small": 2e4}[size]),
+    ).install()
+    args = ["--connection", "work", "recommend", "--model", "RANDOM_FOREST_7", "--table", "CHURN", "--calibrate"]
+    assert main(args, open_engine=lambda name, workspace=None: _engine(account)) == 0
+    out = capsys.readouterr().out
+    assert "3 scoring runs — 10,000 rows at X-Small; 50,000 rows at X-Small; 50,000 rows at Small" in out
+    assert "Cost: at least ~0.067 credits" in out and out.rstrip().endswith("Add --yes to run it.")
+    assert fake.statements == []  # nothing was sampled, scored or resized
+    assert main([*args, "--yes"], open_engine=lambda name, workspace=None: _engine(account)) == 0
+    out = capsys.readouterr().out
+    assert [s.rsplit(" at ", 1)[1] for s in fake.statements if s.startswith("CALL")] == ["X-Small", "X-Small", "Small"]
+    assert "Small: ~" in out.splitlines()[1] or "X-Small: ~" in out.splitlines()[1]
+    assert set(fake.tables) == {"CHURN"}
 
 
 def test_compare_methods_on_one_split_and_keep_one(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from snowml_desktop import __version__, logs
 from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
+from snowml_desktop.core.records import RUN_SCORE
 from snowml_desktop.core.tasks import TaskContext
 
 if TYPE_CHECKING:
@@ -162,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=float, metavar="SECONDS", help="the cheapest size that finishes within this"
     )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="first time the model on samples of the table (for a model with too few past runs)",
+    )
+    p.add_argument("--yes", action="store_true", help="with --calibrate on Snowflake: run it (it bills credits)")
     p = sub.add_parser("runs", help="list inference runs")
     p.add_argument("--model")
     p.add_argument("--table")
@@ -459,8 +466,9 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
                 r.total_seconds,
                 r.warehouse_size,
                 r.credits,
-                _metric(r.metrics, "accuracy"),
-                r.status,
+                # A calibration's run scored a sample: its accuracy says nothing of the table.
+                _metric(r.metrics, "accuracy") if r.kind == RUN_SCORE else "",
+                r.status if r.kind == RUN_SCORE else f"{r.status} ({r.kind})",
             )
             for r in runs
         ]
@@ -479,6 +487,8 @@ def run_command(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
         ]
         return runs, _table(rows, headers)
     if cmd == "recommend":
+        if args.calibrate:
+            return _calibrate(args, engine)
         advice = engine.recommend_size(args.model, args.table, budget_seconds=args.budget)
         return advice, _describe_recommendation(advice)
     if cmd == "run":
@@ -869,6 +879,15 @@ def _connections() -> tuple[Any, str]:
 
 
 # --- entry point --------------------------------------------------------------------------------------------
+
+
+def _calibrate(args: argparse.Namespace, engine: Engine) -> tuple[Any, str]:
+    """Show the calibration plan; run it (Snowflake: only with --yes, as it bills) and recommend."""
+    plan = engine.plan_calibration(args.model, args.table)
+    if not plan.local and not args.yes:
+        return plan, f"{plan.summary()}\nAdd --yes to run it."
+    advice = engine.calibrate(plan, budget_seconds=args.budget, task=_task())
+    return advice, f"{plan.summary()}\n{_describe_recommendation(advice)}"
 
 
 def _describe_recommendation(advice: recommend.Recommendation) -> str:

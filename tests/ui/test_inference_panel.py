@@ -198,3 +198,84 @@ def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, p
     assert panel.drift_dialog.view.features()[0] in record.feature_names
     assert "483 rows also appear in the training table BREAST_CANCER" in panel.drift_dialog.view.summary.text()
     panel.drift_dialog.close()
+
+
+@pytest.mark.slow
+def test_calibrate_gives_a_recommended_size_and_forecast_without_past_runs(qtbot, panel, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # X-Small one worker, Small two, on any machine
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    assert "No recommended size yet" in panel.recommendation.text()
+    assert "Calibrate… times the model on samples" in panel.recommendation.text()
+    assert panel.calibrate_button.isEnabled() and panel.timing.forecast() == []
+    tables = {t.name for t in panel.ctx.engine.list_tables()}
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    jobs, stages = [], []
+    panel.ctx.jobs.job_added.connect(jobs.append)
+    panel.ctx.jobs.job_added.connect(lambda job: job.progress.connect(lambda _f, text: stages.append(text)))
+    panel.calibrate_button.click()
+    assert panel.busy and not panel.run_button.isEnabled() and not panel.calibrate_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Calibrated."), timeout=3 * JOB_MS)
+    settle(qtbot, panel.ctx)
+    assert asked == []  # nothing is billed locally: nothing to confirm
+    # Two background jobs (the plan, then the calibration), the second reporting each run as it goes.
+    assert [job.name for job in jobs] == [
+        f"Plan a calibration of {record.name} on BREAST_CANCER",
+        f"Calibrate {record.name} on BREAST_CANCER",
+        f"Check BREAST_CANCER for {record.name}",  # its runs are recorded: the check and graph follow
+    ]
+    assert any(s.startswith("Run 1 of 5: ") for s in stages), stages
+    advice = panel.ctx.engine.recommend_size(record.name, "BREAST_CANCER")
+    assert panel.recommendation.text().startswith(f"Recommended for {advice.rows:,} rows — {advice.summary}")
+    assert panel.timing.forecast()[0][0] == "X-Small" and panel.use_recommended.isEnabled()
+    assert not panel.calibrate_button.isEnabled()  # a recommendation now: nothing left to calibrate
+    # The calibration's samples are not runs of the table: no measured point, no estimate from them.
+    assert panel.timing.points() == [] and "No past run" in panel.estimate.text()
+    assert {t.name for t in panel.ctx.engine.list_tables()} == tables
+
+
+def test_calibration_that_bills_asks_first_and_a_no_runs_nothing(qtbot, panel, monkeypatch):
+    """On Snowflake a calibration bills credits: the panel shows the plan's cost and starts only on Yes."""
+    import dataclasses
+
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    engine = panel.ctx.engine
+    planned = engine.plan_calibration
+    # The plan a Snowflake account would give (the local engine's, as billed): only the network is missing here.
+    monkeypatch.setattr(
+        engine, "plan_calibration", lambda m, t: dataclasses.replace(planned(m, t), local=False, resizes=1)
+    )
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel
+    )
+    panel.calibrate_button.click()
+    qtbot.waitUntil(lambda: bool(asked), timeout=JOB_MS)
+    settle(qtbot, panel.ctx)
+    assert "Cost: at least ~" in asked[0] and "billed at least 60 s" in asked[0]
+    assert panel.status.text() == "Calibration not started; nothing was run."
+    assert engine.list_runs(record.name) == [] and panel.calibrate_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_cancelling_a_calibration_drops_its_samples(qtbot, panel, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    record = train_demo(panel.ctx, "logistic_regression")
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    tables = {t.name for t in panel.ctx.engine.list_tables()}
+    panel.calibrate_button.click()
+    qtbot.waitUntil(lambda: panel.status.stage.text().startswith("Run "), timeout=JOB_MS)
+    assert panel.status.cancel_button.isVisibleTo(panel)
+    panel.status.cancel_button.click()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=JOB_MS)
+    settle(qtbot, panel.ctx)
+    assert panel.status.text() == "Calibration cancelled; its samples were dropped."
+    with panel.ctx.engine.workspace.cursor() as cur:
+        left = cur.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'DATA'").fetchall()
+    assert {name for (name,) in left} == tables
+    assert panel.calibrate_button.isEnabled()

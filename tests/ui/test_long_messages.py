@@ -141,3 +141,29 @@ def test_the_disk_full_and_stage_file_hints_give_gui_steps():
     assert "--workspace" not in for_gui(full) and "File › Connections…" in for_gui(full)
     misnamed = for_gui("'a/b' is not a file name on stage LOAD_DATA. Give the file's name only, as shown by `snowml files`.")
     assert "snowml" not in misnamed and "Load Data's list" in misnamed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1280, 820), (1024, 700)])
+def test_the_recommendation_and_a_calibration_plan_wrap_in_the_inference_panel(qtbot, window, size):
+    """The recommended size's long texts (why there is none, with Calibrate… beside it; a calibration's
+    plan and result) wrap: the window keeps its size and the panel still fits 1024 × 700."""
+    from .model_fixtures import load_demo, train_demo
+
+    load_demo(window.ctx)
+    record = train_demo(window.ctx, "logistic_regression")
+    window.resize(*size)
+    window.navigate("inference", record.name)
+    settle(qtbot, window.ctx)
+    panel = window.panel("inference")
+    assert panel.recommendation.text().startswith("No recommended size yet: ")
+    assert panel.calibrate_button.isVisible() and panel.calibrate_button.isEnabled()
+    plan = window.ctx.engine.plan_calibration(record.name, "BREAST_CANCER")
+    panel.status.show_success(f"{plan.summary()} {plan.summary()}")
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700
+    assert (window.width(), window.height()) == size
+    for widget in (panel.recommendation, panel.calibrate_button, panel.status.message):
+        right = widget.mapTo(window, widget.rect().topRight()).x()
+        assert right <= window.width(), widget.objectName()

@@ -162,3 +162,35 @@ def test_drift_column_tab_and_the_training_overlap_caveat(qtbot, panel):
     panel.select_run(fresh.run_id)
     assert "scored rows are rows of the training table" not in panel.metrics.text()
     assert "of it the 60 s billed at least per resume" in panel.timings.text()
+
+
+@pytest.mark.slow
+def test_calibration_runs_are_marked_and_their_sample_accuracy_and_drift_left_out(qtbot, panel, monkeypatch):
+    from snowml_desktop.core.records import RUN_CALIBRATION
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    record = train_demo(panel.ctx, "logistic_regression")
+    engine = panel.ctx.engine
+    engine.calibrate(engine.plan_calibration(record.name, "BREAST_CANCER"))
+    scored = engine.score(ScoreRequest(record.name, "BREAST_CANCER", size="X-Small"))
+    panel.on_shown()
+    panel.refresh()
+    settle(qtbot, panel.ctx)
+    assert len(panel.run_ids()) == 6
+    columns = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    status, accuracy, drift = (columns.index(name) for name in ("Status", "Accuracy", "Drift"))
+    rows = {run_id: r for r, run_id in enumerate(panel.run_ids())}
+    runs = {r.run_id: r for r in engine.list_runs(record.name)}
+    for run_id, row in rows.items():
+        text = panel.table.item(row, status).text()
+        if run_id == scored.run_id:
+            assert text == "Succeeded" and panel.table.item(row, accuracy).text() != "—"
+            continue
+        assert text == f"Succeeded ({'calibration' if runs[run_id].kind == RUN_CALIBRATION else 'warm-up'})"
+        assert panel.table.item(row, accuracy).text() == "—" and panel.table.item(row, drift).text() == "—"
+        assert "sample of the table" in panel.table.item(row, status).toolTip()
+    calibration = next(i for i, r in runs.items() if r.kind == RUN_CALIBRATION)
+    panel.select_run(calibration)
+    settle(qtbot, panel.ctx)
+    assert "a sample of BREAST_CANCER" in panel.header.text() and "(no output)" in panel.header.text()
+    assert panel.preview_note.text() == "This run wrote no output table."

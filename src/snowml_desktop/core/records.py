@@ -18,6 +18,11 @@ from typing import Any
 TEXT, TIMESTAMP, INTEGER, DOUBLE, JSON = "TEXT", "TIMESTAMP", "INTEGER", "DOUBLE", "JSON"
 
 RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
+#: What a run was for: scoring a table (the user's), timing a sample for the recommended size
+#: (``core.calibration``; its output is dropped), or warming the local scoring workers before that timing
+#: (its time includes starting them, so no fit uses it).
+RUN_SCORE, RUN_CALIBRATION, RUN_WARMUP = "SCORE", "CALIBRATION", "WARM-UP"
+RUN_KINDS = (RUN_SCORE, RUN_CALIBRATION, RUN_WARMUP)
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class InferenceRun:
     query_ids: list[str] = field(default_factory=list)
     threshold: float | None = None  # the model's decision threshold when this run scored
     drift: dict[str, Any] | None = None  # ``core.drift.DriftReport`` of the scored table, as a dict
+    kind: str = RUN_SCORE  # one of RUN_KINDS; a calibration or warm-up run scored a sample of source_table
 
 
 MODELS_CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -178,6 +184,7 @@ INFERENCE_RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("QUERY_IDS", JSON),
     ("THRESHOLD", DOUBLE),
     ("DRIFT", JSON),
+    ("KIND", TEXT),
 )
 
 # Column -> dataclass field, where the column is not simply the field name upper-cased.
@@ -232,6 +239,7 @@ def run_to_row(run: InferenceRun) -> dict[str, Any]:
 def run_from_row(row: dict[str, Any]) -> InferenceRun:
     values = _decode(row, INFERENCE_RUNS_COLUMNS, _RUN_RENAMES)
     values["query_ids"] = values["query_ids"] or []
+    values["kind"] = values["kind"] or RUN_SCORE  # rows recorded before runs had a kind
     return InferenceRun(**values)
 
 

@@ -40,6 +40,7 @@ from snowml_desktop.core.errors import (
 from snowml_desktop.core.identifiers import derived_name, display
 from snowml_desktop.core.records import (
     RUN_SUCCEEDED,
+    RUN_WARMUP,
     Feature,
     InferenceRun,
     ModelRecord,
@@ -51,6 +52,7 @@ from snowml_desktop.core.tasks import CancelToken, TaskContext
 if TYPE_CHECKING:
     import pandas as pd
 
+    from snowml_desktop.core.calibration import CalibrationPlan
     from snowml_desktop.core.compare import CompareSpec, Comparison
     from snowml_desktop.core.drift import DriftReport
 
@@ -789,18 +791,14 @@ class Engine(ABC):
         self, model: str, table: str, *, budget_seconds: float | None = None
     ) -> recommend.Recommendation:
         """The warehouse size to score ``table`` with ``model``, forecast from the model's successful past runs
-        (on any table) and priced at the current warehouse type. Raises NotFound (no such table), InvalidInput
-        (fewer than two sizes of past runs to go by)."""
-        wanted = identifiers.normalize(table, what="table")
-        info = next((t for t in self.list_tables() if t.name == wanted), None)
-        if info is None:
-            raise NotFound(
-                f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name."
-            )
+        (on any table; calibration runs included, warm-up runs not) and priced at the current warehouse type.
+        Raises NotFound (no such table), InvalidInput (fewer than two sizes of past runs to go by: see
+        :meth:`calibrate`)."""
+        info = self._scoring_table(table)
         samples = [
             recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds)
             for r in self.list_runs(model)
-            if r.status == RUN_SUCCEEDED
+            if r.status == RUN_SUCCEEDED and r.kind != RUN_WARMUP
         ]
         return recommend.recommend_size(
             samples,
@@ -809,6 +807,78 @@ class Engine(ABC):
             warehouse_type=self.warehouse().type,
             budget_seconds=budget_seconds,
         )
+
+    def _scoring_table(self, table: str) -> TableInfo:
+        wanted = identifiers.normalize(table, what="table")
+        info = next((t for t in self.list_tables() if t.name == wanted), None)
+        if info is None:
+            raise NotFound(
+                f"No table {wanted} to score.", hint="Load it first (Load Data), or check the name."
+            )
+        return info
+
+    def plan_calibration(self, model: str, table: str) -> CalibrationPlan:
+        """What :meth:`calibrate` would run for ``model`` on ``table``, and its cost (``core.calibration``).
+        Raises NotFound (model, table), InvalidInput (missing features, a table too small to time, one CPU)."""
+        from snowml_desktop.core.calibration import plan_calibration
+
+        record = self.get_model(model)
+        info = self._scoring_table(table)
+        missing = self.check_scoring_input(record.name, info.name)
+        if missing:
+            raise InvalidInput(
+                f"Table {display(info.name)} lacks the model's feature(s) "
+                f"{', '.join(display(m) for m in missing)}, so it cannot be scored or calibrated on.",
+                hint=f"Calibrate on a table with the columns {record.name} was trained on.",
+            )
+        state = self.warehouse()
+        return plan_calibration(
+            record.name,
+            info.name,
+            info.rows,
+            local=self.capabilities.local,
+            current_size=state.size,
+            warehouse_type=state.type,
+        )
+
+    def calibrate(
+        self,
+        plan: CalibrationPlan,
+        *,
+        budget_seconds: float | None = None,
+        task: TaskContext | None = None,
+    ) -> recommend.Recommendation:
+        """Run ``plan`` (from :meth:`plan_calibration`): sample the table in the warehouse, score the samples
+        with the ordinary scoring path at the plan's sizes (the warehouse resized and restored as ``score``
+        does), record each run as a calibration (or warm-up) run of the table, drop the samples and their
+        scored output, and return the recommendation the runs now allow. A failure or cancel leaves no table
+        behind; the runs made so far stay recorded. Raises what ``score`` raises, Cancelled."""
+        from snowml_desktop.engines.calibration import run_calibration
+
+        return run_calibration(self, plan, budget_seconds, task or TaskContext())
+
+    # Calibration hooks: an engine that can calibrate implements the first four; ``_score_sample`` is its
+    # ``score`` unless its scoring path must be told the output is an engine table.
+    def _calibration_table(self) -> str:
+        """A fresh name for a sample or a sample's scored output, hidden from the user's tables."""
+        raise InvalidInput(f"The {self.kind} engine cannot calibrate.")
+
+    def _create_sample(self, source: str, rows: int, name: str, *, sampled: bool) -> None:
+        """Create table ``name`` in the warehouse from ``rows`` rows of ``source``: a random sample of them
+        (``sampled``), else its first rows."""
+        raise InvalidInput(f"The {self.kind} engine cannot calibrate.")
+
+    def _drop_calibration_table(self, name: str) -> None:
+        """Drop a sample or scored output if it exists."""
+        raise InvalidInput(f"The {self.kind} engine cannot calibrate.")
+
+    def _mark_run(self, run_id: int, kind: str, table: str) -> None:
+        """Record run ``run_id`` as of ``kind`` (``core.records.RUN_KINDS``) on a sample of ``table``."""
+        raise InvalidInput(f"The {self.kind} engine cannot calibrate.")
+
+    def _score_sample(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
+        """Score a sample into an output named by :meth:`_calibration_table`."""
+        return self.score(request, task=task)
 
     def create_demo_table(
         self, table: str, rows: int, *, seed: int = 0, replace: bool = False, task: TaskContext | None = None

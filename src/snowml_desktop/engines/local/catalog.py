@@ -206,6 +206,15 @@ def list_runs(
     return [_run(row) for row in rows]
 
 
+def mark_run(cur: duckdb.DuckDBPyConnection, run_id: int, kind: str, table: str) -> None:
+    """Record run ``run_id`` as of ``kind`` on (a sample of) ``table``, without its (dropped) output."""
+    cur.execute(
+        f"UPDATE {qualified(APP, RUNS_TABLE)} SET {quote('KIND')} = ?, {quote('SOURCE_TABLE')} = ?, "
+        f"{quote('OUTPUT_TABLE')} = NULL WHERE {quote('RUN_ID')} = ?",
+        [kind, table, int(run_id)],
+    )
+
+
 def get_run(cur: duckdb.DuckDBPyConnection, run_id: int) -> records.InferenceRun:
     """One run by id. Raises NotFound."""
     rows = _select(cur, f"SELECT * FROM {qualified(APP, RUNS_TABLE)} WHERE {quote('RUN_ID')} = ?", [run_id])

@@ -47,8 +47,8 @@ from snowml_desktop.engines.base import (
     WarehouseState,
     activity,
 )
-from snowml_desktop.engines.local import demo, loading, sqlrun, stages, stats
-from snowml_desktop.engines.local.models import LocalModels, is_staging_table
+from snowml_desktop.engines.local import catalog, demo, loading, sqlrun, stages, stats
+from snowml_desktop.engines.local.models import LocalModels, is_staging_table, new_staging_name
 from snowml_desktop.engines.local.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -315,6 +315,31 @@ class LocalEngine(Engine):
     @activity("set_warehouse")
     def set_warehouse(self, size: str | None = None, type: str | None = None) -> WarehouseState:
         return self.models.set_warehouse(size, type)
+
+    # --- calibration hooks (see ``Engine.calibrate``) -------------------------------------------------------
+    def _calibration_table(self) -> str:
+        """A staging name: hidden from ``list_tables`` and dropped when a workspace opens after a crash."""
+        return new_staging_name()
+
+    def _create_sample(self, source: str, rows: int, name: str, *, sampled: bool) -> None:
+        # Reservoir sampling of a fixed row count, seeded: https://duckdb.org/docs/sql/samples
+        picked = f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE (42)" if sampled else f"LIMIT {int(rows)}"
+        with self._cursor() as cur:
+            cur.execute(
+                f"CREATE TABLE {self.workspace.table_ref(name)} AS "
+                f"SELECT * FROM {self.workspace.table_ref(source)} {picked}"
+            )
+
+    def _drop_calibration_table(self, name: str) -> None:
+        with self._cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.workspace.table_ref(name)}")
+
+    def _mark_run(self, run_id: int, kind: str, table: str) -> None:
+        with self._cursor() as cur:
+            catalog.mark_run(cur, run_id, kind, table)
+
+    def _score_sample(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
+        return self.models.score(request, task=task, internal_output=True)
 
     # --- plumbing --------------------------------------------------------------------------------------
     def _cursor(self) -> _Cursor:

@@ -463,16 +463,23 @@ class LocalModels:
         return self.score(request, task=task, incremental=True)
 
     def score(
-        self, request: ScoreRequest, *, task: TaskContext | None = None, incremental: bool = False
+        self,
+        request: ScoreRequest,
+        *,
+        task: TaskContext | None = None,
+        incremental: bool = False,
+        internal_output: bool = False,
     ) -> InferenceRun:
         """See ``Engine.score``. Every attempt that gets as far as a known model and table is recorded as
-        a run (SUCCEEDED, FAILED or CANCELLED). Raises NotFound, InvalidInput, IntegrityError,
+        a run (SUCCEEDED, FAILED or CANCELLED). ``internal_output``: the output may be an engine table (a
+        calibration's, ``new_staging_name``). Raises NotFound, InvalidInput, IntegrityError,
         AlreadyExists, Cancelled, EngineError."""
         task = task or TaskContext()
         started = time.perf_counter()
         record = self.get_model(request.model)
         table = normalize(request.table, what="table name")
-        output = user_table(request.output, what="output table name") if request.output else None
+        name_output = normalize if internal_output else user_table
+        output = name_output(request.output, what="output table name") if request.output else None
         output = output or default_output_table(table, record.name)
         current = self._warehouse.state()
         size = sizes.parse_size(request.size) if request.size else sizes.parse_size(current.size)

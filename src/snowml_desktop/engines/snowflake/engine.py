@@ -18,6 +18,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +35,7 @@ from snowml_desktop.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from snowml_desktop.core.identifiers import display, normalize, user_columns, user_table
+from snowml_desktop.core.identifiers import INTERNAL_PREFIX, display, normalize, user_columns, user_table
 from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
@@ -1072,6 +1073,19 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         credits = float(row["CREDITS"])
         self._rows(sql.update_run_credits(self._loc, run.run_id, credits), "actual_credits")
         return credits
+
+    # --- calibration hooks (see ``Engine.calibrate``) ------------------------------------------------------
+    def _calibration_table(self) -> str:
+        return f"{INTERNAL_PREFIX}CALIBRATION_{uuid.uuid4().hex.upper()}"
+
+    def _create_sample(self, source: str, rows: int, name: str, *, sampled: bool) -> None:
+        self._rows(sql.create_sample_table(self._loc, name, source, rows, sampled=sampled), "calibrate")
+
+    def _drop_calibration_table(self, name: str) -> None:
+        self._rows(sql.drop_table_if_exists(self._loc, name), "calibrate")
+
+    def _mark_run(self, run_id: int, kind: str, table: str) -> None:
+        self._rows(sql.mark_run(self._loc, run_id, kind, table), "calibrate")
 
     # --- warehouse ---------------------------------------------------------------------------------------
     def warehouse(self) -> WarehouseState:

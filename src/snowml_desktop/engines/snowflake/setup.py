@@ -36,7 +36,7 @@ from snowml_desktop.engines.snowflake.session import SqlRunner
 
 log = logging.getLogger(__name__)
 
-SETUP_FORMAT = 2  # bump when the objects created here change shape (2: THRESHOLD, drift, SNOWML_COMPARE)
+SETUP_FORMAT = 3  # bump when the objects created here change shape (2: THRESHOLD, drift, SNOWML_COMPARE; 3: KIND)
 STATE_KEY = "setup"
 
 

@@ -466,7 +466,7 @@ def create_runs_view(loc: Location) -> Statement:
         f"CREATE OR REPLACE VIEW {loc.app('RUNS')} AS SELECT "
         '"RUN_ID", "CREATED_AT", "MODEL_NAME", "SOURCE_TABLE", "OUTPUT_TABLE", "ROWS", "TOTAL_SECONDS", '
         '"SCORING_SECONDS", "WAREHOUSE_SIZE", "WAREHOUSE_TYPE", "CREDITS", "STATUS", '
-        '"METRICS":"accuracy"::FLOAT AS "ACCURACY" '
+        '"METRICS":"accuracy"::FLOAT AS "ACCURACY", COALESCE("KIND", \'SCORE\') AS "KIND" '
         f"FROM {loc.app(INFERENCE_RUNS)}"
     )
 
@@ -717,6 +717,18 @@ def drop_table_if_exists(loc: Location, table: str) -> Statement:
     return Statement(f"DROP TABLE IF EXISTS {loc.data(table)}")
 
 
+def create_sample_table(loc: Location, name: str, source: str, rows: int, *, sampled: bool) -> Statement:
+    """A temporary table of ``rows`` rows of ``source``: a fixed-size row sample (``sampled``; exactly that many
+    rows unless the table has fewer: https://docs.snowflake.com/en/sql-reference/constructs/sample), else its
+    first rows. Temporary tables last as long as the session
+    (https://docs.snowflake.com/en/user-guide/tables-temp-transient), and the app's procedures run with the
+    caller's rights, in the caller's session, so SNOWML_SCORE reads them
+    (https://docs.snowflake.com/en/developer-guide/stored-procedure/stored-procedures-rights)."""
+    count = _int(rows, "sample rows", 1, 1_000_000)
+    picked = f"SAMPLE ROW ({count} ROWS)" if sampled else f"LIMIT {count}"
+    return Statement(f"CREATE TEMPORARY TABLE {loc.data(name)} AS SELECT * FROM {loc.data(source)} {picked}")
+
+
 def rename_table(loc: Location, table: str, new_name: str) -> Statement:
     return Statement(f"ALTER TABLE {loc.data(table)} RENAME TO {loc.data(new_name)}")
 
@@ -808,6 +820,15 @@ def update_run_query_ids(loc: Location, run_id: int, query_ids_json: str) -> Sta
     return Statement(
         f'UPDATE {loc.app(INFERENCE_RUNS)} SET "QUERY_IDS" = PARSE_JSON(?) WHERE "RUN_ID" = ?',
         (query_ids_json, int(run_id)),
+    )
+
+
+def mark_run(loc: Location, run_id: int, kind: str, table: str) -> Statement:
+    """Record a run as of ``kind`` (``core.records.RUN_KINDS``) on a sample of ``table``; its output is gone."""
+    return Statement(
+        f'UPDATE {loc.app(INFERENCE_RUNS)} SET "KIND" = ?, "SOURCE_TABLE" = ?, "OUTPUT_TABLE" = NULL '
+        'WHERE "RUN_ID" = ?',
+        (kind, table, int(run_id)),
     )
 
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.methods import METHODS
 from snowml_desktop.core.recommend import choose_size
-from snowml_desktop.core.records import RUN_SUCCEEDED
+from snowml_desktop.core.records import RUN_SCORE, RUN_SUCCEEDED
 from snowml_desktop.core.scoring import mistyped_features
 from snowml_desktop.core.sizes import SIZES, billed_credits, parse_size
 from snowml_desktop.engines.base import ScoreRequest, default_output_table
@@ -45,6 +45,7 @@ from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
+    from snowml_desktop.core.calibration import CalibrationPlan
     from snowml_desktop.core.recommend import Recommendation, SizeForecast
     from snowml_desktop.core.records import InferenceRun, ModelRecord
     from snowml_desktop.core.tasks import TaskContext
@@ -87,7 +88,8 @@ def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCh
     kinds = {column.name: column.kind for column in engine.table_columns(table)}
     mistyped = mistyped_features(kinds, engine.get_model(model).features)
     task.report(0.6, "Reading past runs")
-    runs = engine.list_runs(model=model, table=table)
+    # A calibration's runs scored samples of the table: the forecast uses them, the table's own timings not.
+    runs = [r for r in engine.list_runs(model=model, table=table) if r.kind == RUN_SCORE]
     recommendation, why = None, ""
     if not missing:
         try:
@@ -110,6 +112,8 @@ class InferencePanel(Panel):
         self._recommended: SizeForecast | None = None
         self.drift_dialog: DriftDialog | None = None
         self._score_job: JobHandle | None = None
+        self._calibration_job: JobHandle | None = None
+        self.calibration_plan: CalibrationPlan | None = None  # the last plan shown (asked about on Snowflake)
         self._queue: list[str] = []
         self._queue_total = 0
         self._overwrite_ok = False
@@ -154,6 +158,17 @@ class InferencePanel(Panel):
         )
         self.use_recommended.clicked.connect(self._use_recommended)
         self.use_recommended.setEnabled(False)
+        self.calibrate_button = self.name_widget(
+            QPushButton("Calibrate…"),
+            "inference.calibrate",
+            "Time the model on samples of the table, for a recommended size",
+        )
+        self.calibrate_button.setToolTip(
+            "Scores small samples of the table at two sizes (the samples and their scores are dropped), so that "
+            "a size can be recommended without past runs. On Snowflake the cost is shown before it starts."
+        )
+        self.calibrate_button.clicked.connect(self.start_calibration)
+        self.calibrate_button.setEnabled(False)
         self.budget = self.name_widget(
             QDoubleSpinBox(), "inference.budget", "Time budget in minutes (0: no budget)"
         )
@@ -179,7 +194,11 @@ class InferencePanel(Panel):
         form.addRow("", self.estimate)
         form.addRow("", self.recommendation)
         form.addRow("Time budget:", self.budget)
-        form.addRow("", self.use_recommended)
+        recommend_actions = QHBoxLayout()
+        recommend_actions.addWidget(self.use_recommended)
+        recommend_actions.addWidget(self.calibrate_button)
+        recommend_actions.addStretch(1)
+        form.addRow("", recommend_actions)
 
         self.run_button = self.name_widget(QPushButton("Run"), "inference.run", "Run the scoring")
         self.run_button.setDefault(True)
@@ -468,7 +487,10 @@ class InferencePanel(Panel):
         advice = check.recommendation
         if advice is None:
             self.recommendation.setText(
-                f"No recommended size yet: {check.no_recommendation}" if check.no_recommendation else ""
+                f"No recommended size yet: {check.no_recommendation} Calibrate… times the model on samples "
+                "of the table instead."
+                if check.no_recommendation
+                else ""
             )
             self.use_recommended.setEnabled(False)
             self._recommended = None
@@ -518,6 +540,67 @@ class InferencePanel(Panel):
         self.drift_dialog = DriftDialog(report, self)
         self.drift_dialog.show()
 
+    # --- calibration -----------------------------------------------------------------------------------
+    def start_calibration(self) -> JobHandle | None:
+        """Plan a calibration of the chosen model on the chosen table in a job; the plan then starts it
+        (after the user agrees to its cost, on Snowflake)."""
+        model, table = self.model_combo.currentText(), self.table_combo.currentText()
+        if self.busy or not model or not table or self.ctx.engine is None:
+            return None
+        handle = self.ctx.run(
+            f"Plan a calibration of {model} on {table}",
+            lambda engine, task: engine.plan_calibration(model, table),
+            key="inference.calibrate",
+        )
+        self._calibration_job = handle
+        self.status.track(handle, f"Planning a calibration of {model} on {table}…")
+        handle.succeeded.connect(self._on_calibration_planned)
+        handle.failed.connect(lambda error: self.status.show_error(error, "Cannot calibrate: "))
+        handle.finished.connect(self._update_enabled)
+        self._update_enabled()
+        return handle
+
+    def _on_calibration_planned(self, plan: CalibrationPlan) -> None:
+        self.calibration_plan = plan
+        if not plan.local and not self._confirm_calibration(plan):
+            self.status.show_note("Calibration not started; nothing was run.")
+            return
+        budget = self.budget.value() * 60 or None
+        handle = self.ctx.run(
+            f"Calibrate {plan.model} on {plan.table}",
+            lambda engine, task: engine.calibrate(plan, budget_seconds=budget, task=task),
+            key="inference.calibrate",
+        )
+        self._calibration_job = handle
+        self.status.track(handle, f"Calibrating {plan.model} on samples of {plan.table}…")
+        handle.succeeded.connect(self._on_calibrated)
+        handle.failed.connect(lambda error: self.status.show_error(error, "Calibration failed: "))
+        handle.cancelled.connect(
+            lambda: self.status.show_note("Calibration cancelled; its samples were dropped.")
+        )
+        handle.finished.connect(self._on_calibration_finished)
+        self._update_enabled()
+
+    def _confirm_calibration(self, plan: CalibrationPlan) -> bool:
+        """Ask before a calibration that bills credits (the plan says what it runs and costs)."""
+        answer = QMessageBox.question(
+            self,
+            "Calibrate on samples",
+            plan.summary(),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_calibrated(self, advice: Recommendation) -> None:
+        self.status.show_success(f"Calibrated. Recommended for {advice.rows:,} rows — {advice.summary}")
+
+    def _on_calibration_finished(self) -> None:
+        self._calibration_job = None
+        # Its runs (failed and cancelled ones too) are recorded: the check, recommendation and graph follow.
+        self.ctx.runs_changed.emit()
+        self._update_enabled()
+
     # --- running ---------------------------------------------------------------------------------------
     def _blocker(self) -> str | None:
         if self.ctx.engine is None:
@@ -536,7 +619,8 @@ class InferencePanel(Panel):
 
     @property
     def busy(self) -> bool:
-        return (self._score_job is not None and not self._score_job.done) or bool(self._queue)
+        running = [job for job in (self._score_job, self._calibration_job) if job is not None and not job.done]
+        return bool(running) or bool(self._queue)
 
     def _update_enabled(self, *_: object) -> None:
         blocker = None if self.busy else self._blocker()
@@ -545,6 +629,9 @@ class InferencePanel(Panel):
         self.automate_button.setEnabled(ready)
         checked = self._check is not None and not self._check.missing
         self.check_drift.setEnabled(not self.busy and checked)
+        # Offered where the recommendation says it needs more runs (the check found no fit to go by).
+        needs_runs = checked and self._check is not None and self._check.recommendation is None
+        self.calibrate_button.setEnabled(not self.busy and needs_runs and bool(self._check.no_recommendation))
         self.compare_button.setEnabled(ready and bool(self.checked_compare_sizes()))
         self.blocker.setText(blocker or "")
         for widget in (self.model_combo, self.table_combo, self.output, self.size_combo, self.compare_sizes):

@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from snowml_desktop.core.drift import report_from_json
-from snowml_desktop.core.records import RUN_CANCELLED, RUN_FAILED, RUN_SUCCEEDED
+from snowml_desktop.core.records import (
+    RUN_CALIBRATION,
+    RUN_CANCELLED,
+    RUN_FAILED,
+    RUN_SCORE,
+    RUN_SUCCEEDED,
+    RUN_WARMUP,
+)
 from snowml_desktop.core.sizes import billed_credits
 from snowml_desktop.ui.panels.base import Panel
 from snowml_desktop.ui.panels.catalog import SortItem, metric_text
@@ -67,6 +74,11 @@ ATTRIBUTION_NOTE = (
     "the warehouse ran idle before it suspended."
 )
 _STATUS_TEXT = {RUN_SUCCEEDED: "Succeeded", RUN_FAILED: "Failed", RUN_CANCELLED: "Cancelled"}
+_KIND_TEXT = {RUN_CALIBRATION: "calibration", RUN_WARMUP: "warm-up"}
+_SAMPLE_NOTE = (
+    "Scored a sample of the table to time the model for the recommended size (its output was dropped); "
+    "its accuracy and drift are a sample's, so the list leaves them out."
+)
 
 
 class RunsPanel(Panel):
@@ -224,7 +236,8 @@ class RunsPanel(Panel):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(runs))
         for row, run in enumerate(runs):
-            accuracy = (run.metrics or {}).get("accuracy")
+            sample = run.kind != RUN_SCORE  # a calibration's sample: its accuracy and drift say nothing of the table
+            accuracy = None if sample else (run.metrics or {}).get("accuracy")
             cells = [
                 SortItem(run.created.strftime("%Y-%m-%d %H:%M:%S"), run.created.timestamp()),
                 SortItem(run.model, run.model),
@@ -235,14 +248,16 @@ class RunsPanel(Panel):
                 SortItem(run.warehouse_size, _size_index(run.warehouse_size)),
                 SortItem(credits_text(run.credits), run.credits),
                 SortItem(metric_text(accuracy), accuracy if isinstance(accuracy, (int, float)) else None),
-                _drift_item(run),
-                SortItem(_STATUS_TEXT.get(run.status, run.status), run.status),
+                SortItem("—", None) if sample else _drift_item(run),
+                SortItem(_status_text(run), run.status),
             ]
             cells[RUN_ID_COLUMN].setData(Qt.ItemDataRole.UserRole + 1, run.run_id)
             for column in (4, 5, 7, 8, 9):
                 cells[column].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if run.status != RUN_SUCCEEDED:
                 cells[-1].setToolTip(run.error or "")
+            elif sample:
+                cells[-1].setToolTip(_SAMPLE_NOTE)
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
@@ -295,9 +310,10 @@ class RunsPanel(Panel):
             self.drift.set_report(None)
             return
         status = _STATUS_TEXT.get(run.status, run.status)
+        source = run.source_table if run.kind == RUN_SCORE else f"a sample of {run.source_table}"
         self.header.setText(
-            f"<b>Run {run.run_id}</b> — {run.model} on {run.source_table} → {run.output_table or '(no output)'}"
-            f" — <b>{status}</b>"
+            f"<b>Run {run.run_id}</b> — {run.model} on {source} → {run.output_table or '(no output)'}"
+            f" — <b>{_status_text(run)}</b>" + ("" if run.kind == RUN_SCORE else f"<br>{_SAMPLE_NOTE}")
         )
         self.error.setVisible(run.status != RUN_SUCCEEDED)
         self.error.setText(f"{status}: {run.error or 'no reason was recorded.'}")
@@ -421,6 +437,12 @@ def _minimum_part(run: InferenceRun) -> str:
     if not billed.minimum or abs(billed.total - run.credits) > 1e-9:
         return ""  # past the minute, or attributed credits replaced the estimate
     return f", {credits_text(billed.minimum)} of it the 60 s billed at least per resume"
+
+
+def _status_text(run: InferenceRun) -> str:
+    """The status, and what the run was for when it scored a calibration's sample."""
+    status = _STATUS_TEXT.get(run.status, run.status)
+    return status if run.kind == RUN_SCORE else f"{status} ({_KIND_TEXT.get(run.kind, run.kind)})"
 
 
 def _drift_item(run: InferenceRun) -> SortItem:

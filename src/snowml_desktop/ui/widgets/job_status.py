@@ -149,6 +149,8 @@ class JobStatus(QWidget):
             self.stage.setText(stage)
 
     def _on_finished(self) -> None:
+        if self._handle is not None and not self._handle.done:
+            return  # a job tracked before the one shown now ended (it started this one, as its next step)
         for widget in (self.progress, self.stage, self.cancel_button):
             widget.setVisible(False)
         self._handle = None
