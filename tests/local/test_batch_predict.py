@@ -83,7 +83,9 @@ def test_arrow_batches_score_exactly_as_the_pandas_frame(trained, threshold) -> 
 def test_all_missing_and_empty_batches(trained) -> None:
     features = trained.features
     batch = _scoring_batch(50)
-    nulls = pa.record_batch({name: pa.nulls(50, batch.schema.field(name).type) for name in batch.schema.names})
+    nulls = pa.record_batch(
+        {name: pa.nulls(50, batch.schema.field(name).type) for name in batch.schema.names}
+    )
     for case in (nulls, batch.slice(0, 0)):
         expected = predict(trained.pipeline, case.to_pandas(), features)
         got = batch_predict.predict_batch(trained.pipeline, case, features)

@@ -669,8 +669,7 @@ class LocalModels:
         number of rows scored and the number of workers used (never more than there are batches)."""
         rows = _count(cur, source)  # for progress, and to start no more workers than there are batches
         used = max(1, min(worker_count, math.ceil(rows / BATCH_ROWS)))
-        pool = self._scoring_pool(worker_count)
-        pool.start(used, str(artifact), record.artifact_sha256)
+        pool = self._scoring_pool(used, worker_count, artifact, record.artifact_sha256)
         select = ", ".join(quote(name) for name in record.feature_names)
         reader = cur.sql(f"SELECT {select} FROM {source}").to_arrow_reader(BATCH_ROWS)
         unregister = task.token.on_cancel(pool.terminate)
@@ -716,14 +715,16 @@ class LocalModels:
             reader.close()
         return parts, done, used
 
-    def _scoring_pool(self, worker_count: int) -> workers.ScoringPool:
-        """The warm pool, (re)created when the worker count changed or a cancel killed it."""
+    def _scoring_pool(self, used: int, most: int, artifact: Path, sha256: str) -> workers.ScoringPool:
+        """The warm pool when it has from ``used`` to ``most`` workers (a warm worker costs nothing);
+        otherwise (or after a cancel killed it) a new pool of ``used`` workers, started at once."""
         with self._pool_lock:
-            if self._pool is not None and (self._pool.broken or self._pool.workers != worker_count):
+            if self._pool is not None and (self._pool.broken or not used <= self._pool.workers <= most):
                 self._pool.terminate()
                 self._pool = None
             if self._pool is None:
-                self._pool = workers.ScoringPool(worker_count)
+                self._pool = workers.ScoringPool(used)
+                self._pool.start(str(artifact), sha256)
             return self._pool
 
     def _run_metrics(

@@ -365,14 +365,13 @@ class ScoringPool:
         # The executor has no public API for its processes (Python 3.14 adds terminate_workers).
         return [process.pid for process in list(self._executor._processes.values())]
 
-    def start(self, workers: int, artifact_path: str, sha256: str) -> None:
-        """Have at least ``workers`` processes running or starting, each loading the model: the executor
-        starts a process for a job only when none is idle, so a run never starts more processes than it
-        asks for, and the start-up overlaps the owner's own preparations."""
+    def start(self, artifact_path: str, sha256: str) -> None:
+        """Start every worker now, each loading the model, so that the start-up overlaps the owner's
+        reading of the first batches (the executor would otherwise start them one job at a time)."""
         with self._lock:
             if self.broken:
                 raise EngineError("The scoring workers were stopped (the engine is closing).")
-            for _ in range(max(0, min(workers, self.workers) - len(self._executor._processes))):
+            for _ in range(self.workers):
                 self._executor.submit(load_model, artifact_path, sha256)
 
     def submit(self, job: ScoreJob) -> Future:
