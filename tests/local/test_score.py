@@ -102,6 +102,10 @@ def test_a_run_starts_no_more_workers_than_it_has_batches(env, monkeypatch) -> N
 
     ws, models, model = env
     models.close()  # no warm pool: the processes counted below are the ones this run started
+    with ws.cursor() as cur:
+        cur.execute('CREATE TABLE "DATA"."NO_ROWS" AS SELECT * FROM "DATA"."NEW" LIMIT 0')
+    assert models.score(ScoreRequest(model=model.name, table="NO_ROWS", size="Small")).rows == 0
+    assert models._pool.worker_pids() == []  # an empty table starts no process
     request = ScoreRequest(model=model.name, table="NEW", output="FEW_ROWS", size="Small", overwrite=True)
     run = models.score(request)  # 86 rows: one batch
     assert (run.rows, run.workers) == (86, 1) and len(models._pool.worker_pids()) == 1

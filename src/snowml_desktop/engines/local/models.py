@@ -7,9 +7,9 @@ Process layout: this (the owning) process is the only one that opens the DuckDB 
 rows here and fits in a spawned worker process. Scoring opens one transaction, streams the feature
 columns as Arrow record batches, each handed over as an Arrow IPC file, to a warm pool of spawned
 workers that write Parquet part files of predictions, then, in the same transaction (so the same
-snapshot of the input), creates the output with one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN read_parquet(parts)`` and inserts the run row:
-the output and its SUCCEEDED run appear together or not at all, and DuckDB writes the table with all
-its threads.
+snapshot of the input), creates the output with one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN
+read_parquet(parts)`` and inserts the run row: the output and its SUCCEEDED run appear together or not at
+all, and DuckDB writes the table with all its threads.
 
 Leftovers of a crash (temporary files, artifacts without a catalog row, staging tables named with
 :data:`STAGING_PREFIX`, the scratch folder) are removed when a workspace is opened.
@@ -669,7 +669,9 @@ class LocalModels:
         number of rows scored and the number of workers used (never more than there are batches)."""
         rows = _count(cur, source)  # for progress, and to start no more workers than there are batches
         used = max(1, min(worker_count, math.ceil(rows / BATCH_ROWS)))
-        pool = self._scoring_pool(used, worker_count, artifact, record.artifact_sha256)
+        pool = self._scoring_pool(used, worker_count)
+        if rows:  # an empty input starts no process
+            pool.start(str(artifact), record.artifact_sha256)
         select = ", ".join(quote(name) for name in record.feature_names)
         reader = cur.sql(f"SELECT {select} FROM {source}").to_arrow_reader(BATCH_ROWS)
         unregister = task.token.on_cancel(pool.terminate)
@@ -715,16 +717,15 @@ class LocalModels:
             reader.close()
         return parts, done, used
 
-    def _scoring_pool(self, used: int, most: int, artifact: Path, sha256: str) -> workers.ScoringPool:
+    def _scoring_pool(self, used: int, most: int) -> workers.ScoringPool:
         """The warm pool when it has from ``used`` to ``most`` workers (a warm worker costs nothing);
-        otherwise (or after a cancel killed it) a new pool of ``used`` workers, started at once."""
+        otherwise (or after a cancel killed it) a new pool of ``used`` workers."""
         with self._pool_lock:
             if self._pool is not None and (self._pool.broken or not used <= self._pool.workers <= most):
                 self._pool.terminate()
                 self._pool = None
             if self._pool is None:
                 self._pool = workers.ScoringPool(used)
-                self._pool.start(str(artifact), sha256)
             return self._pool
 
     def _run_metrics(

@@ -316,7 +316,7 @@ def _pipeline(artifact_path: str, sha256: str) -> Any:
 
 
 def write_batch(batch: pa.RecordBatch, path: Path) -> None:
-    """Write one record batch as the Arrow IPC file ``path`` for a scoring worker (C++, no GIL held)."""
+    """Write one record batch as the Arrow IPC file ``path`` for a scoring worker."""
     import pyarrow as pa
 
     write_rows(pa.RecordBatchReader.from_batches(batch.schema, [batch]), path)
@@ -339,7 +339,7 @@ def score_batch(job: ScoreJob) -> int:
         batch = pa.ipc.open_file(source).get_batch(0)
         rows = batch.num_rows
         labels, probabilities = predict_batch(pipeline, batch, job.features, job.threshold)
-        del batch  # nothing refers to the mapping once it closes (a mapped file cannot be removed on Windows)
+        del batch  # the last reference into the mapping goes before it closes (Windows keeps mapped files)
     table = pa.table({"PREDICTION": pa.array(labels), "PREDICTION_PROBABILITY": pa.array(probabilities)})
     temporary = job.part_path + ".tmp"
     pq.write_table(table, temporary, compression="none", write_statistics=False)
@@ -366,8 +366,9 @@ class ScoringPool:
         return [process.pid for process in list(self._executor._processes.values())]
 
     def start(self, artifact_path: str, sha256: str) -> None:
-        """Start every worker now, each loading the model, so that the start-up overlaps the owner's
-        reading of the first batches (the executor would otherwise start them one job at a time)."""
+        """Have every worker running or starting now, each loading the model, so that a start-up overlaps
+        the owner's reading of the first batches (the executor would otherwise start them one job at a
+        time). On a warm pool this only loads the model ahead of the batches."""
         with self._lock:
             if self.broken:
                 raise EngineError("The scoring workers were stopped (the engine is closing).")
