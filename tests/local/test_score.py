@@ -97,6 +97,28 @@ def test_score_writes_input_plus_predictions_in_order_and_logs_the_run(env, monk
     assert models.list_runs(table="BC") == []
 
 
+def test_a_run_starts_no_more_workers_than_it_has_batches(env, monkeypatch) -> None:
+    import os
+
+    ws, models, model = env
+    models.close()  # no warm pool: the processes counted below are the ones this run started
+    with ws.cursor() as cur:
+        cur.execute('CREATE TABLE "DATA"."NO_ROWS" AS SELECT * FROM "DATA"."NEW" LIMIT 0')
+    assert models.score(ScoreRequest(model=model.name, table="NO_ROWS", size="Small")).rows == 0
+    assert models._pool.worker_pids() == []  # an empty table starts no process
+    request = ScoreRequest(model=model.name, table="NEW", output="FEW_ROWS", size="Small", overwrite=True)
+    run = models.score(request)  # 86 rows: one batch
+    assert (run.rows, run.workers) == (86, 1) and len(models._pool.worker_pids()) == 1
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 16)  # six batches: the Small size's workers
+    run = models.score(request)
+    workers = min(2, os.cpu_count() or 1)
+    assert run.workers == workers and len(models._pool.worker_pids()) == workers
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 65_536)  # one batch again: the warm pool serves it
+    pids = models._pool.worker_pids()
+    assert models.score(request).workers == 1 and models._pool.worker_pids() == pids
+    assert _fetch(ws, 'SELECT count(*) FROM "DATA"."FEW_ROWS"') == [(86,)]
+
+
 def test_output_exists_needs_overwrite(env) -> None:
     ws, models, model = env
     first = models.score(ScoreRequest(model=model.name, table="NEW", output="OUT_OW"))

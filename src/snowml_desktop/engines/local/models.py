@@ -5,11 +5,11 @@
 
 Process layout: this (the owning) process is the only one that opens the DuckDB file. Training reads the
 rows here and fits in a spawned worker process. Scoring opens one transaction, streams the feature
-columns as Arrow record batches to a warm pool of spawned workers that write Parquet part files of
-predictions, then, in the same transaction (so the same snapshot of the input), creates the output with
-one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN read_parquet(parts)`` and inserts the run row:
-the output and its SUCCEEDED run appear together or not at all, and DuckDB writes the table with all
-its threads.
+columns as Arrow record batches, each handed over as an Arrow IPC file, to a warm pool of spawned
+workers that write Parquet part files of predictions, then, in the same transaction (so the same
+snapshot of the input), creates the output with one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN
+read_parquet(parts)`` and inserts the run row: the output and its SUCCEEDED run appear together or not at
+all, and DuckDB writes the table with all its threads.
 
 Leftovers of a crash (temporary files, artifacts without a catalog row, staging tables named with
 :data:`STAGING_PREFIX`, the scratch folder) are removed when a workspace is opened.
@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import math
 import re
 import shutil
 import threading
@@ -606,7 +607,7 @@ class LocalModels:
                 scratch.mkdir(parents=True)
                 cur.begin()
                 scoring_started = time.perf_counter()
-                parts, rows = self._predict_parts(
+                parts, rows, used = self._predict_parts(
                     cur, source, record, artifact, scratch, run.workers or 1, task
                 )
                 predicted = time.perf_counter()
@@ -638,6 +639,7 @@ class LocalModels:
                 run = dataclasses.replace(
                     run,
                     rows=rows,
+                    workers=used,
                     scoring_seconds=scoring_seconds,
                     total_seconds=total,
                     credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
@@ -670,37 +672,50 @@ class LocalModels:
         scratch: Path,
         worker_count: int,
         task: TaskContext,
-    ) -> tuple[list[Path], int]:
-        """Stream the feature columns in record batches through the pool. At most ``workers *
-        BATCHES_PER_WORKER`` batches are in flight, so memory does not grow with the table. Returns the
-        part files in input order and the number of rows scored."""
-        rows = _count(cur, source)  # for progress
+    ) -> tuple[list[Path], int, int]:
+        """Stream the feature columns in record batches through the pool, each batch handed over as an
+        Arrow IPC file in ``scratch``. At most ``workers * BATCHES_PER_WORKER`` batches are in flight, so
+        memory and scratch space do not grow with the table. Returns the part files in input order, the
+        number of rows scored and the number of workers used (never more than there are batches)."""
+        rows = _count(cur, source)  # for progress, and to start no more workers than there are batches
+        used = max(1, min(worker_count, math.ceil(rows / BATCH_ROWS)))
+        pool = self._scoring_pool(used, worker_count)
+        if rows:  # an empty input starts no process
+            pool.start(str(artifact), record.artifact_sha256)
         select = ", ".join(quote(name) for name in record.feature_names)
         reader = cur.sql(f"SELECT {select} FROM {source}").to_arrow_reader(BATCH_ROWS)
-        pool = self._scoring_pool(worker_count)
         unregister = task.token.on_cancel(pool.terminate)
         parts: list[Path] = []
-        pending: deque[Any] = deque()
+        pending: deque[tuple[Any, Path]] = deque()
         done = 0
 
         def finish_oldest() -> None:
             nonlocal done
-            done += _wait(pending.popleft(), pool, task)
+            future, batch_file = pending.popleft()
+            done += _wait(future, pool, task)
+            batch_file.unlink(missing_ok=True)
             task.report(0.95 * done / max(rows, done, 1), f"Scored {done:,} of {rows:,} rows")
 
         try:
-            workers_text = f"{worker_count} worker" + ("" if worker_count == 1 else "s")
+            workers_text = f"{used} worker" + ("" if used == 1 else "s")
             task.report(0.0, f"Scoring {rows:,} rows with {workers_text}")
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
+                batch_file = scratch / f"batch-{len(parts):08d}.arrow"
+                workers.write_batch(batch, batch_file)
                 part = scratch / f"part-{len(parts):08d}.parquet"
                 job = workers.ScoreJob(
-                    str(artifact), record.artifact_sha256, record.features, batch, str(part), record.threshold
+                    str(artifact),
+                    record.artifact_sha256,
+                    record.features,
+                    str(batch_file),
+                    str(part),
+                    record.threshold,
                 )
-                pending.append(pool.submit(job))
+                pending.append((pool.submit(job), batch_file))
                 parts.append(part)
-                while len(pending) >= worker_count * BATCHES_PER_WORKER:
+                while len(pending) >= used * BATCHES_PER_WORKER:
                     finish_oldest()
             while pending:
                 finish_oldest()
@@ -710,16 +725,17 @@ class LocalModels:
         finally:
             unregister()
             reader.close()
-        return parts, done
+        return parts, done, used
 
-    def _scoring_pool(self, worker_count: int) -> workers.ScoringPool:
-        """The warm pool, (re)created when the worker count changed or a cancel killed it."""
+    def _scoring_pool(self, used: int, most: int) -> workers.ScoringPool:
+        """The warm pool when it has from ``used`` to ``most`` workers (a warm worker costs nothing);
+        otherwise (or after a cancel killed it) a new pool of ``used`` workers."""
         with self._pool_lock:
-            if self._pool is not None and (self._pool.broken or self._pool.workers != worker_count):
+            if self._pool is not None and (self._pool.broken or not used <= self._pool.workers <= most):
                 self._pool.terminate()
                 self._pool = None
             if self._pool is None:
-                self._pool = workers.ScoringPool(worker_count)
+                self._pool = workers.ScoringPool(used)
             return self._pool
 
     def _run_metrics(

@@ -5,8 +5,8 @@ unsafe) and never open the DuckDB file: DuckDB allows one writing process per fi
 data and writes results back itself. The training rows go to the worker as an Arrow IPC file that the parent
 streams from DuckDB (both sides of that run in C++ without the GIL, and the start-up message stays small:
 a large one written into the spawn pipe would block the parent for good if the child died first). Scoring
-batches travel as Arrow record batches; scoring workers write their predictions to Parquet part files that
-the parent then joins to the input in one SQL statement.
+batches travel as Arrow IPC files that the workers memory-map (no pickling, no copy); scoring workers write
+their predictions to Parquet part files that the parent then joins to the input in one SQL statement.
 
 The parent-side helpers (:func:`run_training`, :class:`ScoringPool`) honour the task's cancel token by
 terminating the processes, so a cancel takes effect at once even in the middle of a fit.
@@ -272,13 +272,14 @@ def _receive(receiver: Any, process: Any, task: TaskContext, what: str) -> Any:
 # --- scoring ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScoreJob:
-    """One batch of feature columns to score with the artifact at ``artifact_path``; the predictions go
-    to ``part_path`` (written atomically) as PREDICTION and PREDICTION_PROBABILITY, one row per input row."""
+    """One batch of feature columns to score with the artifact at ``artifact_path``: the batch is the Arrow
+    IPC file ``batch_path`` (memory-mapped by the worker: no copy, no pickling), the predictions go to
+    ``part_path`` (written atomically) as PREDICTION and PREDICTION_PROBABILITY, one row per input row."""
 
     artifact_path: str
     sha256: str
     features: list[Feature]
-    batch: pa.RecordBatch
+    batch_path: str
     part_path: str
     threshold: float | None = None  # a binary model's decision threshold
 
@@ -314,20 +315,36 @@ def _pipeline(artifact_path: str, sha256: str) -> Any:
     return pipeline
 
 
+def write_batch(batch: pa.RecordBatch, path: Path) -> None:
+    """Write one record batch as the Arrow IPC file ``path`` for a scoring worker."""
+    import pyarrow as pa
+
+    write_rows(pa.RecordBatchReader.from_batches(batch.schema, [batch]), path)
+
+
+def load_model(artifact_path: str, sha256: str) -> None:
+    """Worker entry run when a pool starts: load the model while the owner reads the first batches."""
+    _pipeline(artifact_path, sha256)
+
+
 def score_batch(job: ScoreJob) -> int:
     """Worker entry: predict one batch and write its Parquet part file. Returns the number of rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from snowml_desktop.core.scoring import predict
+    from snowml_desktop.engines.local.batch_predict import predict_batch
 
     pipeline = _pipeline(job.artifact_path, job.sha256)
-    labels, probabilities = predict(pipeline, job.batch.to_pandas(), job.features, job.threshold)
+    with pa.memory_map(job.batch_path) as source:
+        batch = pa.ipc.open_file(source).get_batch(0)
+        rows = batch.num_rows
+        labels, probabilities = predict_batch(pipeline, batch, job.features, job.threshold)
+        del batch  # the last reference into the mapping goes before it closes (Windows keeps mapped files)
     table = pa.table({"PREDICTION": pa.array(labels), "PREDICTION_PROBABILITY": pa.array(probabilities)})
     temporary = job.part_path + ".tmp"
     pq.write_table(table, temporary, compression="none", write_statistics=False)
     os.replace(temporary, job.part_path)
-    return job.batch.num_rows
+    return rows
 
 
 class ScoringPool:
@@ -347,6 +364,16 @@ class ScoringPool:
         """Process ids of the started workers."""
         # The executor has no public API for its processes (Python 3.14 adds terminate_workers).
         return [process.pid for process in list(self._executor._processes.values())]
+
+    def start(self, artifact_path: str, sha256: str) -> None:
+        """Have every worker running or starting now, each loading the model, so that a start-up overlaps
+        the owner's reading of the first batches (the executor would otherwise start them one job at a
+        time). On a warm pool this only loads the model ahead of the batches."""
+        with self._lock:
+            if self.broken:
+                raise EngineError("The scoring workers were stopped (the engine is closing).")
+            for _ in range(self.workers):
+                self._executor.submit(load_model, artifact_path, sha256)
 
     def submit(self, job: ScoreJob) -> Future:
         """Queue a job; returns a Future of its row count. Raises EngineError once the pool is stopped."""
