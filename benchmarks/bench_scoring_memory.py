@@ -2,7 +2,7 @@
 
 Target: scoring 10^8 rows grows the owning process and its workers by <= 1 GiB (peak RSS over the level just
 before the run). DuckDB's default limit is 80 % of RAM, and its buffer pool keeps the blocks of the output
-table it writes; ``core.memory.DEFAULT_MEMORY_LIMIT`` bounds it.
+table it writes; ``core.memory.default_memory_limit()`` bounds it.
 
 Each variant runs in a fresh process (a buffer pool filled by an earlier run would hide the growth), on the
 same workspace, interleaved: A, B, A, B ... A run = open the engine with the limit, warm the worker pool on

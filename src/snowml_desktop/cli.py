@@ -22,9 +22,9 @@ from snowml_desktop import __version__, logs
 from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.memory import (
-    DEFAULT_MEMORY_LIMIT,
     EXAMPLES,
     MIN_MEMORY_LIMIT,
+    default_memory_limit,
     describe,
     parse_memory_limit,
 )
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_memory_limit,
         metavar="SIZE",
         help=f"memory the local warehouse may use before it spills to the workspace's disk, {EXAMPLES} "
-        f"(default: {describe(DEFAULT_MEMORY_LIMIT)}; at least {describe(MIN_MEMORY_LIMIT)})",
+        f"(default: {describe(default_memory_limit())}; at least {describe(MIN_MEMORY_LIMIT)})",
     )
     parser.add_argument("--connection", help="saved connection name (default: local)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")

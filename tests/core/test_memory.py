@@ -6,8 +6,8 @@ import pytest
 
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.memory import (
-    DEFAULT_MEMORY_LIMIT,
     MIN_MEMORY_LIMIT,
+    default_memory_limit,
     describe,
     parse_memory_limit,
 )
@@ -43,7 +43,12 @@ def test_a_limit_too_small_for_duckdb_is_refused_naming_the_minimum_and_default(
         parse_memory_limit("255MiB")
     message = str(caught.value)
     assert "255 MiB is too little" in message
-    assert f"at least {describe(MIN_MEMORY_LIMIT)}" in message and describe(DEFAULT_MEMORY_LIMIT) in message
+    assert f"at least {describe(MIN_MEMORY_LIMIT)}" in message and describe(default_memory_limit()) in message
+
+
+def test_the_default_is_512_mib_or_128_mib_per_core_when_more():
+    assert default_memory_limit(1) == default_memory_limit(4) == 512 * 2**20
+    assert default_memory_limit(16) == 2 * 2**30
 
 
 def test_describe_uses_binary_units():

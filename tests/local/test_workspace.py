@@ -14,7 +14,7 @@ import pytest
 
 from snowml_desktop.core.demo_data import DEMO_FILES
 from snowml_desktop.core.errors import ConnectionFailed, InvalidInput, NotFound
-from snowml_desktop.core.memory import DEFAULT_MEMORY_LIMIT, MIN_MEMORY_LIMIT
+from snowml_desktop.core.memory import MIN_MEMORY_LIMIT, default_memory_limit
 from snowml_desktop.engines.local.workspace import Workspace
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -217,7 +217,12 @@ def test_parts_of_a_killed_upload_are_swept_but_not_while_another_process_upload
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 def test_the_workspace_is_private_to_its_user_also_when_made_before(workspace):
     def modes() -> dict[str, int]:
-        paths = [workspace, workspace / "stages", workspace / "stages" / "LOAD_DATA", workspace / "stages" / "MODELS"]
+        paths = [
+            workspace,
+            workspace / "stages",
+            workspace / "stages" / "LOAD_DATA",
+            workspace / "stages" / "MODELS",
+        ]
         return {
             **{str(p.relative_to(workspace.parent)): p.stat().st_mode & 0o777 for p in paths},
             "warehouse.duckdb": (workspace / "warehouse.duckdb").stat().st_mode & 0o777,
@@ -240,6 +245,10 @@ def test_the_workspace_is_private_to_its_user_also_when_made_before(workspace):
 # --- memory limit and spilling ---------------------------------------------------------------------------
 
 
+def _physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def _setting(ws: Workspace, name: str) -> str:
     with ws.cursor() as cur:
         return cur.execute("SELECT current_setting(?)", [name]).fetchone()[0]
@@ -247,8 +256,8 @@ def _setting(ws: Workspace, name: str) -> str:
 
 def test_duckdb_gets_the_default_memory_limit_and_spills_into_a_private_workspace_folder(workspace):
     with Workspace.open(workspace) as ws:
-        assert _setting(ws, "memory_limit") == "1.0 GiB"  # core.memory.DEFAULT_MEMORY_LIMIT, not 80 % of RAM
-        assert ws.memory_limit == DEFAULT_MEMORY_LIMIT
+        assert ws.memory_limit == default_memory_limit() < 0.8 * _physical_memory()  # DuckDB's own default
+        assert _setting(ws, "memory_limit") == f"{ws.memory_limit / 2**20:.1f} MiB"
         assert _setting(ws, "temp_directory") == str(ws.root / ".spill") == str(ws.spill_dir)
         assert ws.spill_dir.is_dir()
         if os.name != "nt":

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import AUTHENTICATORS, KEYRING_SERVICE
+from snowml_desktop.core.memory import default_memory_limit, describe
 from snowml_desktop.ui.connection_dialog import ConnectionDialog
 from snowml_desktop.ui.login_prompt import LoginPrompt
 
@@ -379,11 +380,13 @@ def test_a_password_typed_for_test_is_not_asked_again_by_connect(qtbot, dialog, 
 
 
 def test_the_local_memory_limit_is_saved_checked_and_given_to_the_engine(qtbot, dialog, context, workspace):
-    assert dialog.memory_edit.placeholderText() == "1 GiB (default)"
+    assert dialog.memory_edit.placeholderText() == f"{describe(default_memory_limit())} (default)"
     dialog.memory_edit.setText("lots")
     dialog.memory_edit.textEdited.emit("lots")  # as typing does: the form has unsaved changes
     assert not dialog.save()
-    assert dialog.status.text().startswith("The local connection's memory limit 'lots' is not a memory size. Give a")
+    assert dialog.status.text().startswith(
+        "The local connection's memory limit 'lots' is not a memory size. Give a"
+    )
     assert connections.get_profile("local").memory_limit == ""  # nothing written
 
     dialog.memory_edit.setText("640MiB")

@@ -8,15 +8,19 @@ queries need beyond it to the workspace's spill folder, so the app stays small w
 
 from __future__ import annotations
 
+import os
 import re
 
 from snowml_desktop.core.errors import InvalidInput
 
 MIB = 2**20
 GIB = 2**30
-#: The limit when none is set: enough for the analysis views on tens of millions of rows without spilling
-#: much, small enough that scoring 10^8 rows stays within 1 GiB of growth (docs/benchmarks.md, "Memory limit").
-DEFAULT_MEMORY_LIMIT = 1 * GIB
+#: The default per core: DuckDB runs one thread per core, and a thread holding much less than this spills
+#: most of what it touches.
+DEFAULT_PER_CORE = 128 * MIB
+#: The smallest default: scoring 10^8 rows then grows the app (buffer pool, workers, batches in flight) by
+#: well under 1 GiB, and the analysis views of tens of millions of rows hardly spill (docs/benchmarks.md).
+DEFAULT_FLOOR = 512 * MIB
 #: Below this DuckDB's two threads cannot hold the blocks one query pins at a time and queries fail.
 MIN_MEMORY_LIMIT = 256 * MIB
 
@@ -28,6 +32,11 @@ _UNITS = {
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
 EXAMPLES = "e.g. 2GB, 1.5GiB or 512MiB"
 _UNITS_SHOWN = ("MB", "GB", "MiB", "GiB")
+
+
+def default_memory_limit(cpu_count: int | None = None) -> int:
+    """The limit when none is set: :data:`DEFAULT_FLOOR`, or :data:`DEFAULT_PER_CORE` per core when more."""
+    return max(DEFAULT_FLOOR, DEFAULT_PER_CORE * (cpu_count or os.cpu_count() or 1))
 
 
 def parse_memory_limit(text: str, *, what: str = "The memory limit") -> int:
@@ -52,7 +61,7 @@ def check_memory_limit(size: int, *, what: str = "The memory limit") -> None:
         raise InvalidInput(
             f"{what} of {describe(size)} is too little for the local warehouse.",
             hint=f"Give at least {describe(MIN_MEMORY_LIMIT)} ({EXAMPLES}); the default is "
-            f"{describe(DEFAULT_MEMORY_LIMIT)}.",
+            f"{describe(default_memory_limit())}.",
         )
 
 

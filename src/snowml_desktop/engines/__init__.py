@@ -27,7 +27,7 @@ def open_engine(
     """Open the engine for a saved connection name; None or "local" opens the embedded engine.
 
     ``workspace`` overrides the local workspace folder (else ``SNOWML_HOME``, else the user data dir);
-    ``memory_limit`` (bytes) bounds the local warehouse's memory (else ``core.memory.DEFAULT_MEMORY_LIMIT``).
+    ``memory_limit`` (bytes) bounds the local warehouse's memory (else ``core.memory.default_memory_limit()``).
     ``ask`` is called for a Snowflake secret found nowhere; ``passcode`` is an MFA code.
     ``replay_journal`` False: connect without restoring warehouses a crash left changed (an account
     check reports them instead of changing anything).

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import AUTHENTICATORS, ConnectionProfile, SecretStore
 from snowml_desktop.core.errors import ConnectionFailed, EngineError, PermissionDenied
-from snowml_desktop.core.memory import DEFAULT_MEMORY_LIMIT, EXAMPLES, MIN_MEMORY_LIMIT, describe
+from snowml_desktop.core.memory import EXAMPLES, MIN_MEMORY_LIMIT, default_memory_limit, describe
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import CHECK_MISSING, AccountCheck
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
@@ -187,7 +187,7 @@ class ConnectionDialog(QDialog):
         form.addRow(label, row)
         form.addRow(self.workspace_note)
         self.memory_edit = _named(QLineEdit(), "local_memory_limit", "Memory limit")
-        self.memory_edit.setPlaceholderText(f"{describe(DEFAULT_MEMORY_LIMIT)} (default)")
+        self.memory_edit.setPlaceholderText(f"{describe(default_memory_limit())} (default)")
         self.memory_edit.setToolTip(
             f"Memory the embedded warehouse may use, {EXAMPLES}; at least {describe(MIN_MEMORY_LIMIT)}."
         )

@@ -79,7 +79,7 @@ class LocalEngine(Engine):
 
     def __init__(self, workspace: Path | None = None, *, memory_limit: int | None = None) -> None:
         """Open (creating and seeding if new) the workspace folder, DuckDB limited to ``memory_limit``
-        bytes (None: ``core.memory.DEFAULT_MEMORY_LIMIT``). Raises ConnectionFailed, InvalidInput (a
+        bytes (None: ``core.memory.default_memory_limit()``). Raises ConnectionFailed, InvalidInput (a
         limit below ``core.memory.MIN_MEMORY_LIMIT``)."""
         Engine.__init__(self)
         self.workspace = Workspace.open(workspace, memory_limit)

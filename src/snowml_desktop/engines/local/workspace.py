@@ -29,7 +29,7 @@ import duckdb
 
 from snowml_desktop.core.errors import ConnectionFailed, NotFound
 from snowml_desktop.core.identifiers import normalize, qualified, quote
-from snowml_desktop.core.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit
+from snowml_desktop.core.memory import check_memory_limit, default_memory_limit
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,11 @@ class Workspace:
         created before). Uploads a killed process left half-copied and the temporary files of a killed
         DuckDB are removed: the database lock, held from here on, says that no other process is using the
         workspace. DuckDB's buffer pool is limited to ``memory_limit`` bytes (default
-        ``core.memory.DEFAULT_MEMORY_LIMIT``) and spills beyond it to ``.spill/`` in the workspace.
+        ``core.memory.default_memory_limit()``) and spills beyond it to ``.spill/`` in the workspace.
         Raises InvalidInput for a memory limit below ``core.memory.MIN_MEMORY_LIMIT``, ConnectionFailed
         when the folder cannot be created or the database is in use by another process or unreadable.
         """
-        limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
+        limit = default_memory_limit() if memory_limit is None else memory_limit
         check_memory_limit(limit)
         root = Path(root).expanduser() if root is not None else default_root()
         root = root.resolve()
