@@ -13,6 +13,9 @@ gap shows whether stalls are rare or the rule. Each long gap is listed with the 
 thread held the GIL).
 
 Run:  python benchmarks/bench_gui_stall.py [--rows 2000000] [--repeats 3] [--size X-Small] [--stacks]
+      python benchmarks/bench_gui_stall.py --rows 100000000 --repeats 1 --phases scoring --size Small
+The second form (issue 12: 10^8 rows) scores only; its model is trained beforehand by the CLI on 20,000
+rows of the same generator, outside the measurement.
 Prints every repeat's figures, the medians, and the ratios to the target. Note the machine's load: other
 processes competing for the CPUs show up as stalls too.
 """
@@ -20,6 +23,7 @@ processes competing for the CPUs show up as stalls too.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -42,9 +46,9 @@ T = TypeVar("T")
 TARGET_MS = 50.0
 BEAT_MS = 10
 TABLE = "CHURN_BIG"
+SMALL_TABLE = "CHURN_TRAIN"  # with --phases scoring: the model is trained on it by the CLI
 TARGET_COLUMN = "CHURNED"
 TRAIN_PARAMS = {"n_estimators": 20, "max_depth": 8}
-screenshots.WAIT_MS = 30 * 60_000  # training on millions of rows on a busy machine takes minutes
 
 
 @dataclass(frozen=True)
@@ -154,12 +158,22 @@ class Heartbeat:
         return Beats(gaps, times[-1] - times[0], list(self._long)), result
 
 
-def make_table(workspace: Path, rows: int) -> None:
-    """The big table, made by the CLI as a user would (``snowml demo big``)."""
-    command = ["snowml", "--workspace", str(workspace), "demo", "big", "--rows", str(rows), "--table", TABLE]
+def make_table(workspace: Path, rows: int, table: str = TABLE) -> None:
+    """A churn-like table, made by the CLI as a user would (``snowml demo big``)."""
+    command = ["snowml", "--workspace", str(workspace), "demo", "big", "--rows", str(rows), "--table", table]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, text=True)
-    print(f"made {TABLE} ({rows:,} rows) in {time.perf_counter() - started:.1f} s")
+    print(f"made {table} ({rows:,} rows) in {time.perf_counter() - started:.1f} s")
+
+
+def train_with_cli(workspace: Path) -> str:
+    """A model of the big table's columns, trained by the CLI on 20,000 rows (not measured); its name."""
+    make_table(workspace, 20_000, SMALL_TABLE)
+    params = [arg for name, value in TRAIN_PARAMS.items() for arg in ("--param", f"{name}={value}")]
+    command = ["snowml", "--workspace", str(workspace), "--json", "train", SMALL_TABLE, "--target", TARGET_COLUMN,
+               "--method", "random_forest", *params]  # fmt: skip
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)["name"]
 
 
 def train_once(session: screenshots.Session) -> str:
@@ -196,14 +210,17 @@ def score_once(session: screenshots.Session, model: str, size: str, output: str)
     print(f"    scored {run.rows:,} rows in {run.total_seconds:.1f} s at {run.warehouse_size}")
 
 
-def measure_phases(session: screenshots.Session, args: argparse.Namespace) -> tuple[list[Beats], list[Beats]]:
-    """Idle, then ``args.repeats`` trainings and scorings, each under the heartbeat."""
+def measure_phases(
+    session: screenshots.Session, args: argparse.Namespace, model: str | None
+) -> tuple[list[Beats], list[Beats]]:
+    """Idle, then ``args.repeats`` trainings (unless ``model`` was trained beforehand) and scorings, each
+    under the heartbeat."""
     heartbeat = Heartbeat(session.ctx, stacks=args.stacks)
     try:
         idle, _ = heartbeat.measure(lambda: screenshots.pause(2000))
         print(f"idle (2 s, nothing running): {idle.line()}")
-        training, scoring, models = [], [], []
-        for run in range(args.repeats):
+        training, scoring, models = [], [], [model] if model else []
+        for run in range(0 if model else args.repeats):
             beats, name = heartbeat.measure(lambda: train_once(session))
             training.append(beats)
             models.append(name)
@@ -241,14 +258,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stacks", action="store_true", help="also show where the GUI thread was during each long stall"
     )
+    parser.add_argument(
+        "--phases",
+        choices=("training,scoring", "scoring"),
+        default="training,scoring",
+        help="scoring: measure scoring only, with a model the CLI trains on 20,000 rows first",
+    )
+    parser.add_argument(
+        "--wait-minutes", type=float, default=30, help="longest wait for one training or scoring"
+    )
     args = parser.parse_args(argv)
+    screenshots.WAIT_MS = int(args.wait_minutes * 60_000)
     print(f"load average before: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="bench_gui_stall_") as tmp:
         root = Path(tmp)
         make_table(root / "workspace", args.rows)
+        model = train_with_cli(root / "workspace") if args.phases == "scoring" else None
         with screenshots.demo_session(root) as session:
-            training, scoring = measure_phases(session, args)
-    summary("training", training)
+            training, scoring = measure_phases(session, args, model)
+    if training:
+        summary("training", training)
     summary(f"scoring {args.rows:,} rows", scoring)
     print(f"load average after: {load_average()}")
     return 0
