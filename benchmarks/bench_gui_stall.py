@@ -8,7 +8,8 @@ holds a churn-like table made by ``snowml demo big``. A ``QTimer`` beats every 1
 GUI thread; each repeat clicks Train in the Train Model panel (Random Forest, 20 trees, depth 8, on the big
 table), or Compare sizes in the Inference panel with one size checked, and records every beat until the job
 and its follow-up refreshes have ended. The longest gap between two beats is the stall; the 99th percentile
-gap shows whether stalls are rare or the rule. Each long gap is listed with the jobs then running, and with
+gap shows whether stalls are rare or the rule; each phase also lists the full cyclic-garbage collections,
+which run on the GUI thread (``jobs/collector.py``), with their durations. Each long gap is listed with the jobs then running, and with
 ``--stacks`` with where the GUI thread was (a GUI-thread slot, or idle in the event loop while another
 thread held the GIL).
 
@@ -23,6 +24,7 @@ processes competing for the CPUs show up as stalls too.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -59,6 +61,8 @@ class Beats:
     seconds: float
     #: (seconds into the phase, gap ms, jobs running when the beat came back) for gaps over the target.
     long_gaps: list[tuple[float, float, str]]
+    #: Milliseconds of each full (oldest-generation) cyclic collection on the GUI thread in the phase.
+    full_collections: list[float]
 
     @property
     def longest(self) -> float:
@@ -72,7 +76,8 @@ class Beats:
     def line(self) -> str:
         return (
             f"{self.seconds:6.1f} s, {len(self.gaps)} beats, longest gap {self.longest:6.1f} ms, "
-            f"p99 {self.p99:5.1f} ms, {len(self.long_gaps)} gap(s) > {TARGET_MS:.0f} ms"
+            f"p99 {self.p99:5.1f} ms, {len(self.long_gaps)} gap(s) > {TARGET_MS:.0f} ms; "
+            f"{len(self.full_collections)} full GC ({', '.join(f'{ms:.0f}' for ms in self.full_collections)} ms)"
         )
 
     def details(self, limit: int = 8) -> list[str]:
@@ -145,6 +150,17 @@ class Heartbeat:
     def measure(self, action: Callable[[], T]) -> tuple[Beats, T]:
         """Beat while ``action()`` runs (it runs the event loop while it waits); the beats and its result."""
         self._times, self._long = [time.perf_counter()], []
+        full: list[float] = []
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    started.append(time.perf_counter())
+                elif started:
+                    full.append((time.perf_counter() - started.pop()) * 1000)
+
+        gc.callbacks.append(on_gc)
         self._timer.start()
         self._active = True
         try:
@@ -153,9 +169,10 @@ class Heartbeat:
             self._active = False
             self._timer.stop()
             self._beat()  # the time from the last beat to the end counts too
+            gc.callbacks.remove(on_gc)
         times = self._times
         gaps = [(b - a) * 1000 for a, b in zip(times, times[1:], strict=False)]
-        return Beats(gaps, times[-1] - times[0], list(self._long)), result
+        return Beats(gaps, times[-1] - times[0], list(self._long), full), result
 
 
 def make_table(workspace: Path, rows: int, table: str = TABLE) -> None:
