@@ -217,12 +217,7 @@ def test_parts_of_a_killed_upload_are_swept_but_not_while_another_process_upload
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 def test_the_workspace_is_private_to_its_user_also_when_made_before(workspace):
     def modes() -> dict[str, int]:
-        paths = [
-            workspace,
-            workspace / "stages",
-            workspace / "stages" / "LOAD_DATA",
-            workspace / "stages" / "MODELS",
-        ]
+        paths = [workspace, workspace / "stages", workspace / "stages" / "LOAD_DATA", workspace / "stages" / "MODELS"]
         return {
             **{str(p.relative_to(workspace.parent)): p.stat().st_mode & 0o777 for p in paths},
             "warehouse.duckdb": (workspace / "warehouse.duckdb").stat().st_mode & 0o777,

@@ -58,10 +58,7 @@ AUTHENTICATORS: tuple[Authenticator, ...] = (
     Authenticator("snowflake_jwt", "Key pair", ("private_key_passphrase",), ("private_key_passphrase",)),
     Authenticator("externalbrowser", "Single sign-on (browser)", ()),
     Authenticator(
-        "oauth_authorization_code",
-        "OAuth sign-in (browser)",
-        ("oauth_client_secret",),
-        ("oauth_client_secret",),
+        "oauth_authorization_code", "OAuth sign-in (browser)", ("oauth_client_secret",), ("oauth_client_secret",)
     ),
     Authenticator("username_password_mfa", "Password + MFA passcode", ("password",)),
     Authenticator("programmatic_access_token", "Programmatic access token", ("token",)),
@@ -488,11 +485,7 @@ class SecretStore:
         except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error, DBus ...)
             what = kind.replace("_", " ")
             size = len(value.encode("utf-8"))
-            long = (
-                f" It is {size:,} bytes long, which may be more than the keyring holds."
-                if size > 1024
-                else ""
-            )
+            long = f" It is {size:,} bytes long, which may be more than the keyring holds." if size > 1024 else ""
             raise EngineError(
                 f"The system keyring did not store the {what} for {profile!r} ({type(exc).__name__}).{long}",
                 hint=f"The connection is saved without it: the {what} is asked at each login. Unlock the "

@@ -521,9 +521,7 @@ class ConnectionDialog(QDialog):
         self._dirty = False
         self.reload(select=name)
         if self._keyring_refusal:
-            self._show_status(
-                "error", f"Duplicated {source.name!r} as {name!r}, but: {self._keyring_refusal}"
-            )
+            self._show_status("error", f"Duplicated {source.name!r} as {name!r}, but: {self._keyring_refusal}")
         else:
             self._show_status("success", f"Duplicated {source.name!r} as {name!r}.")
 
