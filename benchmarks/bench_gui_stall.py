@@ -8,11 +8,15 @@ holds a churn-like table made by ``snowml demo big``. A ``QTimer`` beats every 1
 GUI thread; each repeat clicks Train in the Train Model panel (Random Forest, 20 trees, depth 8, on the big
 table), or Compare sizes in the Inference panel with one size checked, and records every beat until the job
 and its follow-up refreshes have ended. The longest gap between two beats is the stall; the 99th percentile
-gap shows whether stalls are rare or the rule. Each long gap is listed with the jobs then running, and with
+gap shows whether stalls are rare or the rule; each phase also lists the full cyclic-garbage collections,
+which run on the GUI thread (``jobs/collector.py``), with their durations. Each long gap is listed with the jobs then running, and with
 ``--stacks`` with where the GUI thread was (a GUI-thread slot, or idle in the event loop while another
 thread held the GIL).
 
 Run:  python benchmarks/bench_gui_stall.py [--rows 2000000] [--repeats 3] [--size X-Small] [--stacks]
+      python benchmarks/bench_gui_stall.py --rows 100000000 --repeats 1 --phases scoring --size Small
+The second form (issue 12: 10^8 rows) scores only; its model is trained beforehand by the CLI on 20,000
+rows of the same generator, outside the measurement.
 Prints every repeat's figures, the medians, and the ratios to the target. Note the machine's load: other
 processes competing for the CPUs show up as stalls too.
 """
@@ -20,6 +24,8 @@ processes competing for the CPUs show up as stalls too.
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import os
 import statistics
 import subprocess
@@ -42,9 +48,9 @@ T = TypeVar("T")
 TARGET_MS = 50.0
 BEAT_MS = 10
 TABLE = "CHURN_BIG"
+SMALL_TABLE = "CHURN_TRAIN"  # with --phases scoring: the model is trained on it by the CLI
 TARGET_COLUMN = "CHURNED"
 TRAIN_PARAMS = {"n_estimators": 20, "max_depth": 8}
-screenshots.WAIT_MS = 30 * 60_000  # training on millions of rows on a busy machine takes minutes
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class Beats:
     seconds: float
     #: (seconds into the phase, gap ms, jobs running when the beat came back) for gaps over the target.
     long_gaps: list[tuple[float, float, str]]
+    #: Milliseconds of each full (oldest-generation) cyclic collection on the GUI thread in the phase.
+    full_collections: list[float]
 
     @property
     def longest(self) -> float:
@@ -68,7 +76,8 @@ class Beats:
     def line(self) -> str:
         return (
             f"{self.seconds:6.1f} s, {len(self.gaps)} beats, longest gap {self.longest:6.1f} ms, "
-            f"p99 {self.p99:5.1f} ms, {len(self.long_gaps)} gap(s) > {TARGET_MS:.0f} ms"
+            f"p99 {self.p99:5.1f} ms, {len(self.long_gaps)} gap(s) > {TARGET_MS:.0f} ms; "
+            f"{len(self.full_collections)} full GC ({', '.join(f'{ms:.0f}' for ms in self.full_collections)} ms)"
         )
 
     def details(self, limit: int = 8) -> list[str]:
@@ -141,6 +150,17 @@ class Heartbeat:
     def measure(self, action: Callable[[], T]) -> tuple[Beats, T]:
         """Beat while ``action()`` runs (it runs the event loop while it waits); the beats and its result."""
         self._times, self._long = [time.perf_counter()], []
+        full: list[float] = []
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    started.append(time.perf_counter())
+                elif started:
+                    full.append((time.perf_counter() - started.pop()) * 1000)
+
+        gc.callbacks.append(on_gc)
         self._timer.start()
         self._active = True
         try:
@@ -149,17 +169,28 @@ class Heartbeat:
             self._active = False
             self._timer.stop()
             self._beat()  # the time from the last beat to the end counts too
+            gc.callbacks.remove(on_gc)
         times = self._times
         gaps = [(b - a) * 1000 for a, b in zip(times, times[1:], strict=False)]
-        return Beats(gaps, times[-1] - times[0], list(self._long)), result
+        return Beats(gaps, times[-1] - times[0], list(self._long), full), result
 
 
-def make_table(workspace: Path, rows: int) -> None:
-    """The big table, made by the CLI as a user would (``snowml demo big``)."""
-    command = ["snowml", "--workspace", str(workspace), "demo", "big", "--rows", str(rows), "--table", TABLE]
+def make_table(workspace: Path, rows: int, table: str = TABLE) -> None:
+    """A churn-like table, made by the CLI as a user would (``snowml demo big``)."""
+    command = ["snowml", "--workspace", str(workspace), "demo", "big", "--rows", str(rows), "--table", table]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, text=True)
-    print(f"made {TABLE} ({rows:,} rows) in {time.perf_counter() - started:.1f} s")
+    print(f"made {table} ({rows:,} rows) in {time.perf_counter() - started:.1f} s")
+
+
+def train_with_cli(workspace: Path) -> str:
+    """A model of the big table's columns, trained by the CLI on 20,000 rows (not measured); its name."""
+    make_table(workspace, 20_000, SMALL_TABLE)
+    params = [arg for name, value in TRAIN_PARAMS.items() for arg in ("--param", f"{name}={value}")]
+    command = ["snowml", "--workspace", str(workspace), "--json", "train", SMALL_TABLE, "--target", TARGET_COLUMN,
+               "--method", "random_forest", *params]  # fmt: skip
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)["name"]
 
 
 def train_once(session: screenshots.Session) -> str:
@@ -196,14 +227,17 @@ def score_once(session: screenshots.Session, model: str, size: str, output: str)
     print(f"    scored {run.rows:,} rows in {run.total_seconds:.1f} s at {run.warehouse_size}")
 
 
-def measure_phases(session: screenshots.Session, args: argparse.Namespace) -> tuple[list[Beats], list[Beats]]:
-    """Idle, then ``args.repeats`` trainings and scorings, each under the heartbeat."""
+def measure_phases(
+    session: screenshots.Session, args: argparse.Namespace, model: str | None
+) -> tuple[list[Beats], list[Beats]]:
+    """Idle, then ``args.repeats`` trainings (unless ``model`` was trained beforehand) and scorings, each
+    under the heartbeat."""
     heartbeat = Heartbeat(session.ctx, stacks=args.stacks)
     try:
         idle, _ = heartbeat.measure(lambda: screenshots.pause(2000))
         print(f"idle (2 s, nothing running): {idle.line()}")
-        training, scoring, models = [], [], []
-        for run in range(args.repeats):
+        training, scoring, models = [], [], [model] if model else []
+        for run in range(0 if model else args.repeats):
             beats, name = heartbeat.measure(lambda: train_once(session))
             training.append(beats)
             models.append(name)
@@ -241,14 +275,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stacks", action="store_true", help="also show where the GUI thread was during each long stall"
     )
+    parser.add_argument(
+        "--phases",
+        choices=("training,scoring", "scoring"),
+        default="training,scoring",
+        help="scoring: measure scoring only, with a model the CLI trains on 20,000 rows first",
+    )
+    parser.add_argument(
+        "--wait-minutes", type=float, default=30, help="longest wait for one training or scoring"
+    )
     args = parser.parse_args(argv)
+    screenshots.WAIT_MS = int(args.wait_minutes * 60_000)
     print(f"load average before: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="bench_gui_stall_") as tmp:
         root = Path(tmp)
         make_table(root / "workspace", args.rows)
+        model = train_with_cli(root / "workspace") if args.phases == "scoring" else None
         with screenshots.demo_session(root) as session:
-            training, scoring = measure_phases(session, args)
-    summary("training", training)
+            training, scoring = measure_phases(session, args, model)
+    if training:
+        summary("training", training)
     summary(f"scoring {args.rows:,} rows", scoring)
     print(f"load average after: {load_average()}")
     return 0

@@ -190,7 +190,7 @@ def _snowflake_cli(account, sprocs=None):
 
     opened = []
 
-    def open_engine(name, *, workspace=None):
+    def open_engine(name, *, workspace=None, memory_limit=None):
         assert name == "work"
         opened.append(setup_engine(account, sprocs))
         return opened[-1]
@@ -544,7 +544,7 @@ def test_schedule_commands_on_snowflake(capsys: pytest.CaptureFixture[str]) -> N
     account = _account()
     tasks = FakeTasks(account).install()
 
-    def open_engine(name, workspace=None):
+    def open_engine(name, workspace=None, memory_limit=None):
         assert name == "work"
         return _engine(account)
 

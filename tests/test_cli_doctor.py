@@ -18,7 +18,7 @@ def opener(state: DoctorAccount, tmp_path: Path, calls: list[dict]):
     """``open_engine`` for the CLI: connects to the account test double, recording how it was asked."""
     account = fake_account(state)
 
-    def open_engine(name, *, workspace=None, replay_journal=True):
+    def open_engine(name, *, workspace=None, memory_limit=None, replay_journal=True):
         calls.append({"name": name, "replay_journal": replay_journal})
         return doctor_engine(account, Journal("ACCT", tmp_path / "journal"))
 
@@ -52,7 +52,7 @@ def test_doctor_json_for_scripts(capsys, tmp_path, args):
 
 
 def test_a_failed_login_is_the_checks_answer(capsys, tmp_path):
-    def open_engine(name, *, workspace=None, replay_journal=True):
+    def open_engine(name, *, workspace=None, memory_limit=None, replay_journal=True):
         raise ConnectionFailed(
             "Connection 'work': the user name or password was not accepted.", hint="Check both."
         )
@@ -74,3 +74,28 @@ def test_doctor_on_the_local_engine(capsys, workspace):
     out = capsys.readouterr().out
     assert out.startswith("Account check of Local (local):")
     assert "OK       workspace" in out and out.rstrip().endswith("Nothing is missing.")
+
+
+def test_the_memory_limit_option_reaches_the_local_warehouse(capsys, workspace):
+    assert main(["--workspace", str(workspace), "--memory-limit", "1.5GiB", "doctor", "--json"]) == 0
+    lines = {line["name"]: line for line in json.loads(capsys.readouterr().out)["lines"]}
+    assert lines["memory limit"]["status"] == "OK"
+    assert lines["memory limit"]["detail"] == (
+        f"The embedded warehouse uses up to 1.5 GiB of memory; a query that needs more spills to "
+        f"{workspace.resolve() / '.spill'}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("lots", "The memory limit 'lots' is not a memory size. Give a number and a unit"),
+        ("100MiB", "The memory limit of 100 MiB is too little for the local warehouse. Give at least 256 MiB"),
+    ],
+)
+def test_a_bad_memory_limit_is_a_usage_error_that_opens_nothing(capsys, workspace, value, says):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--workspace", str(workspace), "--memory-limit", value, "tables"])
+    assert stopped.value.code == 2
+    assert f"argument --memory-limit: {says}" in capsys.readouterr().err
+    assert not workspace.exists()

@@ -21,6 +21,13 @@ from typing import TYPE_CHECKING, Any
 from snowml_desktop import __version__, logs
 from snowml_desktop.core import recommend
 from snowml_desktop.core.errors import EngineError, InvalidInput
+from snowml_desktop.core.memory import (
+    EXAMPLES,
+    MIN_MEMORY_LIMIT,
+    default_memory_limit,
+    describe,
+    parse_memory_limit,
+)
 from snowml_desktop.core.records import RUN_SCORE
 from snowml_desktop.core.tasks import TaskContext
 
@@ -33,6 +40,13 @@ log = logging.getLogger("snowml_desktop.cli")
 # --- argument parsing ---------------------------------------------------------------------------------------
 
 
+def _memory_limit(text: str) -> int:
+    try:
+        return parse_memory_limit(text)
+    except InvalidInput as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snowml",
@@ -41,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"snowml {__version__}")
     parser.add_argument(
         "--workspace", type=Path, help="local workspace folder (default: $SNOWML_HOME or the user data dir)"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=_memory_limit,
+        metavar="SIZE",
+        help=f"memory the local warehouse may use before it spills to the workspace's disk, {EXAMPLES} "
+        f"(default: {describe(default_memory_limit())}; at least {describe(MIN_MEMORY_LIMIT)})",
     )
     parser.add_argument("--connection", help="saved connection name (default: local)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -923,7 +944,9 @@ def main(argv: Sequence[str] | None = None, *, open_engine: Callable[..., Engine
             if args.command == "doctor":
                 engine, result, text = _open_for_check(args, open_engine)
             else:
-                engine = open_engine(args.connection, workspace=args.workspace)
+                engine = open_engine(
+                    args.connection, workspace=args.workspace, memory_limit=args.memory_limit
+                )
             if engine is not None:
                 result, text = run_command(args, engine)
             if args.command == "doctor" and not result.ready:
@@ -966,7 +989,10 @@ def _open_for_check(args: argparse.Namespace, open_engine: Callable[..., Engine]
     from snowml_desktop.engines.base import AccountCheck
 
     try:
-        return open_engine(args.connection, workspace=args.workspace, replay_journal=False), None, ""
+        engine = open_engine(
+            args.connection, workspace=args.workspace, memory_limit=args.memory_limit, replay_journal=False
+        )
+        return engine, None, ""
     except (ConnectionFailed, PermissionDenied) as error:
         check = AccountCheck.login_failed(args.connection or "local", error)
         return None, check, describe_check(check)

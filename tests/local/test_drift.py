@@ -122,3 +122,42 @@ def test_missing_columns_and_unknown_model(env) -> None:
         models.check_drift(plain.name, "NARROW")
     with pytest.raises(NotFound):
         models.check_drift("NO_SUCH_MODEL", "NEW")
+
+
+def test_the_training_profile_of_a_million_rows_fits_the_smallest_memory_limit(workspace):
+    """The deciles of every numeric feature as one list aggregate each: the same edges as one aggregate per
+    decile, within 256 MiB, where one aggregate per decile runs out of memory (it holds each column 9x)."""
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from snowml_desktop.core import drift
+    from snowml_desktop.core.memory import MIN_MEMORY_LIMIT
+    from snowml_desktop.core.records import Feature
+    from snowml_desktop.core.tasks import TaskContext
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    engine = LocalEngine(workspace, memory_limit=MIN_MEMORY_LIMIT)
+    try:
+        engine.create_demo_table("BIG", 1_000_000, seed=3)
+        features = [
+            Feature(c.name, "numeric" if c.kind == "numeric" else "categorical", c.sql_type)
+            for c in engine.table_columns("BIG")
+            if c.name not in ("CHURNED", "CUSTOMER_ID")
+        ]
+        outcome = SimpleNamespace(features=features, classes=[0, 1], confusion_matrix=[[1, 0], [0, 1]])
+        profile = engine.models._drift_profile("BIG", outcome, TaskContext())
+        assert profile is not None
+        numeric = [f for f in features if f.kind == "numeric"]
+        assert len(numeric) >= 5
+        with engine.workspace.cursor() as cur:
+            per_decile = drift.quantile_query('"DATA"."BIG"', numeric)
+            with pytest.raises(duckdb.OutOfMemoryException):
+                cur.execute(*per_decile)
+            cur.execute("SET memory_limit = '4GiB'")
+            expected = drift.edges_from(cur.execute(*per_decile).fetchone(), numeric)
+        assert {
+            name: entry["edges"] for name, entry in profile["features"].items() if name in expected
+        } == expected
+    finally:
+        engine.close()

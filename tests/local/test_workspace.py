@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from snowml_desktop.core.demo_data import DEMO_FILES
-from snowml_desktop.core.errors import ConnectionFailed, NotFound
+from snowml_desktop.core.errors import ConnectionFailed, InvalidInput, NotFound
+from snowml_desktop.core.memory import MIN_MEMORY_LIMIT, default_memory_limit
 from snowml_desktop.engines.local.workspace import Workspace
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -234,3 +235,59 @@ def test_the_workspace_is_private_to_its_user_also_when_made_before(workspace):
         os.umask(old_umask)
     assert modes()["warehouse.duckdb"] == 0o600
     assert {mode for name, mode in modes().items() if name != "warehouse.duckdb"} == {0o700}
+
+
+# --- memory limit and spilling ---------------------------------------------------------------------------
+
+
+def _physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _setting(ws: Workspace, name: str) -> str:
+    with ws.cursor() as cur:
+        return cur.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+
+
+def test_duckdb_gets_the_default_memory_limit_and_spills_into_a_private_workspace_folder(workspace):
+    with Workspace.open(workspace) as ws:
+        assert ws.memory_limit == default_memory_limit() < 0.8 * _physical_memory()  # DuckDB's own default
+        assert _setting(ws, "memory_limit") == f"{ws.memory_limit / 2**20:.1f} MiB"
+        assert _setting(ws, "temp_directory") == str(ws.root / ".spill") == str(ws.spill_dir)
+        assert ws.spill_dir.is_dir()
+        if os.name != "nt":
+            assert ws.spill_dir.stat().st_mode & 0o777 == 0o700
+        # Scoring's positional join relies on it: never turned off to save memory.
+        assert _setting(ws, "preserve_insertion_order") is True
+
+
+def test_the_memory_limit_given_at_open_reaches_duckdb(workspace):
+    with Workspace.open(workspace, 768 * 2**20) as ws:
+        assert _setting(ws, "memory_limit") == "768.0 MiB"
+
+
+def test_a_memory_limit_below_the_minimum_is_refused_before_anything_is_created(workspace):
+    with pytest.raises(InvalidInput, match=r"memory limit of 128 MiB is too little.*at least 256 MiB"):
+        Workspace.open(workspace, 128 * 2**20)
+    assert not workspace.exists()
+
+
+def test_spill_files_a_killed_process_left_are_removed_at_open(workspace):
+    Workspace.open(workspace).close()
+    leftover = workspace / ".spill" / "duckdb_temp_4242_0_storage_DEFAULT-0.tmp"
+    leftover.write_bytes(b"\0" * 1024)
+    with Workspace.open(workspace) as ws:
+        assert list(ws.spill_dir.iterdir()) == []
+
+
+def test_data_larger_than_the_limit_is_spilled_to_the_workspace_and_queries_on_it_complete(workspace):
+    """384 MB of text in a temporary table under a 256 MiB limit: DuckDB keeps the excess in the workspace's
+    spill folder (its own accounting says so too), and a query over all of it returns the right answer."""
+    with Workspace.open(workspace, MIN_MEMORY_LIMIT) as ws, ws.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE big AS SELECT i, repeat(md5(i::VARCHAR), 8) AS s FROM range(1500000) t(i)"
+        )
+        spilled = cur.execute("SELECT sum(temporary_storage_bytes) FROM duckdb_memory()").fetchone()[0]
+        assert spilled > 0
+        assert any(path.name.startswith("duckdb_temp") for path in ws.spill_dir.iterdir())
+        assert cur.execute("SELECT count(*), sum(length(s)) FROM big").fetchone() == (1_500_000, 384_000_000)

@@ -226,6 +226,6 @@ def test_snowflake_scores_new_rows_through_a_schedule_not_score_incremental(caps
         engine.score_incremental(ScoreRequest("RANDOM_FOREST_7", "CHURN", "OUT"))
     code = main(
         ["--connection", "work", "score", "--incremental", "--model", "M_1", "--table", "T", "--output", "O"],
-        open_engine=lambda name, workspace=None: engine,
+        open_engine=lambda name, workspace=None, memory_limit=None: engine,
     )
     assert code == 1 and "snowml schedule create" in capsys.readouterr().err

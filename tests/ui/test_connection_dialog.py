@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import AUTHENTICATORS, KEYRING_SERVICE
+from snowml_desktop.core.memory import default_memory_limit, describe
 from snowml_desktop.ui.connection_dialog import ConnectionDialog
 from snowml_desktop.ui.login_prompt import LoginPrompt
 
@@ -376,3 +377,27 @@ def test_a_password_typed_for_test_is_not_asked_again_by_connect(qtbot, dialog, 
     with qtbot.waitSignal(context.connection_failed, timeout=JOB_MS):
         pass
     assert len(fake_login) == 2 and fake_login[-1]["password"] == SECRET
+
+
+def test_the_local_memory_limit_is_saved_checked_and_given_to_the_engine(qtbot, dialog, context, workspace):
+    assert dialog.memory_edit.placeholderText() == f"{describe(default_memory_limit())} (default)"
+    dialog.memory_edit.setText("lots")
+    dialog.memory_edit.textEdited.emit("lots")  # as typing does: the form has unsaved changes
+    assert not dialog.save()
+    assert dialog.status.text().startswith(
+        "The local connection's memory limit 'lots' is not a memory size. Give a"
+    )
+    assert connections.get_profile("local").memory_limit == ""  # nothing written
+
+    dialog.memory_edit.setText("640MiB")
+    assert dialog.save(), dialog.status.text()
+    assert connections.get_profile("local").memory_limit == "640MiB"
+
+    context.workspace_override = workspace
+    with qtbot.waitSignal(context.engine_changed, timeout=JOB_MS, check_params_cb=lambda e: e is not None):
+        context.connect_to("local")
+    cur = context.engine.workspace.cursor()
+    try:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "640.0 MiB"
+    finally:
+        cur.close()

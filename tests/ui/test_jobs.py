@@ -294,3 +294,61 @@ def test_reference_cycles_are_freed_on_the_gui_thread_only(qtbot: QtBot, manager
         pass
     qtbot.waitUntil(lambda: len(freed_on) >= 49_000, timeout=WAIT_MS)
     assert set(freed_on) == {threading.main_thread()}
+
+
+def test_full_collections_follow_the_interpreters_quarter_rule(manager: JobManager) -> None:
+    """A full collection walks every object of the app (a GUI stall), so, as in CPython, it runs only once
+    the objects that reached the oldest generation since the last one are a quarter of those it kept; until
+    then the middle generation is collected. Garbage kept meanwhile is freed by the next full one."""
+    import gc
+    import weakref
+
+    from snowml_desktop.jobs import collector
+
+    gui = collector._running
+    assert gui is not None  # started by the job manager
+    thresholds = gc.get_threshold()
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    def make_due(generation: int) -> None:
+        """Move the young survivors into the oldest generation and make ``generation`` due."""
+        for _ in range(thresholds[2] + 1):  # each middle collection moves its survivors on, and counts
+            gc.collect(1)
+        if generation == 1:
+            for _ in range(thresholds[1] + 1):
+                gc.collect(0)
+
+    def full_collections() -> int:
+        return gc.get_stats()[2]["collections"]
+
+    def tracked() -> int:
+        return len(gc.get_objects()) + gc.get_freeze_count()
+
+    everything = [[] for _ in range(tracked())]  # doubles the objects: a full collection is due
+    make_due(2)
+    before = full_collections()
+    gui.collect_due()
+    assert full_collections() == before + 1
+    kept = tracked()
+
+    cycle = Node()
+    freed = weakref.ref(cycle)
+    few = [[] for _ in range(kept // 10)]
+    make_due(2)
+    make_due(1)
+    del cycle  # garbage now, in the oldest generation
+    middle = gc.get_stats()[1]["collections"]
+    gui.collect_due()
+    assert full_collections() == before + 1  # a tenth more objects: no full collection
+    assert gc.get_stats()[1]["collections"] == middle + 1
+    assert freed() is not None
+
+    many = [[] for _ in range(kept // 3)]
+    make_due(2)
+    gui.collect_due()
+    assert full_collections() == before + 2
+    assert freed() is None
+    del everything, few, many

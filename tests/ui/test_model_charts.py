@@ -101,3 +101,29 @@ def test_bars_and_curves(qtbot):
     curves.set_curves({"roc": [{"label": "1", "fpr": [0, 1], "tpr": [0, 1], "auc": 0.5}], "pr": []})
     assert curves.line_count() == (1, 0)
     assert curves.pr.message()
+
+
+def test_curves_of_the_next_model_reuse_the_lines_and_legend_entries(qtbot):
+    """Showing another model redraws its curves in the existing lines (a new line and legend entry
+    relayout the chart: a GUI stall after each training), adding or removing only the difference."""
+    curves = CurvesView()
+    qtbot.addWidget(curves)
+
+    def entries(*labels: str) -> list[dict]:
+        return [{"label": label, "fpr": [0, 0.2, 1], "tpr": [0, 0.9, 1], "auc": 0.85} for label in labels]
+
+    curves.set_curves({"roc": entries("1"), "pr": []})
+    (line,) = curves._lines["roc"]
+    legend = curves._legends["roc"]
+    curves.set_curves({"roc": [{"label": "yes", "fpr": [0, 1], "tpr": [0, 1], "auc": 0.5}], "pr": []})
+    assert curves._lines["roc"] == [line]
+    assert [list(values) for values in line.getData()] == [[0, 1], [0, 1]]
+    assert [label.text for _, label in legend.items] == ["yes (AUC 0.500)"]
+
+    curves.set_curves({"roc": entries("a", "b", "c"), "pr": []})
+    assert curves.line_count() == (3, 0) and curves._lines["roc"][0] is line
+    assert [label.text for _, label in legend.items] == [f"{c} (AUC 0.850)" for c in "abc"]
+    curves.set_curves({"roc": entries("x"), "pr": []})
+    assert curves.line_count() == (1, 0) and len(legend.items) == 1
+    curves.set_curves(None)
+    assert curves.line_count() == (0, 0) and not legend.items and curves.roc.message()

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from snowml_desktop.core.errors import EngineError, InvalidInput, NotFound
 from snowml_desktop.core.identifiers import normalize
+from snowml_desktop.core.memory import parse_memory_limit
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class ConnectionProfile:
     authenticator: str = "snowflake"
     private_key_file: str = ""
     workspace: str = ""  # local only; "" means the default workspace
+    memory_limit: str = ""  # local only, as the user wrote it ("2GB"); "" means core.memory's default
     app_schema: str = "SNOWML"
     data_schema: str = "DATA"
     extra: dict[str, Any] = field(default_factory=dict)  # further non-secret connector parameters
@@ -293,8 +295,19 @@ def _profile_to_json(profile: ConnectionProfile) -> dict[str, Any]:
 
 def _builtin_local(settings: dict[str, Any]) -> ConnectionProfile:
     return ConnectionProfile(
-        name=LOCAL, kind="local", source="builtin", workspace=str(settings.get("local_workspace", ""))
+        name=LOCAL,
+        kind="local",
+        source="builtin",
+        workspace=str(settings.get("local_workspace", "")),
+        memory_limit=str(settings.get("local_memory_limit", "")),
     )
+
+
+def local_memory_limit(profile: ConnectionProfile) -> int | None:
+    """The local connection's memory limit in bytes, None for the default. Raises InvalidInput for a value
+    that is not a size or is too small (e.g. a hand-edited settings file)."""
+    text = profile.memory_limit.strip()
+    return parse_memory_limit(text, what="The local connection's memory limit") if text else None
 
 
 # --- public API -------------------------------------------------------------------------------------
@@ -358,13 +371,15 @@ def validate_profile(profile: ConnectionProfile) -> ConnectionProfile:
 
 
 def save_profile(profile: ConnectionProfile) -> ConnectionProfile:
-    """Create or replace one of the app's own profiles (or set the built-in local workspace) and return it
-    as stored. Raises InvalidInput for a bad field or a read-only (connections.toml) name."""
+    """Create or replace one of the app's own profiles (or set the built-in local workspace and memory
+    limit) and return it as stored. Raises InvalidInput for a bad field or a read-only (connections.toml) name."""
     if profile.name.strip().lower() == LOCAL or profile.kind == "local":
         if profile.name.strip().lower() != LOCAL:
             raise InvalidInput("Only the built-in 'local' connection can use the local engine.")
+        local_memory_limit(profile)  # refused before anything is written
         settings = _load_settings()
         settings["local_workspace"] = profile.workspace
+        settings["local_memory_limit"] = profile.memory_limit.strip()
         _write_settings(settings)
         return _builtin_local(settings)
     profile = validate_profile(profile)

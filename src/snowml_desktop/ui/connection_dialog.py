@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from snowml_desktop.core import connections
 from snowml_desktop.core.connections import AUTHENTICATORS, ConnectionProfile, SecretStore
 from snowml_desktop.core.errors import ConnectionFailed, EngineError, PermissionDenied
+from snowml_desktop.core.memory import EXAMPLES, MIN_MEMORY_LIMIT, default_memory_limit, describe
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import CHECK_MISSING, AccountCheck
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle
@@ -185,7 +186,24 @@ class ConnectionDialog(QDialog):
         label.setBuddy(self.workspace_edit)
         form.addRow(label, row)
         form.addRow(self.workspace_note)
+        self.memory_edit = _named(QLineEdit(), "local_memory_limit", "Memory limit")
+        self.memory_edit.setPlaceholderText(f"{describe(default_memory_limit())} (default)")
+        self.memory_edit.setToolTip(
+            f"Memory the embedded warehouse may use, {EXAMPLES}; at least {describe(MIN_MEMORY_LIMIT)}."
+        )
+        memory_note = _named(
+            QLabel(
+                "What a query needs beyond it is spilled to the workspace's disk. More memory makes large "
+                "tables faster; less keeps the app small. Connect again to apply a change."
+            ),
+            "local_memory_limit_note",
+            "Memory limit note",
+        )
+        memory_note.setWordWrap(True)
+        form.addRow(_buddy("Memory limit", self.memory_edit), self.memory_edit)
+        form.addRow(memory_note)
         self.workspace_edit.textEdited.connect(self._mark_dirty)
+        self.memory_edit.textEdited.connect(self._mark_dirty)
         self.workspace_browse.clicked.connect(self._browse_workspace)
 
     def _build_snowflake_page(self) -> None:
@@ -340,6 +358,7 @@ class ConnectionDialog(QDialog):
         self.pages.setCurrentWidget(self._local_page if is_local else self._snowflake_page)
         if is_local:
             self.workspace_edit.setText(profile.workspace)
+            self.memory_edit.setText(profile.memory_limit)
             self._update_workspace_note()
         else:
             shown = profile or ConnectionProfile(
@@ -437,6 +456,7 @@ class ConnectionDialog(QDialog):
                 kind="local",
                 source="builtin",
                 workspace=self.workspace_edit.text().strip(),
+                memory_limit=self.memory_edit.text().strip(),
             )
         base = self._profile or ConnectionProfile(name=NEW_NAME, kind="snowflake", source="app")
         values = {attribute: edit.text().strip() for attribute, edit in self.fields.items()}

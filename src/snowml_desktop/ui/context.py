@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from snowml_desktop.core.connections import LOCAL, AskSecret
-from snowml_desktop.core.errors import Cancelled, ConnectionFailed
+from snowml_desktop.core.errors import Cancelled, ConnectionFailed, EngineError
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.jobs.runner import ErrorInfo, JobHandle, JobManager
 from snowml_desktop.ui.settings import Keys, open_settings
@@ -272,16 +272,38 @@ def open_connection(
     replay_journal: bool = True,
 ) -> Engine:
     """Open the engine for connection ``name`` (call it on a worker thread); close it again and raise
-    Cancelled if the task was cancelled meanwhile. Raises what ``engines.open_engine`` raises
-    (``replay_journal``: see there)."""
+    Cancelled if the task was cancelled meanwhile. The local engine gets the memory limit saved with the
+    local connection. Raises what ``engines.open_engine`` raises (``replay_journal``: see there), and
+    InvalidInput for a saved memory limit that is not a size."""
     from snowml_desktop.engines import open_engine
 
     task.report(0.1, f"Opening {name}…")
-    engine = open_engine(name, workspace=workspace, ask=ask, passcode=passcode, replay_journal=replay_journal)
+    memory_limit = _local_memory_limit() if name.strip().lower() == LOCAL else None
+    engine = open_engine(
+        name,
+        workspace=workspace,
+        memory_limit=memory_limit,
+        ask=ask,
+        passcode=passcode,
+        replay_journal=replay_journal,
+    )
     if task.token.cancelled:
         _close_quietly(engine)
         raise Cancelled()
     return engine
+
+
+def _local_memory_limit() -> int | None:
+    """The memory limit saved with the local connection (bytes), None for the default. Raises InvalidInput
+    for a saved value that is not a size."""
+    from snowml_desktop.core import connections
+
+    try:
+        profile = connections.get_profile(LOCAL)
+    except EngineError:  # as for the workspace: a corrupt settings file must not stop the app opening
+        log.exception("Could not read the local connection's memory limit")
+        return None
+    return connections.local_memory_limit(profile)
 
 
 def _close_quietly(engine: Engine) -> None:

@@ -21,6 +21,7 @@ import duckdb
 
 from snowml_desktop.core.errors import EngineError
 from snowml_desktop.core.identifiers import display, normalize, user_table
+from snowml_desktop.core.memory import describe
 from snowml_desktop.core.records import InferenceRun, ModelRecord
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import (
@@ -76,10 +77,12 @@ class LocalEngine(Engine):
         supports_snowpark_optimized=True,
     )
 
-    def __init__(self, workspace: Path | None = None) -> None:
-        """Open (creating and seeding if new) the workspace folder. Raises ConnectionFailed."""
+    def __init__(self, workspace: Path | None = None, *, memory_limit: int | None = None) -> None:
+        """Open (creating and seeding if new) the workspace folder, DuckDB limited to ``memory_limit``
+        bytes (None: ``core.memory.default_memory_limit()``). Raises ConnectionFailed, InvalidInput (a
+        limit below ``core.memory.MIN_MEMORY_LIMIT``)."""
         Engine.__init__(self)
-        self.workspace = Workspace.open(workspace)
+        self.workspace = Workspace.open(workspace, memory_limit)
         try:
             self.models = LocalModels(self.workspace)
         except BaseException:
@@ -124,6 +127,12 @@ class LocalEngine(Engine):
                 CHECK_OK,
                 f"{os.cpu_count() or 1} CPU cores: X-Small scores with 1 worker, larger sizes with up to "
                 f"{os.cpu_count() or 1}.",
+            ),
+            CheckLine(
+                "memory limit",
+                CHECK_OK,
+                f"The embedded warehouse uses up to {describe(self.workspace.memory_limit)} of memory; a query "
+                f"that needs more spills to {self.workspace.spill_dir}.",
             ),
             CheckLine("setup", CHECK_OK, self.plan_setup().reason),
         ]

@@ -349,6 +349,7 @@ class LocalModels:
                     outcome.features,
                     outcome.classes,
                     outcome.confusion_matrix,
+                    list_quantiles=True,
                 )
             except Exception:
                 task.check()

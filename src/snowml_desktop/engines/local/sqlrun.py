@@ -83,7 +83,8 @@ def resource_error(exc: BaseException | None) -> ResourceExhausted | None:
             log.warning("out of memory: %s", text)
             return ResourceExhausted(
                 "The local warehouse ran out of memory; the operation stopped and nothing was changed.",
-                hint="Close other programs, or work on fewer rows or columns, then retry.",
+                hint="Raise the local connection's memory limit (connection manager, or snowml --memory-limit) "
+                "if this computer has the memory, or work on fewer rows or columns, then retry.",
             )
     return None
 

@@ -5,6 +5,7 @@ Layout::
     <root>/warehouse.duckdb      schemas DATA (user tables) and APP (catalog, runs)
     <root>/stages/LOAD_DATA/     files to load (seeded with the demo files on first creation)
     <root>/stages/MODELS/        model artifacts
+    <root>/.spill/               DuckDB's temporary files when a query needs more than the memory limit
 
 DuckDB allows one writing process per database file, so the process that opens the Workspace owns the
 file. CPU-heavy Python work (fit/predict) runs in worker processes that never open the database; they
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import threading
 import weakref
 from pathlib import Path
@@ -27,11 +29,13 @@ import duckdb
 
 from snowml_desktop.core.errors import ConnectionFailed, NotFound
 from snowml_desktop.core.identifiers import normalize, qualified, quote
+from snowml_desktop.core.memory import check_memory_limit, default_memory_limit
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "warehouse.duckdb"
 STAGES_FOLDER = "stages"
+SPILL_FOLDER = ".spill"  # DuckDB's temp_directory: blocks a query holds beyond the memory limit
 UPLOAD_SUFFIX = ".part"  # an upload being copied: ``.<file>.<random>.part`` beside its target (hidden)
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600  # the workspace holds the user's data: no access for others
 _PID = re.compile(r"PID (\d+)")
@@ -54,23 +58,30 @@ class Workspace:
     APP_SCHEMA = "APP"
     STAGES = ("LOAD_DATA", "MODELS")
 
-    def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, root: Path, connection: duckdb.DuckDBPyConnection, memory_limit: int) -> None:
         self.root = root
         self.db_path = root / DB_FILE
+        self.spill_dir = root / SPILL_FOLDER
+        self.memory_limit = memory_limit  # bytes DuckDB's buffer pool may hold before it spills
         self._conn: duckdb.DuckDBPyConnection | None = connection
         self._lock = threading.Lock()
         self._cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
     @classmethod
-    def open(cls, root: Path | None = None) -> Workspace:
+    def open(cls, root: Path | None = None, memory_limit: int | None = None) -> Workspace:
         """Open (creating if needed) the workspace at ``root`` (else ``SNOWML_HOME``, else the user data dir).
 
         A new workspace gets its folders, the database with schemas DATA and APP, and the demo files in
         LOAD_DATA. The folders and the database are made private to the user (also those of a workspace
-        created before). Uploads a killed process left half-copied are removed: the database lock, held
-        from here on, says that no other process is using the workspace. Raises ConnectionFailed when the
-        folder cannot be created or the database is in use by another process or unreadable.
+        created before). Uploads a killed process left half-copied and the temporary files of a killed
+        DuckDB are removed: the database lock, held from here on, says that no other process is using the
+        workspace. DuckDB's buffer pool is limited to ``memory_limit`` bytes (default
+        ``core.memory.default_memory_limit()``) and spills beyond it to ``.spill/`` in the workspace.
+        Raises InvalidInput for a memory limit below ``core.memory.MIN_MEMORY_LIMIT``, ConnectionFailed
+        when the folder cannot be created or the database is in use by another process or unreadable.
         """
+        limit = default_memory_limit() if memory_limit is None else memory_limit
+        check_memory_limit(limit)
         root = Path(root).expanduser() if root is not None else default_root()
         root = root.resolve()
         db_path = root / DB_FILE
@@ -87,11 +98,12 @@ class Workspace:
             ) from exc
         is_new = not db_path.exists()
         connection = _connect(db_path, root)
-        workspace = cls(root, connection)
+        workspace = cls(root, connection, limit)
         try:
             for path in (db_path, db_path.with_name(DB_FILE + ".wal")):
                 _make_private(path, PRIVATE_FILE)
             workspace._sweep_partial_uploads()
+            workspace._limit_memory()
             with workspace.cursor() as cur:
                 for schema in (cls.DATA_SCHEMA, cls.APP_SCHEMA):
                     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
@@ -121,6 +133,18 @@ class Workspace:
                 if path.is_file():
                     log.info("Removing the unfinished upload %s", path)
                     path.unlink(missing_ok=True)
+
+    def _limit_memory(self) -> None:
+        """Bound DuckDB's buffer pool and point its temporary files at an empty private folder in the
+        workspace (DuckDB's default, ``warehouse.duckdb.tmp``, would be created with the user's umask).
+        Insertion order stays preserved: scoring's positional join depends on it."""
+        # Files a killed process left; the database lock says that no other process is using them.
+        shutil.rmtree(self.spill_dir, ignore_errors=True)
+        self.spill_dir.mkdir(mode=PRIVATE_FOLDER)
+        _make_private(self.spill_dir, PRIVATE_FOLDER)
+        with self.cursor() as cur:
+            cur.execute("SET memory_limit = ?", [f"{int(self.memory_limit)}B"])
+            cur.execute("SET temp_directory = ?", [str(self.spill_dir)])
 
     # --- stages ------------------------------------------------------------------------------------
     def stage_name(self, stage: str) -> str:

@@ -162,21 +162,25 @@ class CurvesView(QWidget):
         score_name: str,
     ) -> None:
         legend, lines = self._legends[kind], self._lines[kind]
-        for line in lines:
+        while len(lines) > len(entries):
+            line = lines.pop()
             chart.plot_item.removeItem(line)
             legend.removeItem(line)
-        lines.clear()
         if not entries:
             chart.show_message("No curve: the model gives no class probabilities")
             return
         for index, entry in enumerate(entries):
             value = entry.get(score)
             value_text = f"{value:.3f}" if isinstance(value, (int, float)) else "n/a"
+            name = f"{elide(str(entry.get('label')), 20)} ({score_name} {value_text})"
+            if index < len(lines):
+                # Reused, not rebuilt: a new line and legend entry relayout the chart (~0.1 s of GUI stall
+                # when a trained model is shown, bench_gui_stall.py --stacks).
+                lines[index].setData(entry.get(x) or [], entry.get(y) or [], name=name)
+                legend.getLabel(lines[index]).setText(name)
+                continue
             line = pg.PlotDataItem(
-                entry.get(x) or [],
-                entry.get(y) or [],
-                pen=pg.mkPen(_colour(index), width=2),
-                name=f"{elide(str(entry.get('label')), 20)} ({score_name} {value_text})",
+                entry.get(x) or [], entry.get(y) or [], pen=pg.mkPen(_colour(index), width=2), name=name
             )
             chart.plot_item.addItem(line)
             lines.append(line)
