@@ -39,3 +39,18 @@ def local_engine(workspace: Path) -> Iterator:
         yield engine
     finally:
         engine.close()
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Local scoring in batches of 200 rows, so a demo table of a few hundred rows spans several batches
+    and keeps two workers busy (as a table of millions does with the real batch size)."""
+    import dataclasses
+
+    from snowml_desktop.engines.local import engine, models
+
+    rows = 200
+    monkeypatch.setattr(models, "BATCH_ROWS", rows)
+    capabilities = dataclasses.replace(engine.LocalEngine.capabilities, rows_per_worker=rows)
+    monkeypatch.setattr(engine.LocalEngine, "capabilities", capabilities)
+    return rows

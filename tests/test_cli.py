@@ -290,7 +290,7 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(workspace: Path) -> N
 
 
 def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
-    capsys: pytest.CaptureFixture[str], workspace: Path
+    capsys: pytest.CaptureFixture[str], workspace: Path, small_batches: int
 ) -> None:
     run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
     model = run_json(
@@ -337,7 +337,7 @@ def test_recommend_forecasts_every_size_from_runs_at_two_sizes(
 
 @pytest.mark.slow
 def test_recommend_calibrate_times_the_model_on_samples_then_recommends(
-    capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], workspace: Path, monkeypatch: pytest.MonkeyPatch, small_batches: int
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 4)  # X-Small one worker, Small two, on any machine
     run_json(capsys, workspace, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "cancer")
@@ -377,12 +377,12 @@ def test_recommend_calibrate_on_snowflake_states_the_cost_and_runs_only_with_yes
         lambda request, size: (fake.tables[request["table"]].rows, 2.0 + fake.tables[request["table"]].rows / {"X-Small": 1e4, "Small": 2e4}[size]),
     ).install()
     args = ["--connection", "work", "recommend", "--model", "RANDOM_FOREST_7", "--table", "CHURN", "--calibrate"]
-    assert main(args, open_engine=lambda name, workspace=None: _engine(account)) == 0
+    assert main(args, open_engine=lambda name, workspace=None, **_: _engine(account)) == 0
     out = capsys.readouterr().out
     assert "3 scoring runs — 10,000 rows at X-Small; 50,000 rows at X-Small; 50,000 rows at Small" in out
     assert "Cost: at least ~0.067 credits" in out and out.rstrip().endswith("Add --yes to run it.")
     assert fake.statements == []  # nothing was sampled, scored or resized
-    assert main([*args, "--yes"], open_engine=lambda name, workspace=None: _engine(account)) == 0
+    assert main([*args, "--yes"], open_engine=lambda name, workspace=None, **_: _engine(account)) == 0
     out = capsys.readouterr().out
     assert [s.rsplit(" at ", 1)[1] for s in fake.statements if s.startswith("CALL")] == ["X-Small", "X-Small", "Small"]
     assert "Small: ~" in out.splitlines()[1] or "X-Small: ~" in out.splitlines()[1]

@@ -6,7 +6,7 @@ import pytest
 
 from snowml_desktop.core.calibration import plan_calibration
 from snowml_desktop.core.errors import InvalidInput
-from snowml_desktop.core.recommend import TimeModel, TimingSample, fit_time_model, nodes_for
+from snowml_desktop.core.recommend import TimeModel, TimingSample, fit_time_model, nodes_for, recommend_size
 from snowml_desktop.core.records import RUN_CALIBRATION, RUN_WARMUP
 from snowml_desktop.core.sizes import parse_size
 
@@ -91,3 +91,36 @@ def test_runs_recorded_before_runs_had_a_kind_read_as_scoring_runs() -> None:
     assert row["KIND"] == RUN_SCORE
     row["KIND"] = None  # the column an older workspace or account gets added, empty
     assert run_from_row(row).kind == RUN_SCORE
+
+
+def test_local_samples_span_two_batches_so_small_keeps_both_workers_busy() -> None:
+    plan = plan_calibration(
+        "M", "T", 10**6, local=True, current_size="X-Small", cpu_count=8, rows_per_worker=65_536
+    )
+    assert plan.large_rows == 131_072 and plan.small_rows == 131_072 // 5
+    # Small's warm-up scores the large sample: a warm-up of one batch would start one of its two workers.
+    assert [(s.size, s.rows, s.kind) for s in plan.steps][3:] == [
+        ("Small", 131_072, RUN_WARMUP),
+        ("Small", 131_072, RUN_CALIBRATION),
+    ]
+    with pytest.raises(InvalidInput, match="one batch of 65,536"):
+        plan_calibration(
+            "M", "T", 65_536, local=True, current_size="X-Small", cpu_count=8, rows_per_worker=65_536
+        )
+
+
+def test_the_fit_uses_the_workers_a_run_really_used_and_forecasts_cap_them_at_the_batches() -> None:
+    # A 1-batch run at Small used one worker: read as two, it would look like no parallel work at all.
+    true = TimeModel(fixed=0.5, serial_per_row=1e-6, parallel_per_row=4e-6)
+    runs = [
+        TimingSample("X-Small", 10_000, true.seconds(10_000, 1), 1),
+        TimingSample("X-Small", 200_000, true.seconds(200_000, 1), 1),
+        TimingSample("Small", 200_000, true.seconds(200_000, 2), 2),
+        TimingSample("Small", 50_000, true.seconds(50_000, 1), 1),
+    ]
+    fitted = fit_time_model(runs, local=True, cpu_count=8)
+    assert fitted.parallel_per_row == pytest.approx(true.parallel_per_row, rel=1e-6)
+    advice = recommend_size(runs, 100_000, local=True, cpu_count=8, rows_per_worker=65_536)
+    # 100,000 rows are two batches: no size keeps more than two workers busy.
+    assert [f.nodes for f in advice.forecasts[:4]] == [1, 2, 2, 2]
+    assert [f.speeds_up for f in advice.forecasts[:3]] == [True, True, False]

@@ -30,7 +30,9 @@ def _data_tables(engine) -> set[str]:
 
 
 @pytest.mark.slow
-def test_calibration_records_its_runs_on_the_table_and_leaves_no_table_behind(trained, monkeypatch) -> None:
+def test_calibration_records_its_runs_on_the_table_and_leaves_no_table_behind(
+    trained, monkeypatch, small_batches
+) -> None:
     engine, model = trained
     monkeypatch.setattr("os.cpu_count", lambda: 4)  # X-Small one worker, Small two, on any machine
     with pytest.raises(InvalidInput, match="two or more warehouse sizes"):
@@ -64,7 +66,7 @@ def test_calibration_records_its_runs_on_the_table_and_leaves_no_table_behind(tr
 
 
 @pytest.mark.slow
-def test_a_cancelled_calibration_drops_its_samples(trained, monkeypatch) -> None:
+def test_a_cancelled_calibration_drops_its_samples(trained, monkeypatch, small_batches) -> None:
     engine, model = trained
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     before = _data_tables(engine)
@@ -86,3 +88,14 @@ def test_a_table_without_the_features_is_refused_before_any_sample(trained) -> N
         engine.plan_calibration(model.name, "CHURN")
     assert "Calibrate on a table" in info.value.hint
     assert _data_tables(engine) == before and engine.list_runs(model.name) == []
+
+
+def test_a_table_of_one_batch_has_nothing_to_calibrate(trained, monkeypatch) -> None:
+    """One worker takes one batch (65,536 rows), so Small scores a 483-row table with one worker too: timing
+    it at two sizes could not tell serial from parallel work, and the plan says so instead."""
+    engine, model = trained
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    with pytest.raises(InvalidInput, match="one worker scores it at any size") as info:
+        engine.plan_calibration(model.name, "CANCER")
+    assert "483 rows, one batch of 65,536" in str(info.value) and "X-Small" in str(info.value)
+    assert engine.list_runs(model.name) == []

@@ -161,7 +161,7 @@ def test_a_text_column_for_a_numeric_feature_is_flagged_and_its_bad_values_count
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's note when the drift window opens
-def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, panel):
+def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, panel, small_batches):
     record = train_demo(panel.ctx, "logistic_regression")
     panel.on_navigate(record.name)
     settle(qtbot, panel.ctx)
@@ -201,7 +201,9 @@ def test_runs_at_two_sizes_give_a_recommended_size_a_forecast_and_drift(qtbot, p
 
 
 @pytest.mark.slow
-def test_calibrate_gives_a_recommended_size_and_forecast_without_past_runs(qtbot, panel, monkeypatch):
+def test_calibrate_gives_a_recommended_size_and_forecast_without_past_runs(
+    qtbot, panel, monkeypatch, small_batches
+):
     monkeypatch.setattr("os.cpu_count", lambda: 4)  # X-Small one worker, Small two, on any machine
     record = train_demo(panel.ctx, "logistic_regression")
     panel.on_navigate(record.name)
@@ -236,7 +238,7 @@ def test_calibrate_gives_a_recommended_size_and_forecast_without_past_runs(qtbot
     assert {t.name for t in panel.ctx.engine.list_tables()} == tables
 
 
-def test_calibration_that_bills_asks_first_and_a_no_runs_nothing(qtbot, panel, monkeypatch):
+def test_calibration_that_bills_asks_first_and_a_no_runs_nothing(qtbot, panel, monkeypatch, small_batches):
     """On Snowflake a calibration bills credits: the panel shows the plan's cost and starts only on Yes."""
     import dataclasses
 
@@ -262,7 +264,7 @@ def test_calibration_that_bills_asks_first_and_a_no_runs_nothing(qtbot, panel, m
 
 
 @pytest.mark.slow
-def test_cancelling_a_calibration_drops_its_samples(qtbot, panel, monkeypatch):
+def test_cancelling_a_calibration_drops_its_samples(qtbot, panel, monkeypatch, small_batches):
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     record = train_demo(panel.ctx, "logistic_regression")
     panel.on_navigate(record.name)

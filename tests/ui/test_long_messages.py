@@ -145,7 +145,9 @@ def test_the_disk_full_and_stage_file_hints_give_gui_steps():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(1280, 820), (1024, 700)])
-def test_the_recommendation_and_a_calibration_plan_wrap_in_the_inference_panel(qtbot, window, size):
+def test_the_recommendation_and_a_calibration_plan_wrap_in_the_inference_panel(
+    qtbot, window, size, small_batches
+):
     """The recommended size's long texts (why there is none, with Calibrate… beside it; a calibration's
     plan and result) wrap: the window keeps its size and the panel still fits 1024 × 700."""
     from .model_fixtures import load_demo, train_demo

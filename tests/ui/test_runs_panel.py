@@ -165,7 +165,9 @@ def test_drift_column_tab_and_the_training_overlap_caveat(qtbot, panel):
 
 
 @pytest.mark.slow
-def test_calibration_runs_are_marked_and_their_sample_accuracy_and_drift_left_out(qtbot, panel, monkeypatch):
+def test_calibration_runs_are_marked_and_their_sample_accuracy_and_drift_left_out(
+    qtbot, panel, monkeypatch, small_batches
+):
     from snowml_desktop.core.records import RUN_CALIBRATION
 
     monkeypatch.setattr("os.cpu_count", lambda: 4)

@@ -9,9 +9,12 @@ second size with more nodes (three runs, three unknowns; the fit is the usual on
 - Snowflake: the first size is the warehouse's current one (no resize), the second the next size up (one
   resize, undone afterwards); every run is billed at least 60 s, so the cost is stated before it starts.
 - Local: X-Small (one worker) and Small (two), as larger sizes may add no worker on this computer; a
-  computer with one CPU has nothing to calibrate. Each size first scores the small sample once as a warm-up:
-  the first run at a worker count starts the workers and loads the model, which takes longer than scoring
-  the sample itself. Warm-up runs are recorded (kind ``RUN_WARMUP``) and left out of the fit.
+  computer with one CPU has nothing to calibrate. A worker takes one batch at a time, so the large sample
+  spans at least two batches (else Small would score it with one worker too), and a table of one batch has
+  nothing to calibrate. Each size first scores a sample once as a warm-up (Small the large one, so that both
+  its workers start): the first run at a worker count starts the workers and loads the model, which takes
+  longer than scoring the sample itself. Warm-up runs are recorded (kind ``RUN_WARMUP``) and left out of the
+  fit.
 
 The samples are taken in the warehouse (the large one sampled from the table, the small one the first rows of
 the large), scored by the engine's ordinary scoring path, and dropped with the scored output afterwards.
@@ -98,15 +101,17 @@ def plan_calibration(
     current_size: str,
     warehouse_type: str = "STANDARD",
     cpu_count: int | None = None,
+    rows_per_worker: int | None = None,
 ) -> CalibrationPlan:
-    """The calibration of ``model`` on ``table`` (see the module docstring). Raises InvalidInput when the
-    table is too small to time, or locally on a computer with one CPU (every size is then the same)."""
+    """The calibration of ``model`` on ``table`` (see the module docstring); ``rows_per_worker`` is the
+    engine's (``Capabilities.rows_per_worker``). Raises InvalidInput when the table is too small to time, or
+    locally on a computer with one CPU or a table of one batch (every size is then the same)."""
     if table_rows < MIN_TABLE_ROWS:
         raise InvalidInput(
             f"Table {table} has {table_rows:,} rows, too few to time a sample of: any size scores it in seconds.",
             hint="Score it at X-Small; the 60 s billed at least per resume is the whole cost at any size.",
         )
-    large = min(table_rows, SAMPLE_ROWS)
+    large = min(table_rows, max(SAMPLE_ROWS, 2 * (rows_per_worker or 0)))
     small = max(1, large // SMALL_FRACTION)
     if local:
         cpus = cpu_count or os.cpu_count() or 1
@@ -115,12 +120,18 @@ def plan_calibration(
                 "This computer has one CPU, so every size scores with one worker: there is nothing to "
                 "calibrate, and X-Small is the size to use."
             )
+        if rows_per_worker and table_rows <= rows_per_worker:
+            raise InvalidInput(
+                f"Table {table} has {table_rows:,} rows, one batch of {rows_per_worker:,}: one worker scores "
+                "it at any size on this computer, so there is nothing to calibrate and X-Small is the size "
+                "to use."
+            )
         first, second = SIZES[0].label, SIZES[1].label
         steps = (
             CalibrationStep(first, small, RUN_WARMUP),
             CalibrationStep(first, small),
             CalibrationStep(first, large),
-            CalibrationStep(second, small, RUN_WARMUP),
+            CalibrationStep(second, large, RUN_WARMUP),
             CalibrationStep(second, large),
         )
         return CalibrationPlan(model, table, table_rows, small, large, steps, True, warehouse_type, 0)

@@ -3,7 +3,9 @@ table to score, priced with the one billed-credits formula of ``core.sizes``.
 
 Time model: ``seconds = fixed + rows x (serial + parallel / nodes)``, where nodes double with each size on
 Snowflake (Snowflake's documented node counts: X-Small 1, Small 2, Medium 4 ...) and are the scoring workers
-locally (``WarehouseSize.local_workers``: no more than the CPU count, so larger sizes give no speed-up). The three
+locally (``WarehouseSize.local_workers``: no more than the CPU count, so larger sizes give no speed-up; and no
+more than the table's batches keep busy, so a small table gains nothing from a larger size). A local run's
+recorded worker count is used for it where known. The three
 non-negative coefficients are fitted by non-negative least squares; runs of a single row count (or only two runs) cannot tell a
 fixed start-up cost from per-row work, so then the fixed part is taken as zero (a conservative, linear
 extrapolation).
@@ -11,6 +13,7 @@ extrapolation).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ class TimingSample:
     size: str
     rows: int
     seconds: float
+    nodes: int | None = None  # the workers the run really used, where it recorded them (local engine)
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,20 @@ class Recommendation:
     summary: str  # the recommendation in words, for the panel and the CLI
 
 
-def nodes_for(size: WarehouseSize, *, local: bool, cpu_count: int | None = None) -> int:
-    """Compute nodes (Snowflake) or scoring workers (local engine) at ``size``."""
-    return size.local_workers(cpu_count) if local else 2**size.index
+def nodes_for(
+    size: WarehouseSize,
+    *,
+    local: bool,
+    cpu_count: int | None = None,
+    rows: int | None = None,
+    rows_per_worker: int | None = None,
+) -> int:
+    """Compute nodes (Snowflake) or scoring workers (local engine) at ``size``; with ``rows_per_worker``,
+    no more than ``rows`` keep busy (a local worker takes one batch at a time)."""
+    nodes = size.local_workers(cpu_count) if local else 2**size.index
+    if rows_per_worker and rows is not None:
+        nodes = min(nodes, max(1, math.ceil(rows / rows_per_worker)))
+    return nodes
 
 
 def fit_time_model(
@@ -80,7 +95,7 @@ def fit_time_model(
     from scipy.optimize import nnls
 
     usable = [s for s in samples if s.rows > 0 and s.seconds > 0]
-    nodes = [nodes_for(parse_size(s.size), local=local, cpu_count=cpu_count) for s in usable]
+    nodes = [s.nodes or nodes_for(parse_size(s.size), local=local, cpu_count=cpu_count) for s in usable]
     if len(set(nodes)) < 2:
         raise InvalidInput(
             "A size can be recommended only from runs at two or more warehouse sizes"
@@ -113,6 +128,7 @@ def recommend_size(
     budget_seconds: float | None = None,
     sizes: Sequence[WarehouseSize] = SIZES,
     cpu_count: int | None = None,
+    rows_per_worker: int | None = None,
 ) -> Recommendation:
     """Forecast time and billed credits at every size for ``rows`` rows and pick one: the cheapest size that
     finishes within ``budget_seconds`` when a budget is given, else the knee where doubling the size no longer
@@ -120,7 +136,7 @@ def recommend_size(
     if rows <= 0:
         raise InvalidInput("There are no rows to score, so there is no size to recommend.")
     model = fit_time_model(samples, local=local, cpu_count=cpu_count)
-    forecasts = _forecasts(model, samples, rows, local, warehouse_type, sizes, cpu_count)
+    forecasts = _forecasts(model, samples, rows, local, warehouse_type, sizes, cpu_count, rows_per_worker)
     chosen, summary = choose_size(forecasts, budget_seconds)
     return Recommendation(rows, model, forecasts, chosen, summary)
 
@@ -145,11 +161,12 @@ def _forecasts(
     warehouse_type: str,
     sizes: Sequence[WarehouseSize],
     cpu_count: int | None,
+    rows_per_worker: int | None = None,
 ) -> list[SizeForecast]:
     forecasts: list[SizeForecast] = []
     previous_nodes = 0
     for size in sizes:
-        nodes = nodes_for(size, local=local, cpu_count=cpu_count)
+        nodes = nodes_for(size, local=local, cpu_count=cpu_count, rows=rows, rows_per_worker=rows_per_worker)
         same = [s.seconds for s in samples if s.rows == rows and parse_size(s.size) == size and s.seconds > 0]
         seconds = statistics.median(same) if same else model.seconds(rows, nodes)
         forecasts.append(

@@ -128,6 +128,9 @@ class Capabilities:
     supports_bad_numbers: bool = True
     #: Why Snowpark-optimized training is unavailable, for the UI to show (None when it is available).
     snowpark_optimized_reason: str | None = None
+    #: Rows each scoring worker takes at a time (local engine: one batch), so a run of fewer rows than
+    #: workers x this uses fewer workers than its size has; None where the warehouse splits the work itself.
+    rows_per_worker: int | None = None
 
 
 @dataclass(frozen=True)
@@ -796,7 +799,7 @@ class Engine(ABC):
         :meth:`calibrate`)."""
         info = self._scoring_table(table)
         samples = [
-            recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds)
+            recommend.TimingSample(r.warehouse_size, r.rows, r.total_seconds, r.workers)
             for r in self.list_runs(model)
             if r.status == RUN_SUCCEEDED and r.kind != RUN_WARMUP
         ]
@@ -806,6 +809,7 @@ class Engine(ABC):
             local=self.capabilities.local,
             warehouse_type=self.warehouse().type,
             budget_seconds=budget_seconds,
+            rows_per_worker=self.capabilities.rows_per_worker,
         )
 
     def _scoring_table(self, table: str) -> TableInfo:
@@ -839,6 +843,7 @@ class Engine(ABC):
             local=self.capabilities.local,
             current_size=state.size,
             warehouse_type=state.type,
+            rows_per_worker=self.capabilities.rows_per_worker,
         )
 
     def calibrate(

@@ -49,7 +49,7 @@ from snowml_desktop.engines.base import (
     activity,
 )
 from snowml_desktop.engines.local import catalog, demo, loading, sqlrun, stages, stats
-from snowml_desktop.engines.local.models import LocalModels, is_staging_table, new_staging_name
+from snowml_desktop.engines.local.models import BATCH_ROWS, LocalModels, is_staging_table, new_staging_name
 from snowml_desktop.engines.local.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class LocalEngine(Engine):
         supports_upload=True,
         supports_zero_copy_clone=False,
         supports_snowpark_optimized=True,
+        rows_per_worker=BATCH_ROWS,
     )
 
     def __init__(self, workspace: Path | None = None, *, memory_limit: int | None = None) -> None:

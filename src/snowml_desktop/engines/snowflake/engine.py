@@ -934,7 +934,12 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
         with self._guard.running(self._require_warehouse(), task=task):
             return self._score(request, task)
 
-    def _score(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
+    def _score_sample(self, request: ScoreRequest, task: TaskContext) -> InferenceRun:
+        with self._guard.running(self._require_warehouse(), task=task):
+            return self._score(request, task, internal_output=True)
+
+    def _score(self, request: ScoreRequest, task: TaskContext, *, internal_output: bool = False) -> InferenceRun:
+        """``internal_output``: the output is a calibration's table (``__SNOWML_`` name), not a user's."""
         record = self._model(request.model)
         table, columns = self._table(request.table)
         user_columns([c.name for c in columns], table)
@@ -945,11 +950,14 @@ class SnowflakeEngine(SnowflakeSchedules, Engine):
                 hint=f"Score a table with the columns {record.name} was trained on.",
             )
         self._check_numbers(table, columns, record)
-        output = (
-            user_table(request.output, what="output table")
-            if request.output
-            else default_output_table(table, record.name)
-        )
+        if internal_output and request.output:
+            output = normalize(request.output, what="output table")
+        else:
+            output = (
+                user_table(request.output, what="output table")
+                if request.output
+                else default_output_table(table, record.name)
+            )
         existed = bool(self._columns(output))
         if existed and not request.overwrite:
             raise AlreadyExists(
