@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from snowml_desktop.core.errors import Cancelled, EngineError, InvalidInput
+from snowml_desktop.core.concurrent_fits import convergence_warnings, run_concurrently
+from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import confusion, metrics_from_confusion, probability_metrics
 from snowml_desktop.core.methods import check_class_weight, coerce_params, get_method
 from snowml_desktop.core.records import ModelWarning, json_safe
@@ -195,27 +195,13 @@ def _fit_all(
 ) -> list[tuple[str, dict[str, Any], list[_Outcome] | EngineError]]:
     params = {key: coerce_params(key, spec.params.get(key, {})) for key in methods}
     jobs = [(key, i) for key in methods for i in range(len(splits))]
+    calls = [lambda key=key, i=i: _fit_one(key, params[key], spec, data, i, splits[i]) for key, i in jobs]
     outcomes: dict[str, list[_Outcome] | EngineError] = {key: [] for key in methods}
-    with ThreadPoolExecutor(max_workers=min(spec.threads, len(jobs))) as pool:
-        pending: dict[Future, tuple[str, int]] = {
-            pool.submit(_fit_one, key, params[key], spec, data, i, splits[i]): (key, i) for key, i in jobs
-        }
-        done_count = 0
-        try:
-            while pending:
-                task.check()
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key, _fold = pending.pop(future)
-                    done_count += 1
-                    _collect(outcomes, key, future)
-                    task.report(
-                        done_count / len(jobs), f"{get_method(key).label}: {done_count} of {len(jobs)} fits"
-                    )
-        except Cancelled:
-            for future in pending:
-                future.cancel()
-            raise
+    with convergence_warnings():  # convergence is reported when a row is kept and trained
+        for done_count, (index, future) in enumerate(run_concurrently(calls, spec.threads, task), start=1):
+            key = jobs[index][0]
+            _collect(outcomes, key, future)
+            task.report(done_count / len(jobs), f"{get_method(key).label}: {done_count} of {len(jobs)} fits")
     return [(key, params[key], outcomes[key]) for key in methods]
 
 
@@ -238,9 +224,7 @@ def _fit_one(
         key, params, data.features, y_train, class_weight=spec.class_weight, seed=spec.seed, threads=1
     )
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence is reported when a row is kept and trained
-        fit_or_explain(pipeline, data.x.iloc[train_index], y_train, key)
+    fit_or_explain(pipeline, data.x.iloc[train_index], y_train, key)
     seconds = time.perf_counter() - started
     proba = np.asarray(pipeline.predict_proba(data.x.iloc[test_index]), dtype=np.float64)
     return fold, data.y[test_index], proba, list(pipeline.classes_), seconds

@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import os
 import re
 import shutil
 import threading
@@ -165,6 +166,7 @@ class LocalModels:
             cv_folds=request.cv_folds,
             class_weight=request.class_weight,
             dedupe=request.dedupe,
+            cv_threads=os.cpu_count() or 1,  # folds on every core, as compare fits methods x folds
         )
         switch = (
             self._warehouse.type_switched(sizes.SNOWPARK_OPTIMIZED)
@@ -199,8 +201,6 @@ class LocalModels:
     def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
         """See ``Engine.compare``: the rows are read as for training and compared in one worker process that
         fits methods x folds on every core."""
-        import os
-
         task = task or TaskContext()
         table, columns, target, features = self._training_columns(
             request.table, request.target, request.features

@@ -1,0 +1,169 @@
+"""Cross-validation at scale on the local engine: a random forest trained with 5-fold CV, and methods compared on
+the same 5 folds, on a generated churn table (12 feature columns), against the 120 s target of issue 12.
+
+Run:  python benchmarks/bench_cv.py [--rows 1000000] [--repeats 3] [--methods random_forest[,logistic_regression,...]]
+      [--variant "max_samples=0" --variant ""]  (random-forest parameter sets, run interleaved A, B, A, B ...)
+Prints, per variant, the median seconds of (a) ``LocalEngine.train`` with ``cv_folds=5`` and (b)
+``LocalEngine.compare`` with ``cv_folds=5``, their ratio to the target, the peak RSS of the owning process plus
+its worker processes during the call, and the load average before and after each call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 120.0
+FOLDS = 5
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as children:
+                    kids = [int(k) for k in children.read().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            queue.extend(kids)
+    return found
+
+
+class PeakRss:
+    """The largest sum of resident memory of this process and its descendants, sampled every 0.2 s (Linux);
+    elsewhere the peak of this process alone (``getrusage``)."""
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            pids = [os.getpid(), *_descendants(os.getpid())]
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in pids))
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if not Path("/proc/self/status").exists():
+            self.peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _params(text: str) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def _timed(call: object) -> tuple[float, float, str]:
+    before = _loadavg()
+    with PeakRss() as peak:
+        started = time.perf_counter()
+        call()  # type: ignore[operator]
+        seconds = time.perf_counter() - started
+    return seconds, peak.peak_kib / 1024**2, f"{before} -> {_loadavg()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--methods", default="random_forest", help="compared methods, comma-separated")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        help='random-forest parameters, e.g. "n_estimators=100,max_samples=0"; repeat to interleave variants '
+        "(default: the product's defaults)",
+    )
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--skip-compare", action="store_true")
+    args = parser.parse_args(argv)
+    variants = args.variant or [""]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+
+    from snowml_desktop.engines.base import CompareRequest, TrainRequest
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    print(f"cpus {os.cpu_count()}, rows {args.rows:,}, folds {FOLDS}, load average {_loadavg()}", flush=True)
+    figures: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        engine = LocalEngine(Path(folder) / "workspace")
+        try:
+            engine.create_demo_table("CHURN_BIG", args.rows, seed=2)
+            for repeat in range(args.repeats):
+                for variant in variants:
+                    params = _params(variant)
+                    runs = []
+                    if not args.skip_train:
+                        request = TrainRequest(
+                            "CHURN_BIG", "CHURNED", method="random_forest", params=params, cv_folds=FOLDS
+                        )
+                        runs.append(("train", lambda r=request: engine.train(r)))
+                    if not args.skip_compare:
+                        compare = CompareRequest(
+                            "CHURN_BIG",
+                            "CHURNED",
+                            methods=methods,
+                            params={"random_forest": params},
+                            cv_folds=FOLDS,
+                        )
+                        runs.append(("compare", lambda r=compare: engine.compare(r)))
+                    for what, call in runs:
+                        figure = _timed(call)
+                        figures.setdefault((variant, what), []).append(figure)
+                        print(
+                            f"repeat {repeat + 1} [{variant or 'defaults'}] {what}: {figure[0]:.1f} s, "
+                            f"peak RSS {figure[1]:.2f} GiB, load {figure[2]}",
+                            flush=True,
+                        )
+        finally:
+            engine.close()
+    print(f"\nmedians of {args.repeats} repeat(s), target {TARGET_SECONDS:.0f} s:")
+    for (variant, what), runs in figures.items():
+        seconds = statistics.median(r[0] for r in runs)
+        label = "train RF, 5-fold CV" if what == "train" else f"compare {','.join(methods)}, 5 folds"
+        print(
+            f"  [{variant or 'defaults'}] {label}: {seconds:.1f} s = {seconds / TARGET_SECONDS:.2f} x target, "
+            f"peak RSS {max(r[1] for r in runs):.2f} GiB"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
