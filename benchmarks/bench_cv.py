@@ -3,7 +3,7 @@ the same 5 folds, on a generated churn table (12 feature columns), against the 1
 
 Run:  python benchmarks/bench_cv.py [--rows 1000000] [--repeats 3] [--methods random_forest[,logistic_regression,...]]
       [--variant "max_samples=0" --variant ""]  (random-forest parameter sets, run interleaved A, B, A, B ...)
-Prints, per variant, the median seconds of (a) ``LocalEngine.train`` with ``cv_folds=5`` and (b)
+Prints, per variant, the median wall and CPU seconds of (a) ``LocalEngine.train`` with ``cv_folds=5`` and (b)
 ``LocalEngine.compare`` with ``cv_folds=5``, their ratio to the target, the peak RSS of the owning process plus
 its worker processes during the call, and the load average before and after each call.
 """
@@ -91,13 +91,42 @@ def _params(text: str) -> dict[str, str]:
     return {name.strip(): value.strip() for name, value in pairs}
 
 
-def _timed(call: object) -> tuple[float, float, str]:
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its ended child processes (the fit worker is joined after each call)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class Timeline:
+    """The progress texts of a call with the second each first appeared: where the time goes."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.steps: list[tuple[float, str]] = []
+
+    def __call__(self, fraction: float, text: str) -> None:
+        stage = text.split(":")[0]
+        if not self.steps or self.steps[-1][1] != stage:
+            self.steps.append((time.perf_counter() - self.started, stage))
+
+    def __str__(self) -> str:
+        return "; ".join(f"{seconds:.0f} s {stage}" for seconds, stage in self.steps)
+
+
+def _timed(call: object) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS GiB, load averages before -> after) of ``call(task)``."""
+    from snowml_desktop.core.tasks import TaskContext
+
     before = _loadavg()
+    timeline = Timeline()
     with PeakRss() as peak:
+        cpu = _cpu_seconds()
         started = time.perf_counter()
-        call()  # type: ignore[operator]
+        call(TaskContext(progress=timeline))  # type: ignore[operator]
         seconds = time.perf_counter() - started
-    return seconds, peak.peak_kib / 1024**2, f"{before} -> {_loadavg()}"
+        cpu = _cpu_seconds() - cpu
+    print(f"    progress: {timeline}", flush=True)
+    return seconds, cpu, peak.peak_kib / 1024**2, f"{before} -> {_loadavg()}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from snowml_desktop.engines.local.engine import LocalEngine
 
     print(f"cpus {os.cpu_count()}, rows {args.rows:,}, folds {FOLDS}, load average {_loadavg()}", flush=True)
-    figures: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    figures: dict[tuple[str, str], list[tuple[float, float, float, str]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         engine = LocalEngine(Path(folder) / "workspace")
         try:
@@ -134,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                         request = TrainRequest(
                             "CHURN_BIG", "CHURNED", method="random_forest", params=params, cv_folds=FOLDS
                         )
-                        runs.append(("train", lambda r=request: engine.train(r)))
+                        runs.append(("train", lambda task, r=request: engine.train(r, task=task)))
                     if not args.skip_compare:
                         compare = CompareRequest(
                             "CHURN_BIG",
@@ -143,24 +172,25 @@ def main(argv: list[str] | None = None) -> int:
                             params={"random_forest": params},
                             cv_folds=FOLDS,
                         )
-                        runs.append(("compare", lambda r=compare: engine.compare(r)))
+                        runs.append(("compare", lambda task, r=compare: engine.compare(r, task=task)))
                     for what, call in runs:
                         figure = _timed(call)
                         figures.setdefault((variant, what), []).append(figure)
                         print(
-                            f"repeat {repeat + 1} [{variant or 'defaults'}] {what}: {figure[0]:.1f} s, "
-                            f"peak RSS {figure[1]:.2f} GiB, load {figure[2]}",
+                            f"repeat {repeat + 1} [{variant or 'defaults'}] {what}: {figure[0]:.1f} s "
+                            f"(CPU {figure[1]:.1f} s), peak RSS {figure[2]:.2f} GiB, load {figure[3]}",
                             flush=True,
                         )
         finally:
             engine.close()
     print(f"\nmedians of {args.repeats} repeat(s), target {TARGET_SECONDS:.0f} s:")
     for (variant, what), runs in figures.items():
-        seconds = statistics.median(r[0] for r in runs)
+        seconds, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         label = "train RF, 5-fold CV" if what == "train" else f"compare {','.join(methods)}, 5 folds"
         print(
-            f"  [{variant or 'defaults'}] {label}: {seconds:.1f} s = {seconds / TARGET_SECONDS:.2f} x target, "
-            f"peak RSS {max(r[1] for r in runs):.2f} GiB"
+            f"  [{variant or 'defaults'}] {label}: {seconds:.1f} s = {seconds / TARGET_SECONDS:.2f} x target "
+            f"(CPU {cpu:.1f} s = {cpu / os.cpu_count() / TARGET_SECONDS:.2f} x target if spread over every core), "
+            f"peak RSS {max(r[2] for r in runs):.2f} GiB"
         )
     return 0
 

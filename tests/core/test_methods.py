@@ -69,7 +69,7 @@ def test_every_method_is_documented() -> None:
 
 
 def test_forest_rows_per_tree_are_capped_only_above_the_cap() -> None:
-    assert FOREST_MAX_SAMPLES == 100_000
+    assert FOREST_MAX_SAMPLES == 30_000
     assert build_estimator("rf", {}, rows=1_000_000).max_samples == FOREST_MAX_SAMPLES
     assert build_estimator("rf", {}, rows=FOREST_MAX_SAMPLES).max_samples is None  # a bootstrap of every row
     assert build_estimator("rf", {"max_samples": 0}, rows=1_000_000).max_samples is None  # 0 = no limit

@@ -258,6 +258,11 @@ def test_cv_scores_are_sklearn_cross_validate_on_the_training_rows(
         "random_forest", outcome.params, data.features, y_train, class_weight=None, seed=3
     )
     assert pipeline.named_steps["model"].max_samples == 20
+    capped = next(w for w in outcome.warnings if w.code == "rows_per_tree_capped")
+    assert (
+        f"bootstrap of 20 of the {len(y_train)} training rows" in capped.message
+        and "max_samples=0" in capped.message
+    )
     folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=3)
     expected = cross_validate(pipeline, x_train, y_train, cv=folds, scoring="accuracy")["test_score"]
     assert outcome.cv["scores"] == pytest.approx(list(expected), abs=1e-12)
@@ -268,6 +273,7 @@ def test_cv_scores_are_sklearn_cross_validate_on_the_training_rows(
 def test_folds_at_once_give_the_model_and_figures_of_folds_in_turn(churn: pd.DataFrame) -> None:
     spec = TrainSpec(target="CHURN", method="rf", params={"n_estimators": 8}, cv_folds=5)
     serial = train_model(churn, spec)
+    assert "rows_per_tree_capped" not in {w.code for w in serial.warnings}  # 480 rows: below the cap
     seen: list[str] = []
     task = TaskContext(progress=lambda fraction, text: seen.append(text))
     parallel = train_model(churn, TrainSpec(**{**spec.__dict__, "cv_threads": 2}), task)

@@ -59,10 +59,10 @@ class MethodSpec:
 
 
 _MAX_DEPTH_HELP = "Maximum depth of each tree; 0 (or none) = no limit. Lower values reduce over-fitting."
-#: Random forest's default cap on the rows drawn per tree. Unlimited, a 100-tree forest on 1M rows took about 160
-#: CPU-seconds per fit and ~2 GB of trees; capped, it fits several times faster, with smaller trees and the same
-#: or better held-out ROC AUC on the churn data (figures in docs/benchmarks.md, "Cross-validation at scale").
-FOREST_MAX_SAMPLES = 100_000
+#: Random forest's default cap on the rows drawn per tree. Unlimited, a 100-tree forest on 640,000 rows took about
+#: 180 CPU-seconds per fit and 28M nodes (~2 GB); capped at 30,000, 11 CPU-seconds and 1.9M nodes, with a held-out
+#: ROC AUC as good (figures in docs/benchmarks.md, "Cross-validation at scale").
+FOREST_MAX_SAMPLES = 30_000
 
 METHODS: dict[str, MethodSpec] = {
     spec.key: spec

@@ -23,6 +23,8 @@ Warning codes (``ModelWarning.code``; stable, the GUI and CLI may key on them):
 - ``small_test_set``              fewer than 30 test rows: metrics are noisy
 - ``target_leak_suspected``       a column with few values determines the target on >= 99 % of training
                                   rows (likely derived from the label)
+- ``rows_per_tree_capped``        each random-forest tree was grown on a bootstrap of ``max_samples`` rows,
+                                  fewer than the training rows (the default on big tables; 0 lifts it)
 
 Errors (all InvalidInput, with what and how to fix): empty frame; duplicate column names; target column
 missing (naming available columns and close matches); target among the features; requested features
@@ -203,6 +205,7 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
         task.sub(stages["fit"], stages["evaluate"]),
     )
     pipeline, fit_seconds, cv = fitted.pipeline, fitted.seconds, fitted.cv
+    found.extend(_capped_rows_per_tree(pipeline, len(y_train)))
     if fitted.not_converged:
         found.append(
             ModelWarning(
@@ -641,6 +644,20 @@ def fit_or_explain(pipeline: Any, x: pd.DataFrame, y: np.ndarray, method: str) -
     except (ValueError, MemoryError) as exc:  # sklearn's way of saying the data does not suit the method
         log.exception("Fitting %s failed", method)
         raise EngineError(f"{get_method(method).label} could not be fitted on this data: {exc}") from exc
+
+
+def _capped_rows_per_tree(pipeline: Any, rows: int) -> list[ModelWarning]:
+    """Say so when the forest's trees saw a sample of the rows: the cap is a default users may not have chosen."""
+    cap = getattr(pipeline.named_steps["model"], "max_samples", None)
+    if not isinstance(cap, int) or cap >= rows:
+        return []
+    return [
+        ModelWarning(
+            "rows_per_tree_capped",
+            f"Each tree was grown on a bootstrap of {cap:,} of the {rows:,} training rows (max_samples), which "
+            "bounds the forest's time and size; set max_samples=0 to draw as many rows as there are.",
+        )
+    ]
 
 
 _FINAL = "final"  # the final fit's name among the jobs (the folds are numbered)
