@@ -3,6 +3,8 @@ the same 5 folds, on a generated churn table (12 feature columns), against the 1
 
 Run:  python benchmarks/bench_cv.py [--rows 1000000] [--repeats 3] [--methods random_forest[,logistic_regression,...]]
       [--variant "max_samples=0" --variant ""]  (random-forest parameter sets, run interleaved A, B, A, B ...)
+      [--fits processes --fits threads]  (where the fits run at once: the engine's fit processes, or threads
+      in the fit worker as before; interleaved like the variants)
 Prints, per variant, the median wall and CPU seconds of (a) ``LocalEngine.train`` with ``cv_folds=5`` and (b)
 ``LocalEngine.compare`` with ``cv_folds=5``, their ratio to the target, the peak RSS of the owning process plus
 its worker processes during the call, and the load average before and after each call.
@@ -140,14 +142,23 @@ def main(argv: list[str] | None = None) -> int:
         help='random-forest parameters, e.g. "n_estimators=100,max_samples=0"; repeat to interleave variants '
         "(default: the product's defaults)",
     )
+    parser.add_argument(
+        "--fits",
+        action="append",
+        choices=("processes", "threads"),
+        help="run the folds in fit processes (the product) or on threads of the fit worker (the former design)",
+    )
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
     args = parser.parse_args(argv)
-    variants = args.variant or [""]
+    variants = [(v, fits) for v in args.variant or [""] for fits in args.fits or ["processes"]]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
 
     from snowml_desktop.engines.base import CompareRequest, TrainRequest
+    from snowml_desktop.engines.local import workers
     from snowml_desktop.engines.local.engine import LocalEngine
+
+    fit_processes = workers.fit_processes
 
     print(f"cpus {os.cpu_count()}, rows {args.rows:,}, folds {FOLDS}, load average {_loadavg()}", flush=True)
     figures: dict[tuple[str, str], list[tuple[float, float, float, str]]] = {}
@@ -156,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             engine.create_demo_table("CHURN_BIG", args.rows, seed=2)
             for repeat in range(args.repeats):
-                for variant in variants:
+                for variant, fits in variants:
                     params = _params(variant)
+                    # The engine passes workers.fit_processes on each call; None makes the fits threads.
+                    workers.fit_processes = fit_processes if fits == "processes" else None
+                    variant = f"{variant or 'defaults'}, {fits}"
                     runs = []
                     if not args.skip_train:
                         request = TrainRequest(
@@ -177,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                         figure = _timed(call)
                         figures.setdefault((variant, what), []).append(figure)
                         print(
-                            f"repeat {repeat + 1} [{variant or 'defaults'}] {what}: {figure[0]:.1f} s "
+                            f"repeat {repeat + 1} [{variant}] {what}: {figure[0]:.1f} s "
                             f"(CPU {figure[1]:.1f} s), peak RSS {figure[2]:.2f} GiB, load {figure[3]}",
                             flush=True,
                         )
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         label = "train RF, 5-fold CV" if what == "train" else f"compare {','.join(methods)}, 5 folds"
         print(
-            f"  [{variant or 'defaults'}] {label}: {seconds:.1f} s = {seconds / TARGET_SECONDS:.2f} x target "
+            f"  [{variant}] {label}: {seconds:.1f} s = {seconds / TARGET_SECONDS:.2f} x target "
             f"(CPU {cpu:.1f} s = {cpu / os.cpu_count() / TARGET_SECONDS:.2f} x target if spread over every core), "
             f"peak RSS {max(r[2] for r in runs):.2f} GiB"
         )

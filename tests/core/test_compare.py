@@ -133,14 +133,23 @@ def test_cancel_stops_between_fits(churn: pd.DataFrame) -> None:
     assert seen[0].startswith("Comparing 2 methods on the same 5 folds")
 
 
-def test_fits_at_once_match_sklearn_cross_validate_with_a_capped_forest(churn: pd.DataFrame) -> None:
+@pytest.mark.parametrize("in_processes", [False, True], ids=["threads", "processes"])
+def test_fits_at_once_match_sklearn_cross_validate_with_a_capped_forest(
+    churn: pd.DataFrame, in_processes: bool
+) -> None:
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
     from snowml_desktop.core.training import TrainSpec, make_pipeline, prepare_data
+    from snowml_desktop.engines.local.workers import fit_processes
 
     params = {"random_forest": {"n_estimators": 10, "max_samples": 30}}
     spec = CompareSpec(
-        target="CHURN", methods=["random_forest", "logistic_regression"], params=params, cv_folds=5, threads=2
+        target="CHURN",
+        methods=["random_forest", "logistic_regression"],
+        params=params,
+        cv_folds=5,
+        threads=2,
+        processes=fit_processes if in_processes else None,
     )
     result = compare_methods(churn, spec)
     data = prepare_data(churn, TrainSpec(target="CHURN"), [])

@@ -13,12 +13,13 @@ import logging
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from snowml_desktop.core.concurrent_fits import convergence_warnings, run_concurrently
+from snowml_desktop.core.concurrent_fits import ProcessPool, convergence_warnings, run_concurrently
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import confusion, metrics_from_confusion, probability_metrics
 from snowml_desktop.core.methods import check_class_weight, coerce_params, get_method
@@ -57,6 +58,8 @@ class CompareSpec:
     class_weight: str | None = None
     dedupe: bool = False
     threads: int = 1  # methods x folds fitted at once
+    #: Starts processes for those fits (as ``TrainSpec.cv_processes``); None: threads.
+    processes: ProcessPool | None = None
 
     def checked_methods(self) -> list[str]:
         """The method keys, after refusing (InvalidInput) an empty, repeated or too long list, Auto, a thread
@@ -195,10 +198,11 @@ def _fit_all(
 ) -> list[tuple[str, dict[str, Any], list[_Outcome] | EngineError]]:
     params = {key: coerce_params(key, spec.params.get(key, {})) for key in methods}
     jobs = [(key, i) for key in methods for i in range(len(splits))]
-    calls = [lambda key=key, i=i: _fit_one(key, params[key], spec, data, i, splits[i]) for key, i in jobs]
+    calls = [partial(_fit_one, key, params[key], spec, i, splits[i]) for key, i in jobs]
     outcomes: dict[str, list[_Outcome] | EngineError] = {key: [] for key in methods}
     with convergence_warnings():  # convergence is reported when a row is kept and trained
-        for done_count, (index, future) in enumerate(run_concurrently(calls, spec.threads, task), start=1):
+        fits = run_concurrently(calls, data, spec.threads, task, processes=spec.processes)
+        for done_count, (index, future) in enumerate(fits, start=1):
             key = jobs[index][0]
             _collect(outcomes, key, future)
             task.report(done_count / len(jobs), f"{get_method(key).label}: {done_count} of {len(jobs)} fits")
@@ -215,7 +219,7 @@ def _collect(outcomes: dict, key: str, future: Future) -> None:
 
 
 def _fit_one(
-    key: str, params: dict, spec: CompareSpec, data: PreparedData, fold: int, split: tuple
+    key: str, params: dict, spec: CompareSpec, fold: int, split: tuple, data: PreparedData
 ) -> _Outcome:
     train_index, test_index = split
     y_train = data.y[train_index]

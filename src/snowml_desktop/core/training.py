@@ -42,12 +42,14 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from snowml_desktop.core.concurrent_fits import ProcessPool
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import (
     MIN_IMPORTANCE_ROWS,
@@ -105,6 +107,8 @@ class TrainSpec:
     #: With cross-validation, fits run at once: the folds and the final fit, each single-threaded (as
     #: ``CompareSpec.threads``); ``threads`` then applies only when this is 1. The local engine uses every core.
     cv_threads: int = 1
+    #: Starts processes for those fits (the local engine's, which die with their owner); None: threads.
+    cv_processes: ProcessPool | None = None
 
 
 @dataclass
@@ -675,15 +679,21 @@ def _fit_and_cross_validate(fits: _Fits, task: TaskContext) -> _Fitted:
     splits = _cv_splits(fits.x, fits.y, spec)
     concurrent = spec.cv_threads > 1 and bool(splits)
     threads = 1 if concurrent else spec.threads
-    jobs = [lambda: _final_fit(fits, threads)]
-    jobs += [
-        lambda i=i, split=split: _fold_accuracy(fits, i, split, threads) for i, split in enumerate(splits)
-    ]
+    jobs = [partial(_final_fit, threads)]
+    jobs += [partial(_fold_accuracy, i, split, threads) for i, split in enumerate(splits)]
     results: list[Any] = [None] * len(jobs)
     limits = threadpool_limits(limits=1) if concurrent else contextlib.nullcontext()
     with limits, convergence_warnings() as warned:
         for done, (index, future) in enumerate(
-            run_concurrently(jobs, spec.cv_threads, task, threads_per_job=threads), start=1
+            run_concurrently(
+                jobs,
+                fits,
+                spec.cv_threads,
+                task,
+                threads_per_job=threads,
+                processes=spec.cv_processes if concurrent else None,
+            ),
+            start=1,
         ):
             results[index] = future.result()
             folds_done = sum(r is not None for r in results[1:])
@@ -715,7 +725,7 @@ def _cv_splits(x: pd.DataFrame, y: np.ndarray, spec: TrainSpec) -> list[tuple[np
     return list(StratifiedKFold(n_splits=spec.cv_folds, shuffle=True, random_state=spec.seed).split(x, y))
 
 
-def _final_fit(fits: _Fits, threads: int) -> tuple[Any, float]:
+def _final_fit(threads: int, fits: _Fits) -> tuple[Any, float]:
     from snowml_desktop.core.concurrent_fits import name_this_fit
 
     name_this_fit(_FINAL)
@@ -729,7 +739,7 @@ def _final_fit(fits: _Fits, threads: int) -> tuple[Any, float]:
     return pipeline, seconds
 
 
-def _fold_accuracy(fits: _Fits, fold: int, split: tuple[np.ndarray, np.ndarray], threads: int) -> float:
+def _fold_accuracy(fold: int, split: tuple[np.ndarray, np.ndarray], threads: int, fits: _Fits) -> float:
     from snowml_desktop.core.concurrent_fits import name_this_fit
 
     name_this_fit(fold)  # its convergence is reported once, for the final fit

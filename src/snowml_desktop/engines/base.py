@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from snowml_desktop.core.compare import CompareSpec, Comparison
+    from snowml_desktop.core.concurrent_fits import ProcessPool
     from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
@@ -338,8 +339,9 @@ class CompareRequest:
     class_weight: str | None = None
     dedupe: bool = False
 
-    def compare_spec(self, threads: int) -> CompareSpec:
-        """The core comparison of this request (names already resolved), fitting ``threads`` at once."""
+    def compare_spec(self, threads: int, processes: ProcessPool | None = None) -> CompareSpec:
+        """The core comparison of this request (names already resolved), fitting ``threads`` at once (in
+        processes started by ``processes``, if given)."""
         from snowml_desktop.core.compare import CompareSpec
 
         return CompareSpec(
@@ -353,6 +355,7 @@ class CompareRequest:
             class_weight=self.class_weight,
             dedupe=self.dedupe,
             threads=threads,
+            processes=processes,
         )
 
     def train_request(self, method: str) -> TrainRequest:

@@ -167,6 +167,7 @@ class LocalModels:
             class_weight=request.class_weight,
             dedupe=request.dedupe,
             cv_threads=os.cpu_count() or 1,  # folds on every core, as compare fits methods x folds
+            cv_processes=workers.fit_processes,
         )
         switch = (
             self._warehouse.type_switched(sizes.SNOWPARK_OPTIMIZED)
@@ -206,7 +207,7 @@ class LocalModels:
             request.table, request.target, request.features
         )
         resolved = dataclasses.replace(request, table=table, target=target, features=features)
-        spec = resolved.compare_spec(threads=os.cpu_count() or 1)
+        spec = resolved.compare_spec(threads=os.cpu_count() or 1, processes=workers.fit_processes)
         spec.checked_methods()  # refuse a bad method list before reading any rows
         rows_file = self._workspace.root / SCRATCH_FOLDER / f"compare-{uuid.uuid4().hex[:8]}.arrow"
         try:
