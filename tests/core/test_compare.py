@@ -131,3 +131,53 @@ def test_cancel_stops_between_fits(churn: pd.DataFrame) -> None:
             churn, CompareSpec(target="CHURN", methods=["knn", "random_forest"], cv_folds=5), task
         )
     assert seen[0].startswith("Comparing 2 methods on the same 5 folds")
+
+
+@pytest.mark.parametrize("in_processes", [False, True], ids=["threads", "processes"])
+def test_fits_at_once_match_sklearn_cross_validate_with_a_capped_forest(
+    churn: pd.DataFrame, in_processes: bool
+) -> None:
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    from snowml_desktop.core.training import TrainSpec, make_pipeline, prepare_data
+    from snowml_desktop.engines.local.workers import fit_processes
+
+    params = {"random_forest": {"n_estimators": 10, "max_samples": 30}}
+    spec = CompareSpec(
+        target="CHURN",
+        methods=["random_forest", "logistic_regression"],
+        params=params,
+        cv_folds=5,
+        threads=2,
+        processes=fit_processes if in_processes else None,
+    )
+    result = compare_methods(churn, spec)
+    data = prepare_data(churn, TrainSpec(target="CHURN"), [])
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=spec.seed)
+    for row in result.results:
+        pipeline = make_pipeline(
+            row.method, row.params, data.features, data.y, class_weight=None, seed=spec.seed
+        )
+        expected = cross_validate(pipeline, data.x, data.y, cv=folds, scoring=["accuracy", "roc_auc"])
+        assert row.metrics["accuracy"]["folds"] == pytest.approx(list(expected["test_accuracy"]), abs=1e-12)
+        assert row.metrics["roc_auc"]["folds"] == pytest.approx(list(expected["test_roc_auc"]), abs=1e-12)
+    assert result.results[0].params["max_samples"] == 30
+
+
+def test_each_fit_runs_openmp_on_one_thread(churn: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    # OpenMP's thread count is per thread: a limit set by the caller does not reach the pool's threads, where
+    # gradient boosting would use every core in each of the fits running at once.
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    import snowml_desktop.core.compare as compare
+
+    seen: list[int] = []
+    fit = compare.fit_or_explain
+
+    def recording_fit(*args: object) -> None:
+        seen.append(_openmp_effective_n_threads())
+        fit(*args)
+
+    monkeypatch.setattr(compare, "fit_or_explain", recording_fit)
+    compare_methods(churn, CompareSpec(target="CHURN", methods=["gradient_boosting"], cv_folds=2, threads=2))
+    assert seen == [1, 1]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 
 from snowml_desktop.core.errors import InvalidInput
 from snowml_desktop.core.methods import (
+    FOREST_MAX_SAMPLES,
     METHODS,
     build_estimator,
     check_class_weight,
@@ -65,9 +68,33 @@ def test_every_method_is_documented() -> None:
             assert coerce_params(spec.key, {param.name: param.default})[param.name] == param.default
 
 
+def test_forest_rows_per_tree_are_capped_only_above_the_cap() -> None:
+    assert FOREST_MAX_SAMPLES == 30_000
+    assert build_estimator("rf", {}, rows=1_000_000).max_samples == FOREST_MAX_SAMPLES
+    assert build_estimator("rf", {}, rows=FOREST_MAX_SAMPLES).max_samples is None  # a bootstrap of every row
+    assert build_estimator("rf", {"max_samples": 0}, rows=1_000_000).max_samples is None  # 0 = no limit
+    assert build_estimator("rf", {"max_samples": "5000"}, rows=6000).max_samples == 5000
+    assert build_estimator("rf", {}).max_samples is None  # rows unknown: scikit-learn's default
+
+
+def test_a_forest_below_the_cap_is_the_forest_without_one(iris: pd.DataFrame) -> None:
+    x, y = iris.drop(columns="target").to_numpy(), iris["target"].to_numpy()
+    capped = build_estimator("rf", {"n_estimators": 5}, rows=len(y)).fit(x, y)
+    unlimited = build_estimator("rf", {"n_estimators": 5, "max_samples": 0}, rows=len(y)).fit(x, y)
+    assert np.array_equal(capped.predict_proba(x), unlimited.predict_proba(x))
+    smaller = build_estimator("rf", {"n_estimators": 5, "max_samples": 20}, rows=len(y)).fit(x, y)
+    assert max(tree.tree_.n_node_samples[0] for tree in smaller.estimators_) <= 20  # rows that grew each tree
+
+
 def test_coerce_params_types_cli_strings_and_merges_defaults() -> None:
     params = coerce_params("rf", {"n_estimators": "250", "MAX-DEPTH": "none", "max_features": "LOG2"})
-    assert params == {"n_estimators": 250, "max_depth": 0, "min_samples_leaf": 1, "max_features": "log2"}
+    assert params == {
+        "n_estimators": 250,
+        "max_depth": 0,
+        "min_samples_leaf": 1,
+        "max_features": "log2",
+        "max_samples": FOREST_MAX_SAMPLES,
+    }
     assert isinstance(params["n_estimators"], int)
     assert coerce_params("logistic_regression", {"C": "0.5"})["C"] == 0.5
     assert coerce_params("gb", {"max_iter": 50.0})["max_iter"] == 50

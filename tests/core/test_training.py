@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from snowml_desktop.core.concurrent_fits import ProcessPool
 from snowml_desktop.core.errors import Cancelled
 from snowml_desktop.core.methods import METHODS
+from snowml_desktop.core.preprocessing import coerce_features
 from snowml_desktop.core.records import Feature, dumps
 from snowml_desktop.core.scoring import predict
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.core.training import TrainSpec, train_model
+from snowml_desktop.engines.local.workers import fit_processes  # the engine's: they die with their owner
 
 CONCRETE = [key for key in METHODS if key != "auto"]
 METRIC_KEYS = {
@@ -230,10 +233,92 @@ def test_cancel_between_cv_folds(churn: pd.DataFrame) -> None:
     def cancel_at_second_fold(fraction: float, text: str) -> None:
         if text.startswith("Cross-validating"):
             folds_seen.append(text)
-            if "fold 2" in text:
+            if text.startswith("Cross-validating: 2 of"):
                 task.token.cancel()
 
     task.progress = cancel_at_second_fold
     with pytest.raises(Cancelled):
         train_model(churn, TrainSpec(target="CHURN", method="nb", cv_folds=5), task)
-    assert folds_seen == ["Cross-validating: fold 1 of 5", "Cross-validating: fold 2 of 5"]
+    assert folds_seen == ["Cross-validating: 1 of 5 folds done", "Cross-validating: 2 of 5 folds done"]
+
+
+@pytest.mark.parametrize("cv_threads, processes", [(1, None), (2, None), (2, fit_processes)])
+def test_cv_scores_are_sklearn_cross_validate_on_the_training_rows(
+    churn: pd.DataFrame, cv_threads: int, processes: ProcessPool | None
+) -> None:
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    from snowml_desktop.core.training import make_pipeline, prepare_data, split_data
+
+    # 20 rows per tree: the forest is capped (max_samples) on these ~380-row folds, as on big tables.
+    params = {"n_estimators": 10, "max_samples": 20}
+    spec = TrainSpec(
+        target="CHURN",
+        method="rf",
+        params=params,
+        cv_folds=4,
+        seed=3,
+        cv_threads=cv_threads,
+        cv_processes=processes,
+    )
+    outcome = train_model(churn, spec)
+
+    data = prepare_data(churn, spec, [])
+    x_train, _, y_train, _ = split_data(data, spec)
+    pipeline = make_pipeline(
+        "random_forest", outcome.params, data.features, y_train, class_weight=None, seed=3
+    )
+    assert pipeline.named_steps["model"].max_samples == 20
+    capped = next(w for w in outcome.warnings if w.code == "rows_per_tree_capped")
+    assert (
+        f"bootstrap of 20 of the {len(y_train)} training rows" in capped.message
+        and "max_samples=0" in capped.message
+    )
+    folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=3)
+    expected = cross_validate(pipeline, x_train, y_train, cv=folds, scoring="accuracy")["test_score"]
+    assert outcome.cv["scores"] == pytest.approx(list(expected), abs=1e-12)
+    assert outcome.cv["mean"] == pytest.approx(float(np.mean(expected)))
+    assert outcome.cv["std"] == pytest.approx(float(np.std(expected)))
+
+
+@pytest.mark.parametrize("processes", [None, fit_processes], ids=["threads", "processes"])
+def test_folds_at_once_give_the_model_and_figures_of_folds_in_turn(
+    churn: pd.DataFrame, processes: ProcessPool | None
+) -> None:
+    spec = TrainSpec(target="CHURN", method="rf", params={"n_estimators": 8}, cv_folds=5)
+    serial = train_model(churn, spec)
+    assert "rows_per_tree_capped" not in {w.code for w in serial.warnings}  # 480 rows: below the cap
+    seen: list[str] = []
+    task = TaskContext(progress=lambda fraction, text: seen.append(text))
+    at_once = TrainSpec(**{**spec.__dict__, "cv_threads": 2, "cv_processes": processes})
+    parallel = train_model(churn, at_once, task)
+    rows = coerce_features(churn, serial.features)
+    assert np.array_equal(parallel.pipeline.predict_proba(rows), serial.pipeline.predict_proba(rows))
+    assert list(parallel.pipeline.classes_) == list(serial.pipeline.classes_) == parallel.classes
+    assert parallel.cv == serial.cv and parallel.metrics == serial.metrics
+    # Not feature_importance: its repeats follow a time budget (evaluation.IMPORTANCE_SECONDS), so two runs
+    # on a busy machine may differ; the identical models above are what it is computed from.
+    assert parallel.pipeline.named_steps["model"].n_jobs == 1
+    done = [t for t in seen if t.startswith("Cross-validating")]
+    assert done == [f"Cross-validating: {i} of 5 folds done" for i in range(1, 6)]  # one report per fold
+
+
+@pytest.mark.parametrize("processes", [None, fit_processes], ids=["threads", "processes"])
+def test_convergence_is_reported_for_the_final_fit_when_folds_run_at_once(
+    breast_cancer: pd.DataFrame, processes: ProcessPool | None
+) -> None:
+    at_once = {"cv_folds": 3, "cv_threads": 2, "cv_processes": processes}
+    spec = TrainSpec(target="target", method="lr", params={"max_iter": 10}, **at_once)
+    outcome = train_model(breast_cancer, spec)
+    assert "not_converged" in {w.code for w in outcome.warnings}
+    clean = train_model(breast_cancer, TrainSpec(target="target", method="lr", **at_once))
+    assert "not_converged" not in {w.code for w in clean.warnings}
+
+
+def test_cv_threads_must_be_a_positive_whole_number(iris: pd.DataFrame) -> None:
+    from snowml_desktop.core.errors import InvalidInput
+
+    with pytest.raises(
+        InvalidInput, match="Cross-validation threads must be a whole number of at least 1; got 0"
+    ):
+        train_model(iris, TrainSpec(target="target", method="nb", cv_folds=2, cv_threads=0))

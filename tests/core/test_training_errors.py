@@ -120,7 +120,7 @@ def test_too_wide_for_feature_importance_is_refused_before_fitting(monkeypatch) 
     # keep the test quick (the real one stops 10,000 columns x 50 rows, which ran >8 min and took 12.8 GB).
     monkeypatch.setattr(training, "MAX_IMPORTANCE_VALUES", 1_000_000, raising=False)
     fitted = []
-    monkeypatch.setattr(training, "_fit", lambda *a, **k: fitted.append(1), raising=True)
+    monkeypatch.setattr(training, "fit_or_explain", lambda *a, **k: fitted.append(1), raising=True)
     text = _error(_wide(300), TrainSpec(target="y", method="logistic_regression"))
     assert "50 rows x 300 feature columns (300 model inputs" in text
     assert "feature's importance" in text and "Choose fewer feature columns" in text

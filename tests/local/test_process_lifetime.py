@@ -126,6 +126,16 @@ def test_a_killed_optimized_training_ends_its_worker_and_the_type_is_restored(tr
         engine.close()
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the folds run in processes only with several cores")
+def test_a_killed_cross_validated_training_ends_its_fit_processes(trained) -> None:
+    """The training worker fits the folds in processes of its own: they end with it, so with the CLI."""
+    workspace, _ = trained
+    started = _kill_while_workers_run(
+        workspace, "train", "BIG", "--target", "CHURNED", "--cv", "5", workers=1 + min(2, os.cpu_count() or 1)
+    )
+    assert started and not _wait_until_gone(started)
+
+
 def test_workers_started_from_a_finished_job_thread_stay_warm(trained, tmp_path) -> None:
     """The GUI scores on pool threads that end when idle; Linux's parent-death signal follows the thread
     that started a process, so the warm workers must not go with that thread."""

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from snowml_desktop.core.errors import Cancelled, EngineError, InvalidInput
+from snowml_desktop.core.concurrent_fits import ProcessPool, convergence_warnings, run_concurrently
+from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import confusion, metrics_from_confusion, probability_metrics
 from snowml_desktop.core.methods import check_class_weight, coerce_params, get_method
 from snowml_desktop.core.records import ModelWarning, json_safe
@@ -57,6 +58,8 @@ class CompareSpec:
     class_weight: str | None = None
     dedupe: bool = False
     threads: int = 1  # methods x folds fitted at once
+    #: Starts processes for those fits (as ``TrainSpec.cv_processes``); None: threads.
+    processes: ProcessPool | None = None
 
     def checked_methods(self) -> list[str]:
         """The method keys, after refusing (InvalidInput) an empty, repeated or too long list, Auto, a thread
@@ -195,27 +198,14 @@ def _fit_all(
 ) -> list[tuple[str, dict[str, Any], list[_Outcome] | EngineError]]:
     params = {key: coerce_params(key, spec.params.get(key, {})) for key in methods}
     jobs = [(key, i) for key in methods for i in range(len(splits))]
+    calls = [partial(_fit_one, key, params[key], spec, i, splits[i]) for key, i in jobs]
     outcomes: dict[str, list[_Outcome] | EngineError] = {key: [] for key in methods}
-    with ThreadPoolExecutor(max_workers=min(spec.threads, len(jobs))) as pool:
-        pending: dict[Future, tuple[str, int]] = {
-            pool.submit(_fit_one, key, params[key], spec, data, i, splits[i]): (key, i) for key, i in jobs
-        }
-        done_count = 0
-        try:
-            while pending:
-                task.check()
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key, _fold = pending.pop(future)
-                    done_count += 1
-                    _collect(outcomes, key, future)
-                    task.report(
-                        done_count / len(jobs), f"{get_method(key).label}: {done_count} of {len(jobs)} fits"
-                    )
-        except Cancelled:
-            for future in pending:
-                future.cancel()
-            raise
+    with convergence_warnings():  # convergence is reported when a row is kept and trained
+        fits = run_concurrently(calls, data, spec.threads, task, processes=spec.processes)
+        for done_count, (index, future) in enumerate(fits, start=1):
+            key = jobs[index][0]
+            _collect(outcomes, key, future)
+            task.report(done_count / len(jobs), f"{get_method(key).label}: {done_count} of {len(jobs)} fits")
     return [(key, params[key], outcomes[key]) for key in methods]
 
 
@@ -229,7 +219,7 @@ def _collect(outcomes: dict, key: str, future: Future) -> None:
 
 
 def _fit_one(
-    key: str, params: dict, spec: CompareSpec, data: PreparedData, fold: int, split: tuple
+    key: str, params: dict, spec: CompareSpec, fold: int, split: tuple, data: PreparedData
 ) -> _Outcome:
     train_index, test_index = split
     y_train = data.y[train_index]
@@ -238,9 +228,7 @@ def _fit_one(
         key, params, data.features, y_train, class_weight=spec.class_weight, seed=spec.seed, threads=1
     )
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence is reported when a row is kept and trained
-        fit_or_explain(pipeline, data.x.iloc[train_index], y_train, key)
+    fit_or_explain(pipeline, data.x.iloc[train_index], y_train, key)
     seconds = time.perf_counter() - started
     proba = np.asarray(pipeline.predict_proba(data.x.iloc[test_index]), dtype=np.float64)
     return fold, data.y[test_index], proba, list(pipeline.classes_), seconds

@@ -59,6 +59,10 @@ class MethodSpec:
 
 
 _MAX_DEPTH_HELP = "Maximum depth of each tree; 0 (or none) = no limit. Lower values reduce over-fitting."
+#: Random forest's default cap on the rows drawn per tree. Unlimited, a 100-tree forest on 640,000 rows took about
+#: 180 CPU-seconds per fit and 28M nodes (~2 GB); capped at 30,000, 11 CPU-seconds and 1.9M nodes, with a held-out
+#: ROC AUC as good (figures in docs/benchmarks.md, "Cross-validation at scale").
+FOREST_MAX_SAMPLES = 30_000
 
 METHODS: dict[str, MethodSpec] = {
     spec.key: spec
@@ -130,6 +134,17 @@ METHODS: dict[str, MethodSpec] = {
                     "sqrt",
                     "Features considered at each split: sqrt or log2 of the count, or all.",
                     choices=("sqrt", "log2", "all"),
+                ),
+                ParamSpec(
+                    "max_samples",
+                    "int",
+                    FOREST_MAX_SAMPLES,
+                    f"Rows drawn (with replacement) to grow each tree; 0 = no limit (as many as the training "
+                    f"rows). Tables of up to {FOREST_MAX_SAMPLES:,} training rows are unaffected; on larger ones "
+                    "it bounds the time and size of the forest.",
+                    0,
+                    100_000_000,
+                    log=True,
                 ),
             ),
             supports_class_weight=True,
@@ -411,6 +426,12 @@ def _none_if_zero(value: int) -> int | None:
     return None if value == 0 else value
 
 
+def _rows_per_tree(cap: int, rows: int | None) -> int | None:
+    """scikit-learn's ``max_samples``: None (a bootstrap of every row, as without a cap) unless the cap is below
+    the training rows (scikit-learn refuses a cap above them)."""
+    return cap if cap and rows is not None and cap < rows else None
+
+
 def build_estimator(
     method: str,
     params: dict[str, Any],
@@ -420,12 +441,14 @@ def build_estimator(
     calibration_folds: int = 3,
     probability: bool = True,
     threads: int = 1,
+    rows: int | None = None,
 ) -> Any:
     """An unfitted scikit-learn classifier for a concrete method with coerced ``params``.
 
     ``calibration_folds`` bounds the folds (at most 3) SVC uses to calibrate its probabilities; it must not
     exceed the smallest class count. ``probability=False`` builds SVC without probability calibration (for searches
-    that score on predictions alone). ``threads`` sets the random forest's parallel tree building.
+    that score on predictions alone). ``threads`` sets the random forest's parallel tree building. ``rows`` is the
+    number of training rows: the random forest's ``max_samples`` applies only when it is below that.
     Raises InvalidInput for "auto" or an unsupported class weighting.
     """
     spec = get_method(method)
@@ -447,6 +470,7 @@ def build_estimator(
             max_depth=_none_if_zero(p["max_depth"]),
             min_samples_leaf=p["min_samples_leaf"],
             max_features=None if p["max_features"] == "all" else p["max_features"],
+            max_samples=_rows_per_tree(p["max_samples"], rows),
             class_weight=class_weight,
             random_state=seed,
             n_jobs=threads,

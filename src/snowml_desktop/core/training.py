@@ -23,6 +23,8 @@ Warning codes (``ModelWarning.code``; stable, the GUI and CLI may key on them):
 - ``small_test_set``              fewer than 30 test rows: metrics are noisy
 - ``target_leak_suspected``       a column with few values determines the target on >= 99 % of training
                                   rows (likely derived from the label)
+- ``rows_per_tree_capped``        each random-forest tree was grown on a bootstrap of ``max_samples`` rows,
+                                  fewer than the training rows (the default on big tables; 0 lifts it)
 
 Errors (all InvalidInput, with what and how to fix): empty frame; duplicate column names; target column
 missing (naming available columns and close matches); target among the features; requested features
@@ -33,19 +35,21 @@ or method parameters; a parameter the data cannot satisfy (e.g. more neighbours 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import math
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from snowml_desktop.core.concurrent_fits import ProcessPool
 from snowml_desktop.core.errors import EngineError, InvalidInput
 from snowml_desktop.core.evaluation import (
     MIN_IMPORTANCE_ROWS,
@@ -100,6 +104,11 @@ class TrainSpec:
     #: CPU threads the estimators may use (OpenMP, BLAS, random-forest tree building). 1 by default: on a
     #: busy machine more threads than free cores make OpenMP code (gradient boosting) many times slower.
     threads: int = 1
+    #: With cross-validation, fits run at once: the folds and the final fit, each single-threaded (as
+    #: ``CompareSpec.threads``); ``threads`` then applies only when this is 1. The local engine uses every core.
+    cv_threads: int = 1
+    #: Starts processes for those fits (the local engine's, which die with their owner); None: threads.
+    cv_processes: ProcessPool | None = None
 
 
 @dataclass
@@ -135,10 +144,11 @@ class PreparedData:
     rows_total: int
 
 
-# Progress fractions at the start of each stage (Auto spends most of its time searching).
+# Progress fractions at the start of each stage (Auto spends most of its time searching). The final fit and the
+# cross-validation folds run together, in the "fit" stage.
 _STAGES = {
-    False: {"fit": 0.05, "cv": 0.45, "evaluate": 0.7, "importance": 0.75},
-    True: {"search": 0.05, "fit": 0.7, "cv": 0.8, "evaluate": 0.88, "importance": 0.9},
+    False: {"fit": 0.05, "evaluate": 0.7, "importance": 0.75},
+    True: {"search": 0.05, "fit": 0.7, "evaluate": 0.88, "importance": 0.9},
 }
 
 
@@ -149,8 +159,11 @@ def train_model(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext | None =
     import sklearn  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    if not isinstance(spec.threads, int) or isinstance(spec.threads, bool) or spec.threads < 1:
-        raise InvalidInput(f"Threads must be a whole number of at least 1; got {spec.threads!r}.")
+    for name in ("threads", "cv_threads"):
+        value = getattr(spec, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            what = "Threads" if name == "threads" else "Cross-validation threads"
+            raise InvalidInput(f"{what} must be a whole number of at least 1; got {value!r}.")
     with threadpool_limits(limits=spec.threads):
         return _train(frame, spec, task or TaskContext())
 
@@ -188,18 +201,21 @@ def _train(frame: pd.DataFrame, spec: TrainSpec, task: TaskContext) -> TrainOutc
         estimator_params = coerce_params(concrete, result.params)
     check_data_fits_params(concrete, estimator_params, y_train, spec.cv_folds)
 
-    task.report(stages["fit"], f"Fitting {get_method(concrete).label}")
-    pipeline, fit_seconds = _fit(concrete, estimator_params, data.features, x_train, y_train, spec, found)
-    cv = None
-    if spec.cv_folds >= 2:
-        cv = _cross_validate(
-            concrete,
-            estimator_params,
-            data.features,
-            x_train,
-            y_train,
-            spec,
-            task.sub(stages["cv"], stages["evaluate"]),
+    label = get_method(concrete).label
+    doing = f" and cross-validating ({spec.cv_folds} folds)" if spec.cv_folds >= 2 else ""
+    task.report(stages["fit"], f"Fitting {label}{doing}")
+    fitted = _fit_and_cross_validate(
+        _Fits(concrete, estimator_params, data.features, x_train, y_train, spec),
+        task.sub(stages["fit"], stages["evaluate"]),
+    )
+    pipeline, fit_seconds, cv = fitted.pipeline, fitted.seconds, fitted.cv
+    found.extend(_capped_rows_per_tree(pipeline, len(y_train)))
+    if fitted.not_converged:
+        found.append(
+            ModelWarning(
+                "not_converged",
+                f"{label} stopped before converging; raise max_iter or scale the inputs.",
+            )
         )
     task.report(stages["evaluate"], "Evaluating on the test rows")
     evaluation = _evaluate(pipeline, x_test, y_test, spec.seed)
@@ -589,40 +605,40 @@ def make_pipeline(
         calibration_folds=smallest_class,
         probability=probability,
         threads=threads,
+        rows=len(y_train),
     )
     return Pipeline([("preprocess", build_preprocessor(features)), ("model", estimator)])
 
 
-def _fit(
-    method: str,
-    params: dict[str, Any],
-    features: list[Feature],
-    x: pd.DataFrame,
-    y: np.ndarray,
-    spec: TrainSpec,
-    found: list[ModelWarning],
-) -> tuple[Any, float]:
-    from sklearn.exceptions import ConvergenceWarning
+@dataclass(frozen=True)
+class _Fits:
+    """The final fit and the cross-validation folds of one training: what every job needs."""
 
-    pipeline = make_pipeline(
-        method, params, features, y, class_weight=spec.class_weight, seed=spec.seed, threads=spec.threads
-    )
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fit_or_explain(pipeline, x, y, method)
-    seconds = time.perf_counter() - started
-    model = pipeline.named_steps["model"]
-    if model.get_params().get("n_jobs") not in (None, 1):  # scoring runs one process per core instead
-        model.set_params(n_jobs=1)
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        found.append(
-            ModelWarning(
-                "not_converged",
-                f"{get_method(method).label} stopped before converging; raise max_iter or scale the inputs.",
-            )
+    method: str
+    params: dict[str, Any]
+    features: list[Feature]
+    x: pd.DataFrame
+    y: np.ndarray
+    spec: TrainSpec
+
+    def pipeline(self, y: np.ndarray, threads: int) -> Any:
+        return make_pipeline(
+            self.method,
+            self.params,
+            self.features,
+            y,
+            class_weight=self.spec.class_weight,
+            seed=self.spec.seed,
+            threads=threads,
         )
-    return pipeline, seconds
+
+
+@dataclass
+class _Fitted:
+    pipeline: Any
+    seconds: float
+    cv: dict[str, Any] | None
+    not_converged: bool
 
 
 def fit_or_explain(pipeline: Any, x: pd.DataFrame, y: np.ndarray, method: str) -> None:
@@ -634,42 +650,104 @@ def fit_or_explain(pipeline: Any, x: pd.DataFrame, y: np.ndarray, method: str) -
         raise EngineError(f"{get_method(method).label} could not be fitted on this data: {exc}") from exc
 
 
-def _cross_validate(
-    method: str,
-    params: dict[str, Any],
-    features: list[Feature],
-    x: pd.DataFrame,
-    y: np.ndarray,
-    spec: TrainSpec,
-    task: TaskContext,
-) -> dict[str, Any]:
+def _capped_rows_per_tree(pipeline: Any, rows: int) -> list[ModelWarning]:
+    """Say so when the forest's trees saw a sample of the rows: the cap is a default users may not have chosen."""
+    cap = getattr(pipeline.named_steps["model"], "max_samples", None)
+    if not isinstance(cap, int) or cap >= rows:
+        return []
+    return [
+        ModelWarning(
+            "rows_per_tree_capped",
+            f"Each tree was grown on a bootstrap of {cap:,} of the {rows:,} training rows (max_samples), which "
+            "bounds the forest's time and size; set max_samples=0 to draw as many rows as there are.",
+        )
+    ]
+
+
+_FINAL = "final"  # the final fit's name among the jobs (the folds are numbered)
+
+
+def _fit_and_cross_validate(fits: _Fits, task: TaskContext) -> _Fitted:
+    """The final fit on all training rows and, when asked, the cross-validation folds (accuracy of a fresh
+    pipeline per fold, preprocessing fitted on the fold's training rows only). With ``cv_threads`` above 1 the
+    fits run that many at once, each on one thread; otherwise one after the other with ``threads`` each."""
+    from threadpoolctl import threadpool_limits
+
+    from snowml_desktop.core.concurrent_fits import convergence_warnings, run_concurrently
+
+    spec = fits.spec
+    splits = _cv_splits(fits.x, fits.y, spec)
+    concurrent = spec.cv_threads > 1 and bool(splits)
+    threads = 1 if concurrent else spec.threads
+    jobs = [partial(_final_fit, threads)]
+    jobs += [partial(_fold_accuracy, i, split, threads) for i, split in enumerate(splits)]
+    results: list[Any] = [None] * len(jobs)
+    limits = threadpool_limits(limits=1) if concurrent else contextlib.nullcontext()
+    with limits, convergence_warnings() as warned:
+        for done, (index, future) in enumerate(
+            run_concurrently(
+                jobs,
+                fits,
+                spec.cv_threads,
+                task,
+                threads_per_job=threads,
+                processes=spec.cv_processes if concurrent else None,
+            ),
+            start=1,
+        ):
+            results[index] = future.result()
+            folds_done = sum(r is not None for r in results[1:])
+            text = (
+                f"Cross-validating: {folds_done} of {len(splits)} folds done"
+                if index
+                else f"Fitted {get_method(fits.method).label}"
+            )
+            task.report(done / len(jobs), text)
+    pipeline, seconds = results[0]
+    scores = results[1:]
+    cv = None
+    if scores:
+        cv = {
+            "folds": spec.cv_folds,
+            "metric": "accuracy",
+            "mean": float(np.mean(scores)),
+            "std": float(np.std(scores)),
+            "scores": scores,
+        }
+    return _Fitted(pipeline, seconds, cv, _FINAL in warned)
+
+
+def _cv_splits(x: pd.DataFrame, y: np.ndarray, spec: TrainSpec) -> list[tuple[np.ndarray, np.ndarray]]:
+    if spec.cv_folds < 2:
+        return []
     from sklearn.model_selection import StratifiedKFold
 
-    folds = StratifiedKFold(n_splits=spec.cv_folds, shuffle=True, random_state=spec.seed)
-    scores = []
-    for i, (train_index, test_index) in enumerate(folds.split(x, y)):
-        task.report(i / spec.cv_folds, f"Cross-validating: fold {i + 1} of {spec.cv_folds}")
-        pipeline = make_pipeline(
-            method,
-            params,
-            features,
-            y[train_index],
-            class_weight=spec.class_weight,
-            seed=spec.seed,
-            threads=spec.threads,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # reported once for the final fit
-            fit_or_explain(pipeline, x.iloc[train_index], y[train_index], method)
-        labels, _ = predict_with_proba(pipeline, x.iloc[test_index])
-        scores.append(float(np.mean(labels == y[test_index])))
-    return {
-        "folds": spec.cv_folds,
-        "metric": "accuracy",
-        "mean": float(np.mean(scores)),
-        "std": float(np.std(scores)),
-        "scores": scores,
-    }
+    return list(StratifiedKFold(n_splits=spec.cv_folds, shuffle=True, random_state=spec.seed).split(x, y))
+
+
+def _final_fit(threads: int, fits: _Fits) -> tuple[Any, float]:
+    from snowml_desktop.core.concurrent_fits import name_this_fit
+
+    name_this_fit(_FINAL)
+    pipeline = fits.pipeline(fits.y, threads)
+    started = time.perf_counter()
+    fit_or_explain(pipeline, fits.x, fits.y, fits.method)
+    seconds = time.perf_counter() - started
+    model = pipeline.named_steps["model"]
+    if model.get_params().get("n_jobs") not in (None, 1):  # scoring runs one process per core instead
+        model.set_params(n_jobs=1)
+    return pipeline, seconds
+
+
+def _fold_accuracy(fold: int, split: tuple[np.ndarray, np.ndarray], threads: int, fits: _Fits) -> float:
+    from snowml_desktop.core.concurrent_fits import name_this_fit
+
+    name_this_fit(fold)  # its convergence is reported once, for the final fit
+    train_index, test_index = split
+    pipeline = fits.pipeline(fits.y[train_index], threads)
+    fit_or_explain(pipeline, fits.x.iloc[train_index], fits.y[train_index], fits.method)
+    labels, _ = predict_with_proba(pipeline, fits.x.iloc[test_index])
+    return float(np.mean(labels == fits.y[test_index]))
 
 
 def _evaluate(pipeline: Any, x_test: pd.DataFrame, y_test: np.ndarray, seed: int) -> dict[str, Any]:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from snowml_desktop.core.calibration import CalibrationPlan
     from snowml_desktop.core.compare import CompareSpec, Comparison
+    from snowml_desktop.core.concurrent_fits import ProcessPool
     from snowml_desktop.core.drift import DriftReport
 
 log = logging.getLogger(__name__)
@@ -346,8 +347,9 @@ class CompareRequest:
     class_weight: str | None = None
     dedupe: bool = False
 
-    def compare_spec(self, threads: int) -> CompareSpec:
-        """The core comparison of this request (names already resolved), fitting ``threads`` at once."""
+    def compare_spec(self, threads: int, processes: ProcessPool | None = None) -> CompareSpec:
+        """The core comparison of this request (names already resolved), fitting ``threads`` at once (in
+        processes started by ``processes``, if given)."""
         from snowml_desktop.core.compare import CompareSpec
 
         return CompareSpec(
@@ -361,6 +363,7 @@ class CompareRequest:
             class_weight=self.class_weight,
             dedupe=self.dedupe,
             threads=threads,
+            processes=processes,
         )
 
     def train_request(self, method: str) -> TrainRequest:

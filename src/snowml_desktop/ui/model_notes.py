@@ -28,6 +28,7 @@ _TITLES = {
     "not_converged": "Training stopped before converging",
     "small_test_set": "Small test set",
     "target_leak_suspected": "A column may give the label away",
+    "rows_per_tree_capped": "Trees grown on a sample of the rows",
 }
 _INFORMATIONAL = frozenset(
     {
@@ -38,6 +39,7 @@ _INFORMATIONAL = frozenset(
         "empty_columns_dropped",
         "high_cardinality_excluded",
         "unsupported_columns_excluded",
+        "rows_per_tree_capped",
     }
 )
 

@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import logging
 import math
+import os
 import re
 import shutil
 import threading
@@ -173,6 +174,8 @@ class LocalModels:
             cv_folds=request.cv_folds,
             class_weight=request.class_weight,
             dedupe=request.dedupe,
+            cv_threads=os.cpu_count() or 1,  # folds on every core, as compare fits methods x folds
+            cv_processes=workers.fit_processes,
         )
         switch = (
             self._warehouse.type_switched(sizes.SNOWPARK_OPTIMIZED)
@@ -207,14 +210,12 @@ class LocalModels:
     def compare(self, request: CompareRequest, *, task: TaskContext | None = None) -> Comparison:
         """See ``Engine.compare``: the rows are read as for training and compared in one worker process that
         fits methods x folds on every core."""
-        import os
-
         task = task or TaskContext()
         table, columns, target, features = self._training_columns(
             request.table, request.target, request.features
         )
         resolved = dataclasses.replace(request, table=table, target=target, features=features)
-        spec = resolved.compare_spec(threads=os.cpu_count() or 1)
+        spec = resolved.compare_spec(threads=os.cpu_count() or 1, processes=workers.fit_processes)
         spec.checked_methods()  # refuse a bad method list before reading any rows
         rows_file = self._workspace.root / SCRATCH_FOLDER / f"compare-{uuid.uuid4().hex[:8]}.arrow"
         try:

@@ -197,6 +197,24 @@ def _fit_main(
         conn.close()
 
 
+def fit_processes(workers: int, initializer: Callable[..., None], initargs: tuple) -> ProcessPoolExecutor:
+    """The processes a training or comparison worker fits its folds in (``TrainSpec.cv_processes``): spawned
+    like every worker, they die with the process that started them (and so with a cancelled fit worker)."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=_context(),
+        initializer=_init_fit_process,
+        initargs=(*_owner(), initializer, initargs),
+    )
+
+
+def _init_fit_process(
+    owner_pid: int, lifeline: Any, initializer: Callable[..., None], initargs: tuple
+) -> None:
+    _die_with_owner(owner_pid, lifeline)
+    initializer(*initargs)
+
+
 def run_training(payload: TrainPayload, task: TaskContext, processes: set[Any] | None = None) -> TrainResult:
     """Fit in a fresh worker process, relaying its progress to ``task``. While it runs, the process is a
     member of ``processes`` (so that the owner can terminate it when closing).
