@@ -33,6 +33,7 @@ SMALL_SHOTS = ("catalog-1024",)
 #: Generous: the machine running this may be busy; a wait that times out names what it waited for.
 WAIT_MS = 120_000
 TRAIN_TABLE = "BREAST_CANCER"
+SCORED_TABLE = "BREAST_CANCER_X250"  # the table the Inference screenshots score
 TARGET = "DIAGNOSIS"
 #: (method, parameters) trained for the catalog; the first one is scored and shown in detail.
 MODELS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -295,9 +296,17 @@ def run_demo(session: Session) -> DemoState:
     catalog.score_button.click()
     inference = window.panel("inference")
     session.wait(lambda: inference.model_combo.currentText() == names[0], f"Inference to show {names[0]}")
-    # The model's own table is not chosen for us when another one was listed first, so choose it.
-    inference.table_combo.setCurrentText(TRAIN_TABLE)
-    session.wait(inference.compare_button.isEnabled, f"Compare sizes to be possible on {TRAIN_TABLE}")
+    # A local worker takes 65,536 rows at a time, so the 569-row demo table is scored by one worker at any
+    # size and gives no recommended size; a copy of it 250 times over (142,250 rows) keeps Small's two busy.
+    with ctx.engine.workspace.cursor() as cur:
+        cur.execute(
+            f"CREATE TABLE {ctx.engine.workspace.table_ref(SCORED_TABLE)} AS "
+            f"SELECT t.* FROM {ctx.engine.workspace.table_ref(TRAIN_TABLE)} AS t, range(250)"
+        )
+    ctx.tables_changed.emit()
+    session.wait(lambda: inference.table_combo.findText(SCORED_TABLE) >= 0, f"{SCORED_TABLE} to be listed")
+    inference.table_combo.setCurrentText(SCORED_TABLE)
+    session.wait(inference.compare_button.isEnabled, f"Compare sizes to be possible on {SCORED_TABLE}")
     inference.set_compare_sizes(list(COMPARE_SIZES))
     inference.compare_button.click()
     session.wait(
