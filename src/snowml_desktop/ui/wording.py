@@ -50,6 +50,7 @@ def for_gui(message: str) -> str:
 
 
 def breakable(text: str) -> str:
-    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps
-    in a label instead of widening the window."""
-    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
+    """``text`` with a zero-width break opportunity after each path or URL separator and each underscore,
+    so a long path or identifier (``QUARTERLY_SALES_BY_REGION_…``) wraps in a label instead of widening the
+    window."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b").replace("_", "_\u200b")

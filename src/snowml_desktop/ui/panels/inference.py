@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -42,6 +42,7 @@ from snowml_desktop.ui.widgets.drift_view import DriftDialog
 from snowml_desktop.ui.widgets.job_status import JobStatus
 from snowml_desktop.ui.widgets.model_charts import TimingGraph, credits_text
 from snowml_desktop.ui.widgets.table_name_edit import TableNameEdit
+from snowml_desktop.ui.widgets.wrap_label import WrapLabel
 from snowml_desktop.ui.wording import plural
 
 if TYPE_CHECKING:
@@ -99,6 +100,13 @@ def _check(engine: Engine, model: str, table: str, task: TaskContext) -> InputCh
     return InputCheck(model, table, missing, runs, mistyped, recommendation, why)
 
 
+def _shrinkable(combo: QComboBox) -> None:
+    """Let ``combo`` be narrower than its longest item (a 66-character table name), its tooltip the choice."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
+    combo.currentTextChanged.connect(combo.setToolTip)
+
+
 class InferencePanel(Panel):
     key: ClassVar[str] = "inference"
     title: ClassVar[str] = "Inference"
@@ -134,25 +142,25 @@ class InferencePanel(Panel):
     def _build(self) -> None:
         box = QGroupBox("Score a table")
         form = QFormLayout(box)
+        # On a narrow column a field whose minimum does not fit beside its label goes below it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.model_combo = self.name_widget(QComboBox(), "inference.model", "Model")
         self.model_combo.currentTextChanged.connect(self._on_selection_changed)
-        self.model_info = self.name_widget(QLabel(), "inference.model_info", "Model summary")
-        self.model_info.setWordWrap(True)
+        _shrinkable(self.model_combo)
+        self.model_info = self.name_widget(WrapLabel(), "inference.model_info", "Model summary")
         self.table_combo = self.name_widget(QComboBox(), "inference.table", "Input table")
         self.table_combo.currentTextChanged.connect(self._on_selection_changed)
-        self.check_label = self.name_widget(QLabel(), "inference.check", "Input check")
-        self.check_label.setWordWrap(True)
+        _shrinkable(self.table_combo)
+        self.check_label = self.name_widget(WrapLabel(), "inference.check", "Input check")
         self.output = TableNameEdit(object_name="inference.output", what="output table")
         self.output.line_edit.textEdited.connect(self._on_output_edited)
         self.output.nameChanged.connect(self._update_output_note)
-        self.output_note = self.name_widget(QLabel(), "inference.output_note", "Output table note")
-        self.output_note.setWordWrap(True)
+        self.output_note = self.name_widget(WrapLabel(), "inference.output_note", "Output table note")
         self.size_combo = self.name_widget(QComboBox(), "inference.size", "Warehouse size")
         self.size_combo.currentIndexChanged.connect(self._update_estimate)
-        self.estimate = self.name_widget(QLabel(), "inference.estimate", "Estimated credits")
-        self.estimate.setWordWrap(True)
-        self.recommendation = self.name_widget(QLabel(), "inference.recommendation", "Recommended size")
-        self.recommendation.setWordWrap(True)
+        _shrinkable(self.size_combo)
+        self.estimate = self.name_widget(WrapLabel(), "inference.estimate", "Estimated credits")
+        self.recommendation = self.name_widget(WrapLabel(), "inference.recommendation", "Recommended size")
         self.use_recommended = self.name_widget(
             QPushButton("Use the recommended size"), "inference.use_recommended", "Use the recommended size"
         )
@@ -203,23 +211,23 @@ class InferencePanel(Panel):
         self.run_button = self.name_widget(QPushButton("Run"), "inference.run", "Run the scoring")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.start_scoring)
-        self.blocker = self.name_widget(QLabel(), "inference.blocker", "Why scoring is not possible")
-        self.blocker.setWordWrap(True)
+        self.blocker = self.name_widget(WrapLabel(), "inference.blocker", "Why scoring is not possible")
         self.open_run = self.name_widget(
             QPushButton("Open in Inference Runs"), "inference.open_run", "Open the last run in Inference Runs"
         )
         self.open_run.clicked.connect(self._open_last_run)
         self.open_run.setEnabled(False)
-        actions = QHBoxLayout()
-        actions.addWidget(self.run_button)
-        actions.addWidget(self.open_run)
         self.automate_button = self.name_widget(
             QPushButton("Automate…"), "inference.automate", "Score this table's new rows on a schedule"
         )
         self.automate_button.clicked.connect(self.open_automation)
-        actions.addWidget(self.automate_button)
-        actions.addWidget(self.check_drift)
-        actions.addStretch(1)
+        # Two by two: the four buttons side by side are wider than the column at 1024 × 700.
+        actions = QGridLayout()
+        actions.addWidget(self.run_button, 0, 0)
+        actions.addWidget(self.open_run, 0, 1)
+        actions.addWidget(self.automate_button, 1, 0)
+        actions.addWidget(self.check_drift, 1, 1)
+        actions.setColumnStretch(2, 1)
 
         compare = QGroupBox("Compare sizes")
         compare_layout = QVBoxLayout(compare)
@@ -234,7 +242,7 @@ class InferencePanel(Panel):
         )
         self.compare_button.clicked.connect(self.start_compare)
         compare_head = QHBoxLayout()
-        compare_head.addWidget(QLabel("Score at each checked size, one after another:"), 1)
+        compare_head.addWidget(WrapLabel("Score at each checked size, one after another:"), 1)
         compare_head.addWidget(self.compare_button)
         compare_layout.addLayout(compare_head)
         compare_layout.addWidget(self.compare_sizes)
@@ -243,13 +251,10 @@ class InferencePanel(Panel):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(box)
-        left_layout.addLayout(actions)
-        left_layout.addWidget(self.blocker)
         left_layout.addStretch(1)
 
         self.timing = self.name_widget(TimingGraph(), "inference.timing", "Timing graph")
-        self.history = self.name_widget(QLabel(), "inference.history", "Past runs")
-        self.history.setWordWrap(True)
+        self.history = self.name_widget(WrapLabel(), "inference.history", "Past runs")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -258,14 +263,19 @@ class InferencePanel(Panel):
         # Next to the graph it fills, so it is in view whatever the window's height.
         right_layout.addWidget(compare)
 
-        # The form's wrapped notes must never be squeezed out of sight on a short window: it scrolls.
-        left_scroll = QScrollArea()
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        left_scroll.setWidget(left)
-        left_scroll.setMinimumWidth(360)
+        # The form's wrapped notes must never be squeezed out of sight on a short window: it scrolls, up and
+        # down only (every child shrinks to the column's width). The actions stay below it, always in view.
+        self.form_scroll = self.name_widget(QScrollArea(), "inference.form_scroll", "Scoring settings")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(left)
+        left_column = QVBoxLayout()
+        left_column.addWidget(self.form_scroll, 1)
+        left_column.addLayout(actions)
+        left_column.addWidget(self.blocker)
         columns = QHBoxLayout()
-        columns.addWidget(left_scroll, 2)
+        columns.addLayout(left_column, 2)
         columns.addWidget(right, 3)
         self.status = JobStatus("inference", "Scoring", self)
         self.status.cancel_button.clicked.connect(self._queue.clear)
