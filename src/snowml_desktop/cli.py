@@ -782,6 +782,8 @@ def _describe_threshold(model: Any, scores: dict | None) -> str:
 def _describe_drift(report: Any) -> str:
     against = "the training clone (exact)" if report.exact else "the training profile"
     lines = [f"{report.table} ({report.rows:,} rows) against {report.model}'s {against}: {report.summary()}"]
+    if report.profile_note():
+        lines.append(report.profile_note())
     rows = [
         (
             f.feature,

@@ -161,3 +161,68 @@ def test_the_training_profile_of_a_million_rows_fits_the_smallest_memory_limit(w
         } == expected
     finally:
         engine.close()
+
+
+def test_a_profile_above_the_sample_threshold_comes_from_a_repeatable_sample(workspace, monkeypatch):
+    """Above PROFILE_SAMPLE_ROWS the deciles come from a reservoir sample of that many rows (bounded memory
+    on a table of any size): the same edges on every run, close to the exact deciles, with the row count,
+    missing rates and shares still counted over every row."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from snowml_desktop.core import drift
+    from snowml_desktop.core.records import Feature
+    from snowml_desktop.core.tasks import TaskContext
+    from snowml_desktop.engines.local.engine import LocalEngine
+
+    monkeypatch.setattr(drift, "PROFILE_SAMPLE_ROWS", 5_000)
+    engine = LocalEngine(workspace)
+    try:
+        engine.create_demo_table("BIG", 40_000, seed=3)
+        features = [
+            Feature(c.name, "numeric" if c.kind == "numeric" else "categorical", c.sql_type)
+            for c in engine.table_columns("BIG")
+            if c.name not in ("CHURNED", "CUSTOMER_ID")
+        ]
+        outcome = SimpleNamespace(features=features, classes=[0, 1], confusion_matrix=[[1, 0], [0, 1]])
+        first = engine.models._drift_profile("BIG", outcome, TaskContext(), seed=7)
+        second = engine.models._drift_profile("BIG", outcome, TaskContext(), seed=7)
+        assert first is not None and first == second
+        assert first["rows"] == 40_000 and first["sample_rows"] == 5_000
+        with engine.workspace.cursor() as cur:
+            frame = cur.execute('SELECT * FROM "DATA"."BIG"').df()
+        numeric = [f.name for f in features if f.kind == "numeric"]
+        assert numeric
+        differs = []
+        for name in numeric:
+            values = frame[name].dropna().to_numpy(dtype=float)
+            edges = first["features"][name]["edges"]
+            exact = sorted(set(np.percentile(values, [10 * i for i in range(1, 10)])))
+            differs.append(edges != pytest.approx(exact, rel=1e-12))
+            # Each sampled edge sits within 2.5 percentiles of a decile (5,000 rows: about 0.4 expected);
+            # a value repeated over many rows covers the ranks from its first to its last row.
+            for edge in edges:
+                below, upto = float((values < edge).mean()), float((values <= edge).mean())
+                assert any(below - 0.025 <= 0.1 * i <= upto + 0.025 for i in range(1, 10)), (name, edge)
+            # Shares and missing rates count every row of the table against those edges.
+            assert first["features"][name]["missing"] == pytest.approx(float(frame[name].isna().mean()))
+            counts = np.histogram(values, bins=[-np.inf, *edges, np.inf])[0]
+            assert first["features"][name]["shares"] == pytest.approx(list(counts / len(values)), abs=1e-9)
+        assert any(differs)  # computed from the sample, not from every row
+    finally:
+        engine.close()
+
+
+def test_the_drift_report_says_when_the_profile_was_sampled(capsys, workspace, monkeypatch) -> None:
+    from snowml_desktop.core import drift
+
+    monkeypatch.setattr(drift, "PROFILE_SAMPLE_ROWS", 200)
+    root = ["--workspace", str(workspace)]
+    assert main([*root, "load", "LOAD_DATA/BREAST_CANCER.csv", "--table", "bc"]) == 0
+    capsys.readouterr()
+    assert main([*root, "--json", "train", "bc", "--target", "diagnosis", "--method", "nb"]) == 0
+    model = json.loads(capsys.readouterr().out)
+    assert main([*root, "drift", "--model", model["name"], "--table", "bc"]) == 0
+    text = capsys.readouterr().out
+    assert "bin edges come from a sample of 200 of its 483 rows" in text

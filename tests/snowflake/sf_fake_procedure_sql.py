@@ -10,7 +10,11 @@ for exactly those:
   taken from the local-testing session at that moment. So the procedure's SQL text runs as sent, over the same
   rows the DataFrame API wrote, and its rows come back through ``collect()`` as Snowpark ``Row`` objects.
   What it cannot vouch for is where Snowflake and DuckDB differ in meaning (checked elsewhere for these
-  queries: ``tests/core/test_drift.py`` against numpy and scipy).
+  queries: ``tests/core/test_drift.py`` against numpy and scipy). A fixed-size ``SAMPLE ROW (n ROWS)``
+  "returns the exact number of specified rows unless the table contains fewer rows", row by row
+  (https://docs.snowflake.com/en/sql-reference/constructs/sample); sqlglot turns it into DuckDB's
+  ``TABLESAMPLE RESERVOIR (n ROWS)``, which returns exactly that many rows, or every row of a smaller table
+  (https://duckdb.org/docs/current/sql/samples).
 - transactions and streams follow the documented rules in ``sf_fake_account.RULES`` (keys named below),
   applied to the local-testing session's tables through its storage (the emulator's entity registry, the one
   place every DataFrame read and write passes).

@@ -336,6 +336,30 @@ def test_training_stores_a_drift_profile_and_each_run_records_drift_with_the_tra
     assert seen.drift["rows"] == 50 and seen.drift["overlap_rows"] == 50
 
 
+def test_a_profile_above_the_sample_threshold_takes_its_deciles_from_a_fixed_size_row_sample(
+    wh: Any, cancer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PROFILE_SAMPLE_ROWS the procedure's quantile and top-category statements read
+    ``SAMPLE ROW (n ROWS)`` of the training table; the counts still read every row."""
+    import numpy as np
+
+    from snowml_desktop.core import drift
+
+    monkeypatch.setattr(drift, "PROFILE_SAMPLE_ROWS", 150)
+    record = records.model_from_row(procedures.decode_result(wh.train(table="CANCER", target="target")))
+    profile = record.drift_profile
+    assert profile is not None and profile["rows"] == 300 and profile["sample_rows"] == 150
+    quantiles = [s for s in wh.warehouse.statements if "PERCENTILE_CONT" in s]
+    assert quantiles and all("SAMPLE ROW (150 ROWS)" in s for s in quantiles)
+    radius = cancer["mean radius"].iloc[:300].to_numpy()
+    edges = profile["features"]["mean radius"]["edges"]
+    assert edges != pytest.approx(list(np.percentile(radius, [10 * i for i in range(1, 10)])), rel=1e-12)
+    ranks = [float((radius < edge).mean()) for edge in edges]
+    assert ranks == pytest.approx([0.1 * i for i in range(1, 10)], abs=0.12)  # 150 rows: about 0.02-0.04
+    counts = np.histogram(radius, bins=[-np.inf, *edges, np.inf])[0]
+    assert profile["features"]["mean radius"]["shares"] == pytest.approx(list(counts / 300))  # every row
+
+
 # --- scheduled runs: scoring a stream's new rows --------------------------------------------------------------
 # A local-testing session has no streams; a table of the stream's change rows (the table's columns plus
 # METADATA$ACTION / METADATA$ISUPDATE, https://docs.snowflake.com/en/user-guide/streams-intro) stands in for

@@ -49,3 +49,19 @@ def test_a_run_dict_and_no_report(qtbot, app_context) -> None:
     empty = dataclasses.replace(app_context.engine.check_drift(model.name, "SCORED"), features=[])
     view.set_report(empty)
     assert view.table.rowCount() == 0 and "No features to compare" in view.summary.text()
+
+
+def test_a_sampled_training_profile_is_said_in_the_verdict(qtbot, app_context, monkeypatch) -> None:
+    from snowml_desktop.core import drift
+
+    monkeypatch.setattr(drift, "PROFILE_SAMPLE_ROWS", 300)
+    load_demo(app_context)
+    model = train_demo(app_context, "logistic_regression")
+    view = DriftView()
+    qtbot.addWidget(view)
+    view.set_report(app_context.engine.check_drift(model.name, "BREAST_CANCER"))
+    assert "bin edges come from a sample of 300 of its 483 rows" in view.summary.text()
+    # A run's stored report (JSON) keeps it.
+    run = app_context.engine.score(ScoreRequest(model.name, "BREAST_CANCER", "SCORED", "X-Small", True))
+    view.set_report(run.drift)
+    assert "sample of 300 of its 483 rows" in view.summary.text()

@@ -271,7 +271,7 @@ class LocalModels:
                 artifact_path=f"@{MODELS_STAGE}/{artifact.name}",
                 artifact_sha256=sha,
                 library_versions=result.library_versions,
-                drift_profile=self._drift_profile(staging or table, result.outcome, task),
+                drift_profile=self._drift_profile(staging or table, result.outcome, task, seed=spec.seed),
                 train_seconds=time.perf_counter() - started,
             )
             task.check()
@@ -335,22 +335,29 @@ class LocalModels:
             finally:
                 unregister()
 
-    def _drift_profile(self, table: str, outcome: Any, task: TaskContext) -> dict | None:
+    def _drift_profile(self, table: str, outcome: Any, task: TaskContext, *, seed: int = 42) -> dict | None:
         """The training table's drift profile (``core.drift``), or None when it cannot be computed: drift
-        checks are then unavailable for the model, which is otherwise complete."""
+        checks are then unavailable for the model, which is otherwise complete. Above
+        ``drift.PROFILE_SAMPLE_ROWS`` rows its deciles come from a reservoir sample, repeatable with ``seed``
+        (https://duckdb.org/docs/current/sql/samples), so a table of any size is profiled in bounded memory."""
         from snowml_desktop.core import drift
 
         task.report(0.97, "Profiling the training data for drift checks")
+        source = qualified(_data_schema(), table)
         with self._cursor() as cur:
             unregister = task.token.on_cancel(cur.interrupt)
             try:
                 return drift.build_profile(
                     lambda sql, params: cur.execute(sql, params).fetchall(),
-                    qualified(_data_schema(), table),
+                    source,
                     outcome.features,
                     outcome.classes,
                     outcome.confusion_matrix,
                     list_quantiles=True,
+                    sample=lambda rows: (
+                        f"(SELECT * FROM {source} USING SAMPLE reservoir({int(rows)} ROWS) "
+                        f"REPEATABLE ({int(seed)})) AS profile_sample"
+                    ),
                 )
             except Exception:
                 task.check()

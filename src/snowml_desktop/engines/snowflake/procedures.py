@@ -482,12 +482,22 @@ def _sql_rows(session: Session) -> Callable[[str, list[Any]], list[tuple]]:
 
 
 def _drift_profile(session: Session, table: str, outcome: Any) -> dict | None:
-    """The training table's drift profile; None (drift checks unavailable, the model complete) on failure."""
+    """The training table's drift profile; None (drift checks unavailable, the model complete) on failure.
+
+    Above ``drift.PROFILE_SAMPLE_ROWS`` rows its deciles come from ``SAMPLE ROW (n ROWS)``: fixed-size row
+    sampling returns exactly n rows (at most 1,000,000) chosen row by row; a seed applies only to SYSTEM /
+    BLOCK sampling, which picks whole blocks and so would skew the deciles of a clustered table, so this
+    sample is not repeatable (https://docs.snowflake.com/en/sql-reference/constructs/sample)."""
     from snowml_desktop.core import drift
 
     try:
         return drift.build_profile(
-            _sql_rows(session), table, outcome.features, outcome.classes, outcome.confusion_matrix
+            _sql_rows(session),
+            table,
+            outcome.features,
+            outcome.classes,
+            outcome.confusion_matrix,
+            sample=lambda rows: f"(SELECT * FROM {table} SAMPLE ROW ({int(rows)} ROWS)) AS profile_sample",
         )
     except Exception:
         log.warning("Could not profile %s for drift checks", table, exc_info=True)

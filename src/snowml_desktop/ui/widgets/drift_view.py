@@ -153,6 +153,8 @@ class DriftView(QWidget):
                 f" {report.overlap_rows:,} rows also appear in the training table {report.training_table}: "
                 "metrics on them are optimistic."
             )
+        if report.profile_note():
+            text += f" {report.profile_note()}"
         return text
 
     def _on_selected(self) -> None:
