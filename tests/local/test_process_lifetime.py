@@ -7,12 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from snowml_desktop.engines.base import TrainRequest
+from snowml_desktop.core.errors import EngineError, ResourceExhausted
+from snowml_desktop.engines.base import CompareRequest, TrainRequest
 from snowml_desktop.engines.local.engine import LocalEngine
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
@@ -166,3 +169,60 @@ def test_workers_started_from_a_finished_job_thread_stay_warm(trained, tmp_path)
         assert all(_alive(pid) for pid in pids)
     finally:
         engine.close()
+
+
+def _fit_processes(owner: int) -> set[int]:
+    """The fit processes below ``owner``: spawned workers whose parent is itself a spawned worker."""
+    workers = _workers_of(owner)
+    return {pid for pid in workers if (stat := _stat(pid)) is not None and stat[1] in workers}
+
+
+def _kill_a_fit_process(owner: int, killed: list[int], stop: threading.Event) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while not stop.is_set() and time.monotonic() < deadline:
+        if fits := _fit_processes(owner):
+            pid = min(fits)
+            os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+            killed.append(pid)
+            return
+        time.sleep(0.05)
+
+
+def _with_a_fit_process_killed(run: Callable[[], object]) -> tuple[EngineError, list[int]]:
+    killed: list[int] = []
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_a_fit_process, args=(os.getpid(), killed, stop))
+    killer.start()
+    try:
+        with pytest.raises(EngineError) as info:
+            run()
+    finally:
+        stop.set()
+        killer.join()
+    return info.value, killed
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the folds run in processes only with several cores")
+@pytest.mark.parametrize("what", ["train", "compare"])
+def test_a_fit_process_that_dies_is_explained(trained, what) -> None:
+    """A fit process killed mid-run (as by the out-of-memory killer): the training or comparison fails with
+    what happened, during which fits, and what to change; not the executor's BrokenProcessPool."""
+    workspace, _ = trained
+    engine = LocalEngine(workspace)
+    try:
+        if what == "train":
+            request = TrainRequest(table="BIG", target="CHURNED", cv_folds=5, params={"n_estimators": 50})
+            error, killed = _with_a_fit_process_killed(lambda: engine.train(request))
+            where = "Random Forest cross-validation fold"
+        else:
+            compare = CompareRequest(table="BIG", target="CHURNED", methods=["random_forest", "gradient_boosting"])
+            error, killed = _with_a_fit_process_killed(lambda: engine.compare(compare))
+            where = "Random Forest fold"
+    finally:
+        engine.close()
+    assert killed, "no fit process was seen"
+    assert isinstance(error, ResourceExhausted)
+    assert error.message.startswith("A fitting process ended unexpectedly while fitting ")
+    assert where in error.message and "ran out of memory" in error.message
+    assert "fewer cross-validation folds" in error.hint and "Details are in the log" in error.hint
+    assert "BrokenProcessPool" not in str(error) and "terminated abruptly" not in str(error)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from snowml_desktop.core.concurrent_fits import ProcessPool, convergence_warnings, run_concurrently
-from snowml_desktop.core.errors import EngineError, InvalidInput
+from snowml_desktop.core.errors import EngineError, InvalidInput, ResourceExhausted
 from snowml_desktop.core.evaluation import confusion, metrics_from_confusion, probability_metrics
 from snowml_desktop.core.methods import check_class_weight, coerce_params, get_method
 from snowml_desktop.core.records import ModelWarning, json_safe
@@ -201,7 +201,8 @@ def _fit_all(
     calls = [partial(_fit_one, key, params[key], spec, i, splits[i]) for key, i in jobs]
     outcomes: dict[str, list[_Outcome] | EngineError] = {key: [] for key in methods}
     with convergence_warnings():  # convergence is reported when a row is kept and trained
-        fits = run_concurrently(calls, data, spec.threads, task, processes=spec.processes)
+        names = [f"{get_method(key).label} fold {i + 1} of {len(splits)}" for key, i in jobs]
+        fits = run_concurrently(calls, data, spec.threads, task, processes=spec.processes, names=names)
         for done_count, (index, future) in enumerate(fits, start=1):
             key = jobs[index][0]
             _collect(outcomes, key, future)
@@ -214,6 +215,8 @@ def _collect(outcomes: dict, key: str, future: Future) -> None:
         return
     try:
         outcomes[key].append(future.result())
+    except ResourceExhausted:  # a fit process died: the machine, not the method, is the problem
+        raise
     except EngineError as exc:  # this method does not suit the data; the others go on
         outcomes[key] = exc
 

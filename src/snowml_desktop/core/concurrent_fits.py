@@ -20,16 +20,20 @@ process collects its own and they are added to the caller's).
 from __future__ import annotations
 
 import contextlib
+import logging
 import pickle
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from snowml_desktop.core.errors import ResourceExhausted
 from snowml_desktop.core.tasks import TaskContext
+
+log = logging.getLogger(__name__)
 
 #: A fit: called with the run's shared data.
 Job = Callable[[Any], Any]
@@ -78,12 +82,17 @@ def run_concurrently(
     *,
     threads_per_job: int = 1,
     processes: ProcessPool | None = None,
+    names: Sequence[str] = (),
 ) -> Iterator[tuple[int, Future]]:
     """Run ``jobs`` (each called with ``shared``) on up to ``workers`` threads, or processes started by
     ``processes``, in order, each with OpenMP limited to ``threads_per_job``; yield (job index, its finished
     future) as each ends. The task's cancel token is checked at least every 0.2 s: a cancel (Cancelled), or the
     caller leaving the loop, drops the jobs not yet started; threads still running are waited for, processes
-    are left to end on their own."""
+    are left to end on their own.
+
+    A fit process that dies (killed, most often by the system for lack of memory) fails the future of every
+    job not yet done with ResourceExhausted, which says which fits were running (``names``: each job's, e.g.
+    "Random Forest fold 2 of 5") and what to change."""
     if not jobs:
         return
     workers = max(1, min(workers, len(jobs)))
@@ -96,7 +105,11 @@ def run_concurrently(
             data = folder / "shared.pickle"
             data.write_bytes(pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL))
             pool = processes(workers, _load_shared, (str(data),))
-            pending = {pool.submit(_in_process, job, threads_per_job): i for i, job in enumerate(jobs)}
+            try:  # the pool starts its processes as jobs are submitted: one may die before the last submit
+                pending = {pool.submit(_in_process, job, threads_per_job): i for i, job in enumerate(jobs)}
+            except BrokenExecutor as exc:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise _process_died(exc, list(names[:workers])) from exc
         finished = False
         try:
             while pending:
@@ -104,7 +117,12 @@ def run_concurrently(
                 done, _ = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=pending.__getitem__):
                     index = pending.pop(future)
-                    yield index, future if processes is None else _with_warnings(future)
+                    if processes is None:
+                        yield index, future
+                        continue
+                    # Jobs start in order, so the running ones are the first unfinished ones.
+                    running = sorted([index, *pending.values()])[:workers]
+                    yield index, _with_warnings(future, [names[i] for i in running if i < len(names)])
             finished = True
         finally:
             pool.shutdown(wait=finished or processes is None, cancel_futures=True)
@@ -132,15 +150,30 @@ def _in_process(job: Job, threads: int) -> tuple[Any, set[Any]]:
         return _limited(job, _shared, threads), warned
 
 
-def _with_warnings(future: Future) -> Future:
+def _with_warnings(future: Future, running: list[str]) -> Future:
     """The job's own future (result or exception) from a process's (result, warned) one; the warnings go to
-    the caller's open :func:`convergence_warnings` blocks."""
+    the caller's open :func:`convergence_warnings` blocks. A dead fit process becomes :func:`_process_died`."""
     unpacked: Future = Future()
-    if future.exception() is not None:
-        unpacked.set_exception(future.exception())
+    error = future.exception()
+    if isinstance(error, BrokenExecutor):
+        unpacked.set_exception(_process_died(error, running))
+        return unpacked
+    if error is not None:
+        unpacked.set_exception(error)
         return unpacked
     result, warned = future.result()
     for names in _collecting:
         names.update(warned)
     unpacked.set_result(result)
     return unpacked
+
+
+def _process_died(error: BaseException, running: list[str]) -> ResourceExhausted:
+    """What to tell the user when a fit process ended abruptly (the executor knows only that it did)."""
+    log.warning("A fit process ended abruptly while fitting %s", ", ".join(running) or "?", exc_info=error)
+    where = f" while fitting {' or '.join(running)}" if running else ""
+    return ResourceExhausted(
+        f"A fitting process ended unexpectedly{where}; most likely the machine ran out of memory.",
+        hint="Use fewer cross-validation folds, fewer rows (a table sample) or a smaller max_samples for tree "
+        "ensembles, or run on a machine with more memory. Details are in the log.",
+    )

@@ -692,6 +692,7 @@ def _fit_and_cross_validate(fits: _Fits, task: TaskContext) -> _Fitted:
                 task,
                 threads_per_job=threads,
                 processes=spec.cv_processes if concurrent else None,
+                names=_fit_names(get_method(fits.method).label, len(splits)),
             ),
             start=1,
         ):
@@ -715,6 +716,11 @@ def _fit_and_cross_validate(fits: _Fits, task: TaskContext) -> _Fitted:
             "scores": scores,
         }
     return _Fitted(pipeline, seconds, cv, _FINAL in warned)
+
+
+def _fit_names(label: str, folds: int) -> list[str]:
+    """What each job of :func:`_fit_and_cross_validate` fits, for messages."""
+    return [f"the final {label} fit"] + [f"{label} cross-validation fold {i} of {folds}" for i in range(1, folds + 1)]
 
 
 def _cv_splits(x: pd.DataFrame, y: np.ndarray, spec: TrainSpec) -> list[tuple[np.ndarray, np.ndarray]]:

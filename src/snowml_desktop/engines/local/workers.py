@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snowml_desktop.core.errors import Cancelled, EngineError
+from snowml_desktop.core.errors import Cancelled, EngineError, ResourceExhausted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -280,6 +280,8 @@ def _receive(receiver: Any, process: Any, task: TaskContext, what: str) -> Any:
             return message[1]
         elif kind == "error":
             error_class, text, hint = message[1:]
+            if issubclass(error_class, ResourceExhausted):  # the worker's own log goes to its stderr only
+                log.warning("The %s worker ran short of resources: %s", what, text)
             raise error_class(text, hint=hint) if error_class is not Cancelled else Cancelled(text)
         else:
             log.error("The %s worker failed:\n%s", what, message[1])
