@@ -229,3 +229,30 @@ def test_snowflake_scores_new_rows_through_a_schedule_not_score_incremental(caps
         open_engine=lambda name, workspace=None, memory_limit=None: engine,
     )
     assert code == 1 and "snowml schedule create" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("request_kw", "columns"),
+    [
+        ({"output": "__snowml_x"}, {}),
+        ({"output": '"__SnowML_x"'}, {}),
+        ({"output": "SALES__SNOWML_LOADING"}, {}),
+        ({"table": "odd"}, {"ODD": [("AGE", "NUMBER", 38, 0), ("PLAN", "TEXT", None, None), ("__SNOWML_RESULT", "NUMBER", 38, 0)]}),
+        ({"output": "scored"}, {"SCORED": [("AGE", "NUMBER", 38, 0), ("__SNOWML_ROW", "NUMBER", 38, 0)]}),
+    ],
+)
+def test_reserved_names_are_refused_as_when_scoring(request_kw, columns) -> None:
+    """The internal-name check of score (``identifiers.user_table`` / ``user_columns``) holds for a schedule
+    too: its output table's name, the scored table's columns and an existing output's columns."""
+    from tests.snowflake.test_engine_offline import COLUMNS
+
+    account, tasks, engine = _setup()
+    COLUMNS.update(columns)
+    try:
+        with pytest.raises(InvalidInput, match="reserved") as info:
+            engine.create_schedule(_request(**request_kw))
+    finally:
+        for name in columns:
+            del COLUMNS[name]
+    assert "__SNOWML_" in (info.value.hint or "")
+    assert _ddl(account) == [] and account.calls == []

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from snowml_desktop.core import schedules as cron_rules
 from snowml_desktop.core import sizes
 from snowml_desktop.core.errors import AlreadyExists, EngineError, InvalidInput, NotFound, PermissionDenied
-from snowml_desktop.core.identifiers import display, normalize
+from snowml_desktop.core.identifiers import display, normalize, user_columns, user_table
 from snowml_desktop.engines.base import Schedule, ScheduleRequest, ScheduleRun, ScoreRequest, activity
 from snowml_desktop.engines.snowflake import schedules as ddl
 from snowml_desktop.engines.snowflake import sql
@@ -51,19 +51,22 @@ class SnowflakeSchedules:
                 "A size is only for serverless schedules.",
                 hint="Add --serverless, or leave the size out to run on the connection's warehouse.",
             )
+        output = user_table(request.output, what="output table")  # as score: no __SNOWML_ name
         record = self._model(request.model)
         table, columns = self._table(request.table)
+        user_columns([c.name for c in columns], table)  # each run scores the table's rows as score does
         missing = [f for f in record.feature_names if f not in {c.name for c in columns}]
         if missing:
             raise InvalidInput(
                 f"Table {display(table)} lacks the model's feature(s) {', '.join(display(m) for m in missing)}.",
                 hint=f"Schedule a table with the columns {record.name} was trained on.",
             )
-        output = normalize(request.output, what="output table")
         if output == table:
             raise InvalidInput(
                 "The output table cannot be the table being scored.", hint="Choose another name."
             )
+        output_columns = self._columns(output)
+        user_columns([c.name for c in output_columns], output)  # an existing output gets rows appended
         name = ddl.task_name(
             record.name, table, normalize(request.name, what="schedule name") if request.name else None
         )
@@ -82,7 +85,7 @@ class SnowflakeSchedules:
             cron=cron,
             warehouse=None if request.serverless else self._require_warehouse(),
             size=size,
-            initial_rows=not self._columns(output),
+            initial_rows=not output_columns,
         )
         state = self.warehouse()
         if size is not None:
