@@ -49,8 +49,9 @@ def for_gui(message: str) -> str:
 
 
 
-def breakable(text: str) -> str:
-    """``text`` with a zero-width break opportunity after each path or URL separator and each underscore,
-    so a long path or identifier (``QUARTERLY_SALES_BY_REGION_…``) wraps in a label instead of widening the
-    window."""
-    return text.replace("/", "/\u200b").replace("\\", "\\\u200b").replace("_", "_\u200b")
+def breakable(text: str, *, names: bool = False) -> str:
+    """``text`` with a zero-width break opportunity after each path or URL separator, so a long path wraps
+    in a label instead of widening the window; ``names``: after each underscore too, so a long identifier
+    (``QUARTERLY_SALES_BY_REGION_…``) wraps as well (``widgets.wrap_label``)."""
+    text = text.replace("/", "/\u200b").replace("\\", "\\\u200b")
+    return text.replace("_", "_\u200b") if names else text

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QLabel,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from snowml_desktop.core.drift import DriftReport, FeatureDrift, report_from_json
 from snowml_desktop.ui.widgets.charts import ChartView, elide
+from snowml_desktop.ui.widgets.wrap_label import WrapLabel
 
 __all__ = ["DriftDialog", "DriftView", "ShareComparisonChart"]
 
@@ -78,10 +78,9 @@ class DriftView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel()
+        self.summary = WrapLabel()  # names tables: a long one wraps rather than widening the window
         self.summary.setObjectName("drift.summary")
         self.summary.setAccessibleName("Drift verdict")
-        self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setObjectName("drift.features")
         self.table.setAccessibleName("Features by drift")

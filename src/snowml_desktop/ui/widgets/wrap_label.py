@@ -29,7 +29,7 @@ class WrapLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         self._text = text
-        super().setText(breakable(text))
+        super().setText(breakable(text, names=True))
 
     def text(self) -> str:
         return self._text
