@@ -3,8 +3,6 @@ table's or model's name and however long the recommendation, at 1280 × 820 and 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea
@@ -66,7 +64,7 @@ def test_the_left_column_never_scrolls_sideways_and_run_stays_in_view(
     QApplication.processEvents()
     assert panel.recommendation.text().startswith("Recommended for ")
     assert LONG_TABLE in panel.check_label.text() and LONG_TABLE in panel.output_note.text()
-    window.grab().save(os.environ.get("SNOWML_SHOT_DIR", str(tmp_path)) + f"/inference-{size[0]}.png")
+    window.grab().save(str(tmp_path / f"inference-{size[0]}.png"))  # to look at when it fails
     assert (window.width(), window.height()) == size
     for scroll in panel.findChildren(QScrollArea):
         assert not scroll.horizontalScrollBar().isVisible(), scroll.objectName()
@@ -95,7 +93,7 @@ def test_no_panel_column_scrolls_sideways_with_a_long_table_name(qtbot, window, 
         settle(qtbot, window.ctx)
         window.notices.show_error("Train", ErrorInfo("The warehouse was suspended. " * 6, "", "engine_error"))
         QApplication.processEvents()
-        window.grab().save(os.environ.get("SNOWML_SHOT_DIR", str(tmp_path)) + f"/{key}-{size[0]}.png")
+        window.grab().save(str(tmp_path / f"{key}-{size[0]}.png"))
         assert (window.width(), window.height()) == size, key
         for scroll in window.findChildren(QScrollArea):
             if scroll.isVisible() and scroll.widget() is not None:
