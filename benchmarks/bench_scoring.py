@@ -117,7 +117,8 @@ class PeakSampler:
 
 
 class PhaseLog(logging.Handler):
-    """Keeps the phase timings the engine logs at DEBUG for each run (setup, predict, write, metrics)."""
+    """Keeps the phase timings the engine logs at DEBUG for each run: setup, predict and write (overlapped),
+    the owner's time in output statements within it, metrics and drift."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -189,8 +190,9 @@ def score_times(
         worker_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in children_cpu().items())
         setup, predicting, writing, metrics = PHASES.phases or (0.0, 0.0, 0.0, 0.0)
         print(
-            f"    {size} run: wall {run.total_seconds:.2f} s (setup {setup:.2f}, predict {predicting:.2f}, "
-            f"write {writing:.2f}, metrics+drift {metrics:.2f}); CPU parent {parent_cpu:.2f} s, "
+            f"    {size} run: wall {run.total_seconds:.2f} s (setup {setup:.2f}, predict and write "
+            f"{predicting:.2f}, of which in output statements {writing:.2f}, metrics+drift {metrics:.2f}); "
+            f"CPU parent {parent_cpu:.2f} s, "
             f"workers {worker_cpu:.2f} s; RSS growth {(sampler.peak - baseline) / 2**20:,.0f} MiB"
         )
         growth = max(growth, sampler.peak - baseline)

@@ -98,3 +98,26 @@ def test_a_missing_feature_column_is_named(trained) -> None:
     batch = _scoring_batch(10).drop_columns(["PLAN"])
     with pytest.raises(InvalidInput, match="PLAN"):
         batch_predict.predict_batch(trained.pipeline, batch, trained.features)
+
+
+def test_a_worker_scores_every_chunk_of_a_batch_file(trained, tmp_path) -> None:
+    """DuckDB hands a range of rows over in several chunks when it crosses a row group: the worker scores
+    all of them, in order, exactly as the frame."""
+    import pyarrow.parquet as pq
+
+    from snowml_desktop.core.artifacts import artifact_bytes, write_artifact
+    from snowml_desktop.engines.local import workers
+
+    artifact = tmp_path / "model.joblib"
+    sha256 = write_artifact(artifact, artifact_bytes(trained.pipeline, {}))
+    batch = _scoring_batch(3000)
+    chunks = [batch.slice(0, 1000), batch.slice(1000, 1500), batch.slice(2500)]
+    workers.write_rows(pa.RecordBatchReader.from_batches(batch.schema, chunks), tmp_path / "batch.arrow")
+    job = workers.ScoreJob(
+        str(artifact), sha256, trained.features, str(tmp_path / "batch.arrow"), str(tmp_path / "part.parquet")
+    )
+    assert workers.score_batch(job) == 3000
+    part = pq.read_table(tmp_path / "part.parquet")
+    labels, proba = predict(trained.pipeline, batch.to_pandas(), trained.features)
+    assert part["PREDICTION"].to_pylist() == labels.tolist()
+    assert np.array_equal(part["PREDICTION_PROBABILITY"].to_numpy(), proba)

@@ -21,7 +21,7 @@ from snowml_desktop.core.scoring import predict
 from snowml_desktop.core.tasks import TaskContext
 from snowml_desktop.engines.base import ScoreRequest, TrainRequest
 from snowml_desktop.engines.local import models as models_module
-from snowml_desktop.engines.local import sqlrun
+from snowml_desktop.engines.local import scoring_pass, sqlrun
 from snowml_desktop.engines.local.models import LocalModels
 from snowml_desktop.engines.local.workspace import Workspace
 
@@ -197,6 +197,75 @@ def test_tampered_or_deleted_artifact_is_refused_and_logged(env) -> None:
     assert [r.status for r in runs] == [RUN_FAILED, RUN_FAILED]
     assert "sha256" in runs[1].error and runs[0].output_table is None
     assert "TAMPERED" not in _tables(ws)
+
+
+def _gappy_table(ws: Workspace, name: str) -> list[int]:
+    """A table whose rowids have gaps (deleted rows, one whole batch of them); returns its ROW_IDs."""
+    with ws.cursor() as cur:
+        cur.execute(
+            f'CREATE OR REPLACE TABLE "DATA"."{name}" AS '
+            'SELECT row_number() OVER () AS ROW_ID, b.* FROM "DATA"."BC" b, range(3)'
+        )
+        cur.execute(f'DELETE FROM "DATA"."{name}" WHERE ROW_ID % 7 = 0 OR ROW_ID BETWEEN 100 AND 180')
+        (gaps,) = cur.execute(f'SELECT max(rowid) + 1 - count(*) FROM "DATA"."{name}"').fetchone()
+        assert gaps > 0
+        return [r[0] for r in cur.execute(f'SELECT ROW_ID FROM "DATA"."{name}"').fetchall()]
+
+
+def test_the_output_is_written_while_predicting_row_for_row_and_parts_do_not_pile_up(
+    env, monkeypatch
+) -> None:
+    ws, models, model = env
+    row_ids = _gappy_table(ws, "GAPS")
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 40)  # 43 ranges, one of them empty
+    monkeypatch.setattr(scoring_pass, "BATCHES_PER_WRITE", 3)
+    waiting: list[int] = []  # part files on disk at each output statement
+    write = scoring_pass._OutputWriter.write
+
+    def counting_write(self, batches) -> None:
+        if batches:
+            waiting.append(len(list(self._request.scratch.glob("part-*"))))
+        write(self, batches)
+
+    monkeypatch.setattr(scoring_pass._OutputWriter, "write", counting_write)
+    run = models.score(ScoreRequest(model=model.name, table="GAPS", output="GAPS_OUT", size="Small"))
+    assert run.rows == len(row_ids) and len(waiting) >= 10
+    # Parts are deleted once written: never more than those in flight plus one statement's worth.
+    assert max(waiting) <= run.workers * scoring_pass.BATCHES_PER_WORKER + 3
+    assert not any((ws.root / ".scratch").iterdir())
+    with ws.cursor() as cur:
+        frame = cur.execute('SELECT * FROM "DATA"."GAPS_OUT"').df()
+    pipeline = load_artifact(ws.stage_dir("MODELS") / f"{model.name}.joblib", model.artifact_sha256).pipeline
+    labels, proba = predict(pipeline, frame, model.features)
+    assert list(frame["ROW_ID"]) == row_ids
+    assert list(frame["PREDICTION"]) == list(labels)
+    assert frame["PREDICTION_PROBABILITY"].tolist() == pytest.approx(proba.tolist())
+
+
+def test_a_run_cancelled_after_writing_part_of_the_output_keeps_the_old_output(env, monkeypatch) -> None:
+    ws, models, model = env
+    _gappy_table(ws, "GAPS2")
+    monkeypatch.setattr(models_module, "BATCH_ROWS", 40)
+    before = models.score(ScoreRequest(model=model.name, table="NEW", output="KEPT_OUT"))
+    old = _fetch(ws, 'SELECT * FROM "DATA"."KEPT_OUT"')
+    task = TaskContext()
+    write = scoring_pass._OutputWriter.write
+    statements: list[int] = []
+
+    def cancelling_write(self, batches) -> None:
+        write(self, batches)
+        statements.append(len(batches))
+        if len(statements) == 2:  # the output already holds rows of this run
+            task.token.cancel()
+
+    monkeypatch.setattr(scoring_pass._OutputWriter, "write", cancelling_write)
+    request = ScoreRequest(model=model.name, table="GAPS2", output="KEPT_OUT", overwrite=True)
+    with pytest.raises(Cancelled):
+        models.score(request, task=task)
+    assert len(statements) == 2 and _fetch(ws, 'SELECT * FROM "DATA"."KEPT_OUT"') == old
+    assert [r.status for r in models.list_runs(table="GAPS2")] == [RUN_CANCELLED]
+    assert models.list_runs(table="NEW")[0].run_id >= before.run_id
+    assert not any((ws.root / ".scratch").iterdir())
 
 
 def test_cancel_from_another_thread_leaves_no_table(env, monkeypatch) -> None:

@@ -4,12 +4,10 @@
 ``engines.base.Engine``.
 
 Process layout: this (the owning) process is the only one that opens the DuckDB file. Training reads the
-rows here and fits in a spawned worker process. Scoring opens one transaction, streams the feature
-columns as Arrow record batches, each handed over as an Arrow IPC file, to a warm pool of spawned
-workers that write Parquet part files of predictions, then, in the same transaction (so the same
-snapshot of the input), creates the output with one ``CREATE TABLE ... AS SELECT input POSITIONAL JOIN
-read_parquet(parts)`` and inserts the run row: the output and its SUCCEEDED run appear together or not at
-all, and DuckDB writes the table with all its threads.
+rows here and fits in a spawned worker process. Scoring opens one transaction, hands the feature columns
+range by range to a warm pool of spawned workers and writes the output while they predict
+(``scoring_pass``), then computes the run's metrics and drift and inserts the run row in the same
+transaction: the output and its SUCCEEDED run appear together or not at all.
 
 Leftovers of a crash (temporary files, artifacts without a catalog row, staging tables named with
 :data:`STAGING_PREFIX`, the scratch folder) are removed when a workspace is opened.
@@ -17,19 +15,16 @@ Leftovers of a crash (temporary files, artifacts without a catalog row, staging 
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
 import logging
-import math
 import os
 import re
 import shutil
 import threading
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +62,7 @@ from snowml_desktop.engines.base import (
     model_record,
 )
 from snowml_desktop.engines.local import catalog, incremental, sqlrun, workers
+from snowml_desktop.engines.local.scoring_pass import PREDICTION, PROBABILITY, PassRequest, run_pass
 from snowml_desktop.engines.local.sqltypes import kind_of
 from snowml_desktop.engines.local.warehouse import LocalWarehouse
 
@@ -84,8 +80,6 @@ MODELS_STAGE = "MODELS"
 ARTIFACT_SUFFIX = ".joblib"
 MAX_TRAINING_ROWS = 1_000_000  # larger tables are sampled (reproducibly, with the seed) before fitting
 BATCH_ROWS = 65_536  # rows per scoring batch: amortizes per-call overhead, balances workers, bounds memory
-BATCHES_PER_WORKER = 3  # batches in flight per worker: keeps workers busy while bounding memory
-PREDICTION, PROBABILITY = "PREDICTION", "PREDICTION_PROBABILITY"
 SCRATCH_FOLDER = ".scratch"  # under the workspace root: rows of running fits, part files of running scores
 
 
@@ -600,13 +594,11 @@ class LocalModels:
         task: TaskContext,
         plan: incremental.Plan | None = None,
     ) -> InferenceRun:
-        """Predict into part files, then create the output and log the run, in the one transaction that
-        read the input: the positional join below sees exactly the rows that were scored. With an
+        """Predict and write the output (``scoring_pass``), then log the run, in the one transaction that
+        read the input: the output and its SUCCEEDED run appear together or not at all. With an
         incremental ``plan``, only rows from its start are read, appended when it says so, and the
         watermark moves in the same transaction."""
-        table_ref = source = qualified(_data_schema(), run.source_table)
-        if plan is not None and plan.start:
-            source = f"(SELECT * FROM {table_ref} WHERE rowid >= {int(plan.start)})"
+        table_ref = qualified(_data_schema(), run.source_table)
         append = plan is not None and plan.append
         output = qualified(_data_schema(), run.output_table or "")
         scratch = self._workspace.root / SCRATCH_FOLDER / f"run-{run.run_id}-{uuid.uuid4().hex[:8]}"
@@ -616,19 +608,22 @@ class LocalModels:
                 scratch.mkdir(parents=True)
                 cur.begin()
                 scoring_started = time.perf_counter()
-                parts, rows, used = self._predict_parts(
-                    cur, source, record, artifact, scratch, run.workers or 1, task
-                )
-                predicted = time.perf_counter()
-                task.report(0.96, "Writing the output table")
                 if overwrite and not append:
                     cur.execute(f"DROP TABLE IF EXISTS {output}")
                 appended_from = incremental.next_rowid(cur, output) if append else 0
-                if parts or not append:
-                    cur.execute(
-                        _output_sql(source, output, columns, record, parts, append=append),
-                        [[str(p) for p in parts]] if parts else [],
-                    )
+                request = PassRequest(
+                    table=table_ref,
+                    start=plan.start if plan is not None else 0,
+                    output=output,
+                    append=append,
+                    columns=list(columns),
+                    record=record,
+                    artifact=artifact,
+                    scratch=scratch,
+                    batch_rows=BATCH_ROWS,
+                )
+                scored_pass = run_pass(cur, request, self._scoring_pool, run.workers or 1, task)
+                rows, used = scored_pass.rows, scored_pass.workers
                 if not append:
                     sqlrun.mark_created(cur, output)
                 scoring_seconds = time.perf_counter() - scoring_started
@@ -638,11 +633,12 @@ class LocalModels:
                 drift = self._drift(cur, record, scored, run.source_table, PREDICTION)
                 total = time.perf_counter() - started
                 log.debug(
-                    "run %s: setup %.3f s, predict %.3f s, write %.3f s, metrics %.3f s",
+                    "run %s: setup %.3f s, predict and write %.3f s (in output statements %.3f s), "
+                    "metrics %.3f s",
                     run.run_id,
                     scoring_started - started,
-                    predicted - scoring_started,
-                    scoring_started + scoring_seconds - predicted,
+                    scoring_seconds,
+                    scored_pass.write_seconds,
                     started + total - scoring_started - scoring_seconds,
                 )
                 run = dataclasses.replace(
@@ -671,70 +667,6 @@ class LocalModels:
                 shutil.rmtree(scratch, ignore_errors=True)
         task.report(1.0, f"Scored {rows:,} rows into {run.output_table}")
         return run
-
-    def _predict_parts(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        source: str,
-        record: ModelRecord,
-        artifact: Path,
-        scratch: Path,
-        worker_count: int,
-        task: TaskContext,
-    ) -> tuple[list[Path], int, int]:
-        """Stream the feature columns in record batches through the pool, each batch handed over as an
-        Arrow IPC file in ``scratch``. At most ``workers * BATCHES_PER_WORKER`` batches are in flight, so
-        memory and scratch space do not grow with the table. Returns the part files in input order, the
-        number of rows scored and the number of workers used (never more than there are batches)."""
-        rows = _count(cur, source)  # for progress, and to start no more workers than there are batches
-        used = max(1, min(worker_count, math.ceil(rows / BATCH_ROWS)))
-        pool = self._scoring_pool(used, worker_count)
-        if rows:  # an empty input starts no process
-            pool.start(str(artifact), record.artifact_sha256)
-        select = ", ".join(quote(name) for name in record.feature_names)
-        reader = cur.sql(f"SELECT {select} FROM {source}").to_arrow_reader(BATCH_ROWS)
-        unregister = task.token.on_cancel(pool.terminate)
-        parts: list[Path] = []
-        pending: deque[tuple[Any, Path]] = deque()
-        done = 0
-
-        def finish_oldest() -> None:
-            nonlocal done
-            future, batch_file = pending.popleft()
-            done += _wait(future, pool, task)
-            batch_file.unlink(missing_ok=True)
-            task.report(0.95 * done / max(rows, done, 1), f"Scored {done:,} of {rows:,} rows")
-
-        try:
-            workers_text = f"{used} worker" + ("" if used == 1 else "s")
-            task.report(0.0, f"Scoring {rows:,} rows with {workers_text}")
-            for batch in reader:
-                if batch.num_rows == 0:
-                    continue
-                batch_file = scratch / f"batch-{len(parts):08d}.arrow"
-                workers.write_batch(batch, batch_file)
-                part = scratch / f"part-{len(parts):08d}.parquet"
-                job = workers.ScoreJob(
-                    str(artifact),
-                    record.artifact_sha256,
-                    record.features,
-                    str(batch_file),
-                    str(part),
-                    record.threshold,
-                )
-                pending.append((pool.submit(job), batch_file))
-                parts.append(part)
-                while len(pending) >= used * BATCHES_PER_WORKER:
-                    finish_oldest()
-            while pending:
-                finish_oldest()
-        except BaseException:
-            pool.terminate()  # stop work already queued; a fresh pool is made next time
-            raise
-        finally:
-            unregister()
-            reader.close()
-        return parts, done, used
 
     def _scoring_pool(self, used: int, most: int) -> workers.ScoringPool:
         """The warm pool when it has from ``used`` to ``most`` workers (a warm worker costs nothing);
@@ -911,54 +843,6 @@ def _missing(columns: dict[str, str], record: ModelRecord) -> list[str]:
     from snowml_desktop.core.scoring import missing_features
 
     return list(missing_features(list(columns), record.features))
-
-
-def _wait(future: Any, pool: workers.ScoringPool, task: TaskContext) -> int:
-    """Wait for one scoring job's row count, checking for cancellation meanwhile."""
-    while True:
-        task.check()
-        try:
-            return pool.result(future, workers.POLL_SECONDS)
-        except concurrent.futures.TimeoutError:
-            continue
-        except EngineError:
-            task.check()
-            raise
-        except Exception as exc:
-            task.check()
-            log.error("Scoring a batch failed", exc_info=exc)
-            raise EngineError(f"Scoring a batch failed: {exc}", hint="Details are in the log.") from exc
-
-
-def _output_sql(
-    source: str,
-    output: str,
-    columns: dict[str, str],
-    record: ModelRecord,
-    parts: list[Path],
-    *,
-    append: bool = False,
-) -> str:
-    """CREATE TABLE for the output (INSERT INTO it with ``append``): the input's columns (minus stale
-    prediction columns from an earlier scoring), then PREDICTION (the training target's type) and
-    PREDICTION_PROBABILITY, joined by position to the part files (bound as the one parameter when there
-    are parts)."""
-    if append:
-        return _output_sql(source, output, columns, record, parts).replace(
-            f"CREATE TABLE {output} AS SELECT", f"INSERT INTO {output} SELECT", 1
-        )
-    kept = ", ".join(f"s.{quote(c)}" for c in columns if c not in (PREDICTION, PROBABILITY))
-    target_type = record.options.get("target_sql_type") or "VARCHAR"  # a type name DuckDB itself reported
-    if not parts:  # an empty input: the same columns, no rows
-        return (
-            f"CREATE TABLE {output} AS SELECT {kept}, CAST(NULL AS {target_type}) AS {quote(PREDICTION)}, "
-            f"CAST(NULL AS DOUBLE) AS {quote(PROBABILITY)} FROM {source} s LIMIT 0"
-        )
-    return (
-        f"CREATE TABLE {output} AS SELECT {kept}, CAST(p.{quote(PREDICTION)} AS {target_type}) AS "
-        f"{quote(PREDICTION)}, CAST(p.{quote(PROBABILITY)} AS DOUBLE) AS {quote(PROBABILITY)} "
-        f"FROM {source} s POSITIONAL JOIN read_parquet(?) p"
-    )
 
 
 def _label_key(value: Any) -> str:

@@ -335,13 +335,6 @@ def _pipeline(artifact_path: str, sha256: str) -> Any:
     return pipeline
 
 
-def write_batch(batch: pa.RecordBatch, path: Path) -> None:
-    """Write one record batch as the Arrow IPC file ``path`` for a scoring worker."""
-    import pyarrow as pa
-
-    write_rows(pa.RecordBatchReader.from_batches(batch.schema, [batch]), path)
-
-
 def load_model(artifact_path: str, sha256: str) -> None:
     """Worker entry run when a pool starts: load the model while the owner reads the first batches."""
     _pipeline(artifact_path, sha256)
@@ -356,7 +349,7 @@ def score_batch(job: ScoreJob) -> int:
 
     pipeline = _pipeline(job.artifact_path, job.sha256)
     with pa.memory_map(job.batch_path) as source:
-        batch = pa.ipc.open_file(source).get_batch(0)
+        batch = _one_batch(pa.ipc.open_file(source))
         rows = batch.num_rows
         labels, probabilities = predict_batch(pipeline, batch, job.features, job.threshold)
         del batch  # the last reference into the mapping goes before it closes (Windows keeps mapped files)
@@ -365,6 +358,14 @@ def score_batch(job: ScoreJob) -> int:
     pq.write_table(table, temporary, compression="none", write_statistics=False)
     os.replace(temporary, job.part_path)
     return rows
+
+
+def _one_batch(reader: pa.ipc.RecordBatchFileReader) -> pa.RecordBatch:
+    """The file's rows as one record batch: zero-copy when the file holds one (the usual case), a copy
+    when DuckDB handed the rows over in several chunks."""
+    if reader.num_record_batches == 1:
+        return reader.get_batch(0)
+    return reader.read_all().combine_chunks().to_batches()[0]
 
 
 class ScoringPool:
