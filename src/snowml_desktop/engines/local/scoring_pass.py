@@ -19,6 +19,7 @@ import concurrent.futures
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,7 +76,7 @@ class _Batch:
 def run_pass(
     cur: duckdb.DuckDBPyConnection,
     request: PassRequest,
-    pool_for: Any,
+    pool_for: Callable[[int, int], workers.ScoringPool],
     worker_count: int,
     task: TaskContext,
 ) -> PassResult:
@@ -140,7 +141,7 @@ def _range_sql(table: str, low: int, high: int) -> str:
 
 
 def _submit(
-    cur: duckdb.DuckDBPyConnection, request: PassRequest, pool: Any, low: int, high: int
+    cur: duckdb.DuckDBPyConnection, request: PassRequest, pool: workers.ScoringPool, low: int, high: int
 ) -> _Batch | None:
     """Read the feature columns of rowids [low, high) and hand them to a worker (None when the range has
     no rows: deleted rows leave gaps in the rowids)."""
