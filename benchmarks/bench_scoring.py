@@ -12,7 +12,7 @@ Targets:
 Warm figures are taken in the benchmark's own process after a warm-up run per size that starts all the
 size's workers, as in a running app; cold figures time whole CLI processes on the same workspace.
 
-Run:  python benchmarks/bench_scoring.py --rows 1000000 [--repeats 3] [--cold]
+Run:  python benchmarks/bench_scoring.py --rows 1000000 [--repeats 3] [--cold] [--params JSON]
       python benchmarks/bench_scoring.py --rows 10000000 --repeats 3
       python benchmarks/bench_scoring.py --rows 100000000 --repeats 1 --methods random_forest --sizes Small
 Prints raw figures (median of the repeats, and every repeat), the ratios against the targets and the load
@@ -22,6 +22,7 @@ average. RSS is read from /proc (Linux).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
@@ -262,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the timed scoring table")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated: " + ", ".join(METHODS))
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default={},
+        help='JSON hyperparameters replacing a method\'s, e.g. \'{"random_forest": {"n_estimators": 200, '
+        '"max_depth": 10}}\' (a model whose predict costs more than writing the output)',
+    )
     parser.add_argument("--sizes", default="X-Small,Small", help="warehouse sizes to time")
     parser.add_argument(
         "--workspace", type=Path, default=None, help="reuse a workspace (default: a temp one)"
@@ -296,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
             model = engine.train(
                 TrainRequest(
-                    table="BENCH_TRAIN", target="CHURNED", method=method, params=METHODS.get(method, {})
+                    table="BENCH_TRAIN",
+                    target="CHURNED",
+                    method=method,
+                    params=args.params.get(method, METHODS.get(method, {})),
                 )
             )
             trained.append(model.name)
