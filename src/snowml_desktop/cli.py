@@ -821,6 +821,8 @@ def _describe_model(m: Any) -> str:
 
 
 def _describe_run(r: Any) -> str:
+    from snowml_desktop.core import drift
+
     lines = [
         f"run {r.run_id}: {r.status}  {r.model} on {r.source_table} -> {r.output_table}",
         f"  {r.rows} rows in {r.total_seconds:.2f} s (scoring {r.scoring_seconds:.2f} s) on {r.warehouse_size} "
@@ -834,6 +836,10 @@ def _describe_run(r: Any) -> str:
             + ", ".join(f"{k}={_cell(v)}" for k, v in r.metrics.items() if not isinstance(v, list))
         )
     lines += _confusion(r.confusion_matrix, r.classes)
+    if r.drift:
+        reason = drift.failure_reason(r.drift)
+        verdict = f"check failed: {reason}" if reason else drift.report_from_json(r.drift).summary()
+        lines.append(f"  drift: {verdict}")
     return "\n".join(lines)
 
 

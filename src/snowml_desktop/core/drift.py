@@ -504,8 +504,34 @@ def check_request(record: ModelRecord, table: str, columns: Iterable[str], *, ex
         )
 
 
+#: Longest reason a run keeps for a failed drift check; the full traceback goes to the log.
+FAILURE_REASON_CHARS = 200
+
+
+def failure_record(exc: BaseException) -> dict[str, str]:
+    """What a run stores as its drift when the check failed: ``{"error": reason}``, the reason being the
+    exception's class and the first line of its message (no traceback, no statement text beyond it)."""
+    lines = str(exc).strip().splitlines()
+    reason = f"{type(exc).__name__}: {lines[0].strip()}" if lines else type(exc).__name__
+    if len(reason) > FAILURE_REASON_CHARS:
+        reason = reason[: FAILURE_REASON_CHARS - 1] + "…"
+    return {"error": reason}
+
+
+def failure_reason(data: dict | None) -> str | None:
+    """Why a run's drift check failed, when its stored drift is a ``failure_record``; None for a report or
+    for no check at all."""
+    if data and "error" in data:
+        return str(data["error"])
+    return None
+
+
 def report_from_json(data: dict) -> DriftReport:
-    """Inverse of ``dataclasses.asdict`` of a report (as stored on a run)."""
+    """Inverse of ``dataclasses.asdict`` of a report (as stored on a run). A failed check
+    (``failure_reason``) holds no report: ask ``failure_reason`` first."""
+    reason = failure_reason(data)
+    if reason is not None:
+        raise ValueError(f"The drift check failed, so there is no report: {reason}")
     values = dict(data)
     values["features"] = [FeatureDrift(**f) for f in values["features"]]
     return DriftReport(**values)

@@ -83,6 +83,15 @@ BATCH_ROWS = 65_536  # rows per scoring batch: amortizes per-call overhead, bala
 SCRATCH_FOLDER = ".scratch"  # under the workspace root: rows of running fits, part files of running scores
 
 
+class _DriftCheckAborted(Exception):
+    """A scoring run's drift check failed and took its transaction down with it (DuckDB aborts a
+    transaction on any failed statement); ``failure`` is what the run records."""
+
+    def __init__(self, failure: dict[str, str]) -> None:
+        super().__init__(failure["error"])
+        self.failure = failure
+
+
 class LocalModels:
     """Train, catalog and score models in a local workspace. One object may serve several threads."""
 
@@ -389,6 +398,30 @@ class LocalModels:
             exact=exact,
         )
 
+    def _run_drift(
+        self, cur: duckdb.DuckDBPyConnection, record: ModelRecord, scored: str, label: str, task: TaskContext
+    ) -> dict | None:
+        """A scoring run's drift (``_drift``) as the run stores it. A failed check does not fail the run,
+        whose output is fine: it is recorded as ``drift.failure_record`` (the traceback goes to the log), and
+        raises ``_DriftCheckAborted`` when the failed statement aborted the run's transaction. A cancel
+        still cancels."""
+        import duckdb
+
+        from snowml_desktop.core import drift
+
+        try:
+            report = self._drift(cur, record, scored, label, PREDICTION)
+        except Exception as exc:
+            task.check()
+            log.warning("Could not check drift of %s", scored, exc_info=True)
+            failure = drift.failure_record(exc)
+            try:
+                cur.execute("SELECT 1").fetchall()
+            except duckdb.Error:
+                raise _DriftCheckAborted(failure) from exc
+            return failure
+        return None if report is None else dataclasses.asdict(report)
+
     def check_drift(self, model: str, table: str, *, exact: bool = False) -> Any:
         """See ``Engine.check_drift``."""
         from snowml_desktop.core import drift
@@ -516,7 +549,13 @@ class LocalModels:
                     self._check_output(output, request.overwrite)
                 overwrite = request.overwrite or (plan is not None and not plan.append)
                 artifact = self._verified_artifact(record)
-                return self._score(record, run, columns, artifact, overwrite, started, task, plan)
+                try:
+                    return self._score(record, run, columns, artifact, overwrite, started, task, plan)
+                except _DriftCheckAborted as aborted:
+                    # The failed check aborted the transaction, output and all: score again, keeping the failure.
+                    return self._score(
+                        record, run, columns, artifact, overwrite, started, task, plan, aborted.failure
+                    )
         except BaseException as exc:
             self._record_failure(run, exc, started)
             raise
@@ -593,11 +632,13 @@ class LocalModels:
         started: float,
         task: TaskContext,
         plan: incremental.Plan | None = None,
+        drift_failure: dict | None = None,
     ) -> InferenceRun:
         """Predict and write the output (``scoring_pass``), then log the run, in the one transaction that
         read the input: the output and its SUCCEEDED run appear together or not at all. With an
         incremental ``plan``, only rows from its start are read, appended when it says so, and the
-        watermark moves in the same transaction."""
+        watermark moves in the same transaction. A failed drift check does not fail the run (``_run_drift``);
+        ``drift_failure`` is the one of an earlier attempt, recorded instead of checking again."""
         table_ref = qualified(_data_schema(), run.source_table)
         append = plan is not None and plan.append
         output = qualified(_data_schema(), run.output_table or "")
@@ -630,7 +671,7 @@ class LocalModels:
                 scored = f"(SELECT * FROM {output} WHERE rowid >= {appended_from})" if append else output
                 metrics = self._run_metrics(cur, scored, columns, record)
                 task.report(0.98, "Checking drift against the training data")
-                drift = self._drift(cur, record, scored, run.source_table, PREDICTION)
+                drift = drift_failure or self._run_drift(cur, record, scored, run.source_table, task)
                 total = time.perf_counter() - started
                 log.debug(
                     "run %s: setup %.3f s, predict and write %.3f s (in output statements %.3f s), "
@@ -648,7 +689,7 @@ class LocalModels:
                     scoring_seconds=scoring_seconds,
                     total_seconds=total,
                     credits=sizes.estimate_credits(total, run.warehouse_size, run.warehouse_type),
-                    drift=None if drift is None else dataclasses.asdict(drift),
+                    drift=drift,
                     **metrics,
                 )
                 task.check()

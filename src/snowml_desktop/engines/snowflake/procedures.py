@@ -505,7 +505,9 @@ def _drift_profile(session: Session, table: str, outcome: Any) -> dict | None:
 
 
 def _run_drift(session: Session, place: Place, record: ModelRecord, output: str, label: str) -> dict | None:
-    """Drift of a run's output against the model's profile, with the overlap with the training table."""
+    """Drift of a run's output against the model's profile, with the overlap with the training table; None
+    without a profile. A failed check does not fail the run, whose rows are fine: it is recorded as
+    ``drift.failure_record`` (the traceback goes to the log)."""
     from snowml_desktop.core import drift
 
     if not record.drift_profile:
@@ -524,9 +526,9 @@ def _run_drift(session: Session, place: Place, record: ModelRecord, output: str,
             training_sql=training,
             training_table=record.training_table if training else None,
         )
-    except Exception:
+    except Exception as exc:
         log.warning("Could not check drift of %s", output, exc_info=True)
-        return None
+        return drift.failure_record(exc)
     return dataclasses.asdict(report)
 
 

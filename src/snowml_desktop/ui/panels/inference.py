@@ -775,8 +775,11 @@ def _drift_note(run: InferenceRun) -> str:
     """The run's drift verdict and training-row overlap, for the result line (empty without a check)."""
     if not run.drift:
         return ""
-    from snowml_desktop.core.drift import report_from_json
+    from snowml_desktop.core.drift import failure_reason, report_from_json
 
+    reason = failure_reason(run.drift)
+    if reason is not None:
+        return f" Drift check failed: {reason}."
     return " " + report_from_json(run.drift).summary()
 
 

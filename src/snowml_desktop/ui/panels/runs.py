@@ -6,6 +6,7 @@ The list comes from one ``list_runs`` job; the output preview is read in a job w
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import Qt
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from snowml_desktop.core.drift import report_from_json
+from snowml_desktop.core.drift import failure_reason, report_from_json
 from snowml_desktop.core.records import (
     RUN_CALIBRATION,
     RUN_CANCELLED,
@@ -449,6 +450,11 @@ def _drift_item(run: InferenceRun) -> SortItem:
     """The run's drift verdict, sortable by its highest PSI; training-row overlap in the tooltip."""
     if not run.drift:
         return SortItem("—", None)
+    reason = failure_reason(run.drift)
+    if reason is not None:  # sorts after every measured drift, before runs without a check
+        item = SortItem("check failed", math.inf)
+        item.setToolTip(f"The drift check failed: {reason}. The details are in the log.")
+        return item
     report = report_from_json(run.drift)
     mark = "⚠ " if report.band == "high" else ""
     item = SortItem(f"{mark}{report.band} {report.max_psi:.2f}", report.max_psi)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from snowml_desktop.core.drift import DriftReport, FeatureDrift, report_from_json
+from snowml_desktop.core.drift import DriftReport, FeatureDrift, failure_reason, report_from_json
 from snowml_desktop.ui.widgets.charts import ChartView, elide
 from snowml_desktop.ui.widgets.wrap_label import WrapLabel
 
@@ -113,8 +113,12 @@ class DriftView(QWidget):
     def set_report(
         self, report: DriftReport | dict[str, Any] | None, empty: str = "No drift check yet."
     ) -> None:
-        """Show ``report`` (a run's stored dict is accepted); None shows ``empty`` instead."""
-        if isinstance(report, dict):
+        """Show ``report`` (a run's stored dict is accepted); None shows ``empty`` instead, and a run's failed
+        check its reason."""
+        reason = failure_reason(report) if isinstance(report, dict) else None
+        if reason is not None:
+            report, empty = None, f"The drift check of this run failed: {reason}. The details are in the log."
+        elif isinstance(report, dict):
             report = report_from_json(report)
         self._features = list(report.features) if report is not None else []
         self.table.setRowCount(len(self._features))
