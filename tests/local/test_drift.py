@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from snowml_desktop.cli import main
+from snowml_desktop.cli import _describe_run, main
 from snowml_desktop.core.errors import InvalidInput, NotFound
 from snowml_desktop.engines.base import ScoreRequest, TrainRequest
 from snowml_desktop.engines.local.models import LocalModels
@@ -226,3 +226,45 @@ def test_the_drift_report_says_when_the_profile_was_sampled(capsys, workspace, m
     assert main([*root, "drift", "--model", model["name"], "--table", "bc"]) == 0
     text = capsys.readouterr().out
     assert "bin edges come from a sample of 200 of its 483 rows" in text
+
+
+# --- a failed drift check ----------------------------------------------------------------------------------
+def _failing_check(run, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - stands in for drift.check
+    """The check's first statement fails in DuckDB itself, which aborts the run's transaction."""
+    run("SELECT error('the drift statement failed\nsecond line')", [])
+
+
+def test_a_failed_drift_check_keeps_the_run_and_records_why(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from snowml_desktop.core import drift
+
+    ws, models, plain, _ = env
+    monkeypatch.setattr(drift, "check", _failing_check)
+    run = models.score(ScoreRequest(plain.name, "NEW", "NEW_NO_DRIFT", "X-Small", True))
+    assert run.status == "SUCCEEDED" and run.rows == 86
+    reason = drift.failure_reason(run.drift)
+    assert reason is not None and reason.startswith("InvalidInputException: ")
+    assert "the drift statement failed" in reason and "second line" not in reason and len(reason) <= 200
+    assert models.get_run(run.run_id).drift == run.drift
+    with ws.cursor() as cur:
+        assert cur.execute('SELECT count(*) FROM "DATA"."NEW_NO_DRIFT"').fetchone()[0] == 86
+    with pytest.raises(ValueError, match="drift check failed"):
+        drift.report_from_json(run.drift)
+    assert f"drift: check failed: {reason}" in _describe_run(run)
+
+
+def test_a_cancel_during_the_drift_check_still_cancels(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from snowml_desktop.core import drift
+    from snowml_desktop.core.errors import Cancelled
+
+    ws, models, plain, _ = env
+
+    def cancelled(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise Cancelled()
+
+    monkeypatch.setattr(drift, "check", cancelled)
+    with pytest.raises(Cancelled):
+        models.score(ScoreRequest(plain.name, "NEW", "NEW_CANCELLED", "X-Small", True))
+    assert models.list_runs()[0].status == "CANCELLED"
+    with ws.cursor() as cur:
+        tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "NEW_CANCELLED" not in tables

@@ -520,3 +520,18 @@ def test_compare_procedure_fits_every_method_on_the_same_folds(wh: Any, cancer: 
     assert "Auto cannot be compared" in str(_raises(bad, InvalidInput))
     missing = procedures.compare_procedure(wh.session, json.dumps({**request, "target": "nope"}))
     assert "nope" in str(_raises(missing, InvalidInput))
+
+
+def test_a_failed_drift_check_is_recorded_on_the_run_not_taken_for_no_profile(
+    wh: Any, cancer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from snowml_desktop.core import drift
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the warehouse refused the drift statement\nwith more detail")
+
+    wh.train(table="CANCER", target="target")
+    monkeypatch.setattr(drift, "check", failing)
+    run = records.run_from_row(procedures.decode_result(wh.score(table="NEW_PATIENTS", output="NO_DRIFT")))
+    assert run.status == "SUCCEEDED" and run.rows == 25
+    assert drift.failure_reason(run.drift) == "RuntimeError: the warehouse refused the drift statement"

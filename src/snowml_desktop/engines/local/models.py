@@ -411,6 +411,8 @@ class LocalModels:
 
         try:
             report = self._drift(cur, record, scored, label, PREDICTION)
+        except Cancelled:
+            raise
         except Exception as exc:
             task.check()
             log.warning("Could not check drift of %s", scored, exc_info=True)
