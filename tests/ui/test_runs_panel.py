@@ -196,3 +196,34 @@ def test_calibration_runs_are_marked_and_their_sample_accuracy_and_drift_left_ou
     settle(qtbot, panel.ctx)
     assert "a sample of BREAST_CANCER" in panel.header.text() and "(no output)" in panel.header.text()
     assert panel.preview_note.text() == "This run wrote no output table."
+
+
+def test_a_failed_drift_check_shows_as_check_failed_after_the_measured_drifts(qtbot, panel, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from snowml_desktop.core import drift
+
+    record = train_demo(panel.ctx, "logistic_regression")
+    measured = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER", "MEASURED", "X-Small", True))
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("Out of Memory Error: could not allocate block\nmore detail")
+
+    monkeypatch.setattr(drift, "check", failing)
+    failed = panel.ctx.engine.score(ScoreRequest(record.name, "BREAST_CANCER", "UNMEASURED", "X-Small", True))
+    assert failed.status == "SUCCEEDED"
+    panel.resize(1024, 700)
+    width = panel.sizeHint().width()
+    panel.on_navigate(failed.run_id)
+    settle(qtbot, panel.ctx)
+    column = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())].index("Drift")
+    panel.table.sortItems(column, Qt.SortOrder.AscendingOrder)
+    ids = panel.run_ids()
+    assert ids.index(measured.run_id) < ids.index(failed.run_id)  # sorts after the measured drift
+    item = panel.table.item(ids.index(failed.run_id), column)
+    assert item.text() == "check failed"
+    assert "RuntimeError: Out of Memory Error: could not allocate block" in item.toolTip()
+    assert "details are in the log" in item.toolTip() and "more detail" not in item.toolTip()
+    panel.select_run(failed.run_id)
+    assert "drift check of this run failed" in panel.drift.summary.text() and not panel.drift.features()
+    assert panel.sizeHint().width() <= max(width, 1024)  # the reason wraps, it never widens the window
