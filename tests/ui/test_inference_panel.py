@@ -67,6 +67,26 @@ def test_compare_two_sizes_fills_the_timing_graph(qtbot, panel, monkeypatch):
     assert navigations == [("runs", panel.last_run.run_id)]
 
 
+def test_a_failed_drift_check_keeps_the_run_and_the_result_line_says_why(qtbot, panel, monkeypatch):
+    from snowml_desktop.core import drift
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("Out of Memory Error: could not allocate block\nmore detail")
+
+    record = train_demo(panel.ctx)
+    panel.on_navigate(record.name)
+    settle(qtbot, panel.ctx)
+    monkeypatch.setattr(drift, "check", failing)
+    handle = panel.start_scoring()
+    with qtbot.waitSignal(handle.succeeded, timeout=JOB_MS):
+        pass
+    settle(qtbot, panel.ctx)
+    text = panel.status.text()
+    assert text.startswith("Scored ")
+    assert text.endswith(" Drift check failed: RuntimeError: Out of Memory Error: could not allocate block.")
+    assert panel.last_run.status == "SUCCEEDED" and panel.open_run.isEnabled()
+
+
 def test_scoring_error_is_shown_and_panel_stays_usable(qtbot, panel):
     record = train_demo(panel.ctx)
     panel.on_navigate(record.name)
