@@ -107,8 +107,10 @@ def run_concurrently(
             pool = processes(workers, _load_shared, (str(data),))
             try:  # the pool starts its processes as jobs are submitted: one may die before the last submit
                 pending = {pool.submit(_in_process, job, threads_per_job): i for i, job in enumerate(jobs)}
-            except BrokenExecutor as exc:
+            except (BrokenExecutor, OSError) as exc:
                 pool.shutdown(wait=False, cancel_futures=True)
+                if not isinstance(exc, BrokenExecutor) and not _broken(pool):
+                    raise
                 raise _process_died(exc, list(names[:workers])) from exc
         finished = False
         try:
@@ -166,6 +168,14 @@ def _with_warnings(future: Future, running: list[str]) -> Future:
         names.update(warned)
     unpacked.set_result(result)
     return unpacked
+
+
+def _broken(pool: Executor) -> bool:
+    """Whether ``pool`` knows one of its processes died. A submit that races with the pool's own clean-up
+    after a death can fail on the pipes that clean-up closes (OSError "handle is closed") instead of with
+    BrokenProcessPool; ProcessPoolExecutor marks itself broken before closing them (CPython's
+    ``_ExecutorManagerThread.terminate_broken``), and has no public way to ask."""
+    return bool(getattr(pool, "_broken", False))
 
 
 def _process_died(error: BaseException, running: list[str]) -> ResourceExhausted:
